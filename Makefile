@@ -1,0 +1,54 @@
+# Two commands matter (see README): `make demo` and `make test`. Both create the
+# virtual environment and install what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-output
+PYTEST_ARGS ?=
+
+.PHONY: constraints demo test install system-deps lint typecheck unit eval bench bench-smoke clean help
+
+help:
+	@echo "make demo    redact the bundled sample images into $(DEMO_OUT)/ (no server needed)"
+	@echo "make test    install everything, then lint, type-check and run the whole test suite"
+	@echo "make lint | typecheck | unit | bench | clean"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/redactor models verify > /dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+demo: $(STAMP)
+	$(BIN)/redactor redact samples --out $(DEMO_OUT)
+	@echo "Redacted copies and redactor-report.json are in $(DEMO_OUT)/"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
+
+test: $(STAMP) system-deps lint typecheck
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .mypy_cache .ruff_cache .pytest_cache test-artifacts
+
+constraints: $(STAMP)
+	{ echo '# The full resolved dependency set, installed with `pip install -c constraints.txt`.'; \
+	  echo '# Regenerate after changing pyproject.toml: `make constraints`.'; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^redactor'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt

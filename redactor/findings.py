@@ -1,0 +1,58 @@
+"""What detectors report: kinds of finding and the finding record itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.geometry import Box
+
+#: An image as detectors see it: H x W x 3, uint8, RGB, upright.
+RGBImage = npt.NDArray[np.uint8]
+
+FACE = "face"
+#: Personal text kinds are ``"pii.<kind>"`` (``pii.email``, ``pii.phone``...);
+#: ``"text"`` is any text redacted under the ``all`` policy; codes are ``"code.<kind>"``.
+PII_PREFIX = "pii."
+CODE_PREFIX = "code."
+TEXT = "text"
+
+
+def kind_family(kind: str) -> str:
+    """``face``, ``text`` or ``code``: the family a style is chosen for by default."""
+    if kind == FACE:
+        return FACE
+    if kind.startswith(CODE_PREFIX):
+        return "code"
+    return TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One region that must be redacted, in the coordinates of the upright image."""
+
+    kind: str
+    box: Box
+    score: float
+    detector: str
+    model: str
+    #: A keyed hash of matched text (never the text), when a detector has one.
+    text_hash: str | None = None
+    #: Extra non-personal facts, e.g. ``{"shape": "ellipse"}`` or ``{"rule": "luhn"}``.
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class Detector(Protocol):
+    """Finds regions to redact in one upright RGB image.
+
+    Implementations load their models once (in ``__init__``) and raise
+    :class:`redactor.errors.DetectionError` when they cannot give a trustworthy answer.
+    """
+
+    name: str
+
+    def detect(self, image: RGBImage) -> Sequence[Finding]: ...

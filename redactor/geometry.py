@@ -1,0 +1,139 @@
+"""Pure box geometry: scaling, clipping, padding, overlap and merging."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """An axis-aligned box in pixel coordinates, ``x0 <= x1`` and ``y0 <= y1`` (exclusive end)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.width) * max(0.0, self.height)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
+
+    def scaled_about_center(self, factor: float) -> Box:
+        """The box grown (or shrunk) by ``factor`` around its centre."""
+        cx, cy = self.center
+        hw, hh = self.width * factor / 2, self.height * factor / 2
+        return Box(cx - hw, cy - hh, cx + hw, cy + hh)
+
+    def padded(self, pixels: float) -> Box:
+        return Box(self.x0 - pixels, self.y0 - pixels, self.x1 + pixels, self.y1 + pixels)
+
+    def shifted(self, dx: float, dy: float) -> Box:
+        return Box(self.x0 + dx, self.y0 + dy, self.x1 + dx, self.y1 + dy)
+
+    def times(self, sx: float, sy: float | None = None) -> Box:
+        """The box in a coordinate system scaled by ``sx`` (and ``sy``)."""
+        sy = sx if sy is None else sy
+        return Box(self.x0 * sx, self.y0 * sy, self.x1 * sx, self.y1 * sy)
+
+    def clipped(self, width: float, height: float) -> Box:
+        return Box(
+            min(max(self.x0, 0.0), width),
+            min(max(self.y0, 0.0), height),
+            min(max(self.x1, 0.0), width),
+            min(max(self.y1, 0.0), height),
+        )
+
+    def to_int(self) -> tuple[int, int, int, int]:
+        """Integer pixel bounds that contain the box (floor of start, ceil of end)."""
+        return (math.floor(self.x0), math.floor(self.y0), math.ceil(self.x1), math.ceil(self.y1))
+
+    def as_list(self) -> list[float]:
+        return [round(self.x0, 1), round(self.y0, 1), round(self.x1, 1), round(self.y1, 1)]
+
+    @staticmethod
+    def around(points: Iterable[tuple[float, float]]) -> Box:
+        xs, ys = zip(*points, strict=True)
+        return Box(min(xs), min(ys), max(xs), max(ys))
+
+
+def intersection(a: Box, b: Box) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(0.0, w) * max(0.0, h)
+
+
+def iou(a: Box, b: Box) -> float:
+    inter = intersection(a, b)
+    union = a.area + b.area - inter
+    return inter / union if union > 0 else 0.0
+
+
+def overlap_of_smaller(a: Box, b: Box) -> float:
+    """Share of the smaller box covered by the other (1.0 when one contains the other)."""
+    smaller = min(a.area, b.area)
+    return intersection(a, b) / smaller if smaller > 0 else 0.0
+
+
+def union_box(boxes: Sequence[Box]) -> Box:
+    return Box(
+        min(b.x0 for b in boxes),
+        min(b.y0 for b in boxes),
+        max(b.x1 for b in boxes),
+        max(b.y1 for b in boxes),
+    )
+
+
+def merge_overlapping(
+    boxes: Sequence[Box], scores: Sequence[float], threshold: float
+) -> list[tuple[Box, float]]:
+    """Merge boxes that overlap by more than ``threshold`` (share of the smaller box).
+
+    Merged boxes take the union of their extents and the best score, so redaction
+    covers everything any detection covered: a face seen whole in one tile and cut
+    at a neighbouring tile's edge becomes one box that contains both.
+    """
+    groups: list[tuple[Box, float]] = []
+    for i in sorted(range(len(boxes)), key=lambda i: scores[i], reverse=True):
+        box, score = boxes[i], scores[i]
+        merged = True
+        while merged:
+            merged = False
+            for g, (gbox, gscore) in enumerate(groups):
+                if overlap_of_smaller(box, gbox) > threshold:
+                    box, score = union_box([box, gbox]), max(score, gscore)
+                    del groups[g]
+                    merged = True
+                    break
+        groups.append((box, score))
+    return groups
+
+
+def non_max_suppression(
+    boxes: Sequence[Box], scores: Sequence[float], threshold: float
+) -> list[int]:
+    """Indices of the boxes kept, best score first.
+
+    A box is dropped when it overlaps a better one by more than ``threshold``,
+    measured as the share of the smaller box covered: a face seen whole in one tile
+    and cut in half at a neighbouring tile's edge is one face, not two.
+    """
+    order = sorted(range(len(boxes)), key=lambda i: scores[i], reverse=True)
+    kept: list[int] = []
+    for i in order:
+        if all(overlap_of_smaller(boxes[i], boxes[k]) <= threshold for k in kept):
+            kept.append(i)
+    return kept

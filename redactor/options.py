@@ -1,0 +1,63 @@
+"""Options for one redaction run, validated once when a pipeline is built."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TextPolicy = Literal["pii", "all", "off"]
+OcrEngineName = Literal["rapidocr", "easyocr"]
+
+#: Kinds of finding that can be given their own style: a family (``face``, ``text``,
+#: ``code``) or one precise kind such as ``pii.email``.
+DEFAULT_STYLES: dict[str, str] = {"face": "blur", "text": "fill", "code": "fill"}
+
+
+class Limits(BaseModel):
+    """Input limits. Anything above them is refused before or while decoding."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Decoded pixels per frame (decompression bombs). About 50 MP by default.
+    max_pixels: int = Field(default=50_000_000, gt=0)
+    #: Size of the encoded file in bytes.
+    max_file_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    #: Frames in a multi-frame file (animated GIF/WebP/PNG, multi-page TIFF).
+    max_frames: int = Field(default=200, gt=0)
+    #: Decoded pixels summed over all frames.
+    max_total_pixels: int = Field(default=200_000_000, gt=0)
+
+
+class PipelineOptions(BaseModel):
+    """What to find and how to redact it. Unknown fields are an error, never ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    faces: bool = True
+    #: Minimum MediaPipe score for a face. Low on purpose: a missed face is a leak,
+    #: an extra blurred patch is only a cosmetic cost.
+    face_threshold: float = Field(default=0.35, ge=0.05, le=0.99)
+    #: The redacted ellipse is the detection box grown by this factor.
+    face_mask_scale: float = Field(default=1.35, ge=1.0, le=3.0)
+    text: TextPolicy = "pii"
+    ocr_engine: OcrEngineName = "rapidocr"
+    codes: bool = True
+    allow_terms: tuple[str, ...] = ()
+    deny_terms: tuple[str, ...] = ()
+    #: Style per family or per precise kind, e.g. ``{"face": "pixelate", "pii.email": "blur"}``.
+    styles: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STYLES))
+    keep_icc: bool = True
+    jpeg_quality: int = Field(default=92, ge=90, le=100)
+    limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("styles")
+    @classmethod
+    def _fill_default_styles(cls, value: dict[str, str]) -> dict[str, str]:
+        return {**DEFAULT_STYLES, **value}
+
+    def style_for(self, kind: str) -> str:
+        """The style for ``kind``: its own entry, else its family's."""
+        from redactor.findings import kind_family
+
+        return self.styles.get(kind) or self.styles[kind_family(kind)]

@@ -1,0 +1,152 @@
+"""One image in, one redacted image and its report out; nothing out if anything failed.
+
+The pipeline is built once per process (models load in the detectors' constructors)
+and then run on any number of images. It never raises for a bad image: every failure
+becomes a report with ``status="failed"`` and no output bytes (fail closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from redactor import imaging
+from redactor.errors import RedactorError
+from redactor.findings import Detector, Finding
+from redactor.options import PipelineOptions
+from redactor.redact import apply_redactions
+from redactor.report import FindingRecord, ImageFacts, Report
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionResult:
+    report: Report
+    #: The redacted, metadata-free image; ``None`` whenever anything failed.
+    output: bytes | None
+    output_format: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.output is not None
+
+
+class Pipeline:
+    def __init__(self, options: PipelineOptions, detectors: Sequence[Detector]) -> None:
+        self.options = options
+        self.detectors = tuple(detectors)
+
+    @classmethod
+    def build(cls, options: PipelineOptions | None = None, *, hash_key: bytes | None = None) -> Pipeline:
+        """Build the detectors the options ask for, loading and verifying their models."""
+        options = options or PipelineOptions()
+        detectors: list[Detector] = []
+        if options.faces:
+            from redactor.faces import MediaPipeFaceDetector
+
+            detectors.append(MediaPipeFaceDetector(threshold=options.face_threshold))
+        if options.text != "off":
+            from redactor.text.detector import build_text_detector
+
+            text = build_text_detector(options, hash_key=hash_key)
+            if text is not None:
+                detectors.append(text)
+        if options.codes:
+            from redactor.text.detector import build_code_detector
+
+            codes = build_code_detector(options)
+            if codes is not None:
+                detectors.append(codes)
+        return cls(options, detectors)
+
+    def run(self, data: bytes) -> RedactionResult:
+        report = Report()
+        timer = _Timer(report)
+        try:
+            with timer("total"):
+                output, fmt = self._run(data, report, timer)
+        except RedactorError as exc:
+            return _failed(report, exc.code, str(exc))
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
+            log.exception("unexpected failure while redacting an image")
+            return _failed(report, "internal_error", f"unexpected {type(exc).__name__}")
+        report.status = "redacted"
+        return RedactionResult(report=report, output=output, output_format=fmt)
+
+    def _run(self, data: bytes, report: Report, timer: _Timer) -> tuple[bytes, str]:
+        with timer("decode"):
+            image = imaging.decode(data, self.options.limits)
+        report.input = _facts(image.format.value, image.width, image.height, image.frame_count, data)
+        report.metadata_removed = dict(image.metadata_found)
+        report.orientation_applied = image.orientation
+        frames = [frame.copy() for frame in image.frames]
+        multi = len(frames) > 1
+        for index, frame in enumerate(frames):
+            findings = self._detect(imaging.detection_view(frame), timer)
+            with timer("redact"):
+                applied = apply_redactions(frame, findings, self.options)
+            report.findings.extend(
+                FindingRecord.of(f, action, index if multi else None) for f, action in applied
+            )
+        with timer("encode"):
+            encoded = imaging.encode(
+                frames, image, keep_icc=self.options.keep_icc, jpeg_quality=self.options.jpeg_quality
+            )
+            imaging.assert_metadata_free(encoded.data, icc_allowed=self.options.keep_icc)
+        report.icc_profile = _icc_state(image.icc_profile, self.options.keep_icc)
+        report.output = _facts(
+            encoded.format.value, encoded.width, encoded.height, len(frames), encoded.data
+        )
+        return encoded.data, encoded.format.value
+
+    def _detect(self, view: imaging.RGBImage, timer: _Timer) -> list[Finding]:
+        findings: list[Finding] = []
+        for detector in self.detectors:
+            with timer(detector.name):
+                findings.extend(detector.detect(view))
+        return findings
+
+
+class _Timer:
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = (time.perf_counter() - start) * 1000
+            self.report.timings_ms[stage] = round(self.report.timings_ms.get(stage, 0.0) + elapsed, 2)
+
+
+def _facts(fmt: str, width: int, height: int, frames: int, data: bytes) -> ImageFacts:
+    return ImageFacts(
+        format=fmt,
+        width=width,
+        height=height,
+        frames=frames,
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _icc_state(profile: bytes | None, keep: bool) -> str:
+    if not profile:
+        return "absent"
+    return "kept" if keep else "dropped"
+
+
+def _failed(report: Report, code: str, message: str) -> RedactionResult:
+    report.status = "failed"
+    report.error_code = code
+    report.error = message
+    report.output = None
+    report.findings = []
+    return RedactionResult(report=report, output=None, output_format=None)

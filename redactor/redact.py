@@ -1,0 +1,56 @@
+"""Turning findings into masks and applying the chosen style to each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from redactor.findings import FACE, Finding
+from redactor.geometry import Box
+from redactor.options import PipelineOptions
+from redactor.styles import Mask, Pixels, get_style
+
+#: Margin around text and code boxes, as a share of the box height, so that no glyph
+#: edge (ascenders, descenders, anti-aliasing) survives next to the fill.
+TEXT_MARGIN_FRACTION = 0.2
+TEXT_MARGIN_MIN_PX = 2.0
+
+
+def region_for(finding: Finding, options: PipelineOptions) -> Box:
+    """The box that will be redacted for a finding, before clipping."""
+    if finding.kind == FACE:
+        return finding.box.scaled_about_center(options.face_mask_scale)
+    margin = max(TEXT_MARGIN_MIN_PX, finding.box.height * TEXT_MARGIN_FRACTION)
+    return finding.box.padded(margin)
+
+
+def _mask(shape: tuple[int, int], finding: Finding, region: Box, origin: tuple[int, int]) -> Mask:
+    h, w = shape
+    if finding.kind != FACE:
+        return np.ones((h, w), dtype=np.bool_)
+    mask = np.zeros((h, w), dtype=np.uint8)
+    cx, cy = region.center
+    centre = (round(cx - origin[0]), round(cy - origin[1]))
+    axes = (max(1, round(region.width / 2)), max(1, round(region.height / 2)))
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, thickness=-1)
+    return mask.astype(np.bool_)
+
+
+def apply_redactions(
+    pixels: Pixels, findings: Sequence[Finding], options: PipelineOptions
+) -> list[tuple[Finding, str]]:
+    """Redact ``pixels`` in place; returns each finding with the style applied to it."""
+    height, width = pixels.shape[:2]
+    applied = []
+    for finding in findings:
+        region = region_for(finding, options)
+        x0, y0, x1, y1 = region.clipped(width, height).to_int()
+        if x1 <= x0 or y1 <= y0:
+            continue
+        style = get_style(options.style_for(finding.kind))
+        crop = pixels[y0:y1, x0:x1]
+        style.apply(crop, _mask((y1 - y0, x1 - x0), finding, region, (x0, y0)))
+        applied.append((finding, style.name))
+    return applied

@@ -1,0 +1,50 @@
+"""Helpers shared by every test layer (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_IMAGES = ROOT.parent / "shared" / "test-images"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def shared_image(name: str) -> Path:
+    """A public test image (read-only; copy it before writing anything near it)."""
+    path = SHARED_IMAGES / name
+    if not path.is_file():
+        pytest.fail(f"shared test image missing: {path} (is ../shared/ beside the repository?)")
+    return path
+
+
+def face_boxes() -> dict[str, list[list[int]]]:
+    data = json.loads((DATA / "face_boxes.json").read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def astronaut_png() -> bytes:
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def load_image_bytes(name: str) -> bytes:
+    if name == "skimage:astronaut":
+        return astronaut_png()
+    return shared_image(name).read_bytes()
+
+
+def decode_rgb(data: bytes) -> np.ndarray:
+    """Upright RGB pixels of encoded bytes, decoded independently of redactor."""
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))

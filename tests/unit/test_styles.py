@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from redactor.errors import ConfigError
+from redactor.styles import STYLES, get_style
+
+
+def _detailed(h: int = 120, w: int = 100, dtype: type = np.uint8) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    top = 65535 if dtype == np.uint16 else 255
+    return rng.integers(0, top, size=(h, w, 3), endpoint=True).astype(dtype)
+
+
+def _detail(image: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels: high for texture, low for smooth."""
+    img = image.astype(np.float64)
+    return float(np.abs(np.diff(img, axis=1)).mean() + np.abs(np.diff(img, axis=0)).mean())
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_every_style_destroys_detail_inside_the_mask_only(name: str) -> None:
+    image = _detailed()
+    before = image.copy()
+    mask = np.zeros(image.shape[:2], dtype=bool)
+    mask[20:100, 10:90] = True
+    get_style(name).apply(image, mask)
+    inside, outside = image[20:100, 10:90], image[~mask]
+    assert np.array_equal(outside, before[~mask])
+    assert _detail(inside) < 0.35 * _detail(before[20:100, 10:90])
+
+
+@pytest.mark.parametrize("name", ["blur", "pixelate"])
+def test_soft_styles_are_not_deterministic(name: str) -> None:
+    """Noise differs per call, so the output cannot be matched against a re-blurred guess."""
+    a, b = _detailed(), _detailed()
+    mask = np.ones(a.shape[:2], dtype=bool)
+    get_style(name).apply(a, mask)
+    get_style(name).apply(b, mask)
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_styles_keep_alpha_and_support_16_bit(name: str) -> None:
+    rgba = np.concatenate([_detailed(dtype=np.uint16), np.full((120, 100, 1), 1234, np.uint16)], axis=2)
+    mask = np.ones(rgba.shape[:2], dtype=bool)
+    get_style(name).apply(rgba, mask)
+    assert rgba.dtype == np.uint16
+    assert np.all(rgba[..., 3] == 1234)
+
+
+def test_fill_leaves_nothing() -> None:
+    image = _detailed()
+    get_style("fill").apply(image, np.ones(image.shape[:2], dtype=bool))
+    assert not image.any()
+
+
+def test_unknown_style_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="blur, fill, pixelate"):
+        get_style("sparkle")
