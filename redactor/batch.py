@@ -11,11 +11,11 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from redactor.errors import ConfigError
+from redactor.errors import ConfigError, RedactorError
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline, RedactionResult
 from redactor.report import Report
@@ -104,7 +104,15 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-_worker_pipeline: Pipeline | None = None
+_worker_pipeline: Pipeline | Report | None = None
+
+
+def _build(options: PipelineOptions) -> Pipeline | Report:
+    """The pipeline, or the failed report every file gets when it cannot be built."""
+    try:
+        return Pipeline.build(options)
+    except RedactorError as exc:
+        return Report(status="failed", error_code=exc.code, error=str(exc))
 
 
 def _init_worker(options_json: str) -> None:
@@ -112,7 +120,7 @@ def _init_worker(options_json: str) -> None:
     from redactor.threads import limit_threads
 
     limit_threads(1)
-    _worker_pipeline = Pipeline.build(PipelineOptions.model_validate_json(options_json))
+    _worker_pipeline = _build(PipelineOptions.model_validate_json(options_json))
 
 
 def _redact_in_worker(source: str) -> tuple[Report, bytes | None, str | None]:
@@ -120,11 +128,15 @@ def _redact_in_worker(source: str) -> tuple[Report, bytes | None, str | None]:
     return _run_file(_worker_pipeline, Path(source))
 
 
-def _run_file(pipeline: Pipeline, source: Path) -> tuple[Report, bytes | None, str | None]:
+def _run_file(pipeline: Pipeline | Report, source: Path) -> tuple[Report, bytes | None, str | None]:
+    if isinstance(pipeline, Report):
+        return replace(pipeline), None, None
     try:
         data = _read_limited(source, pipeline.options.limits.max_file_bytes)
     except OSError as exc:
-        report = Report(status="failed", error_code="unreadable", error=f"cannot read file: {exc.strerror}")
+        report = Report(
+            status="failed", error_code="unreadable", error=f"cannot read file: {exc.strerror}"
+        )
         return report, None, None
     result: RedactionResult = pipeline.run(data)
     return result.report, result.output, result.output_format
@@ -145,7 +157,9 @@ class BatchRunner:
         self.jobs = max(1, jobs)
         self._taken: set[Path] = set()
 
-    def run(self, items: Sequence[BatchItem], on_done: Callable[[ItemResult], None]) -> list[ItemResult]:
+    def run(
+        self, items: Sequence[BatchItem], on_done: Callable[[ItemResult], None]
+    ) -> list[ItemResult]:
         inputs = {item.source.resolve() for item in items}
         results = []
         for item, (report, data, fmt) in self._results(items):
@@ -157,7 +171,7 @@ class BatchRunner:
         self, items: Sequence[BatchItem]
     ) -> Iterator[tuple[BatchItem, tuple[Report, bytes | None, str | None]]]:
         if self.jobs == 1:
-            pipeline = Pipeline.build(self.options)
+            pipeline = _build(self.options)
             for item in items:
                 yield item, _run_file(pipeline, item.source)
             return
@@ -183,7 +197,12 @@ class BatchRunner:
                     yield item, (report, None, None)
 
     def _store(
-        self, item: BatchItem, report: Report, data: bytes | None, fmt: str | None, inputs: set[Path]
+        self,
+        item: BatchItem,
+        report: Report,
+        data: bytes | None,
+        fmt: str | None,
+        inputs: set[Path],
     ) -> ItemResult:
         if data is None or fmt is None:
             return ItemResult(item, report, None)

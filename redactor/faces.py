@@ -74,7 +74,11 @@ def pyramid_sides(width: int, height: int, min_face_px: float) -> list[int]:
     """Tile sides from coarse to fine; the finest still sees ``min_face_px`` faces."""
     finest = max(64, math.ceil(min_face_px / RELIABLE_FRACTION))
     sides = []
-    side = min(width, height) // 2 if max(width, height) < 2 * min(width, height) else min(width, height)
+    side = (
+        min(width, height) // 2
+        if max(width, height) < 2 * min(width, height)
+        else min(width, height)
+    )
     while side >= finest:
         sides.append(side)
         side //= 2
@@ -155,15 +159,22 @@ class MediaPipeFaceDetector:
         overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * 2.5))
         lh, lw = level.shape[:2]
         for tile in tile_grid(lw, lh, level_side, overlap):
-            crop = np.ascontiguousarray(level[tile.y : tile.y + tile.side_y, tile.x : tile.x + tile.side_x])
+            crop = np.ascontiguousarray(
+                level[tile.y : tile.y + tile.side_y, tile.x : tile.x + tile.side_x]
+            )
             for box, score in self._full(crop):
                 yield box.shifted(tile.x, tile.y).times(width / lw, height / lh), score
 
 
 def _padded_run(model: FaceModel, frame: RGBImage, fraction: float) -> list[tuple[Box, float]]:
     pad = max(1, round(max(frame.shape[:2]) * fraction))
-    bordered = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128))
-    return [(box.shifted(-pad, -pad), score) for box, score in model(np.asarray(bordered, dtype=np.uint8))]
+    bordered = cv2.copyMakeBorder(
+        frame, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128)
+    )
+    return [
+        (box.shifted(-pad, -pad), score)
+        for box, score in model(np.asarray(bordered, dtype=np.uint8))
+    ]
 
 
 def _downscaled(image: RGBImage, max_side: int) -> RGBImage:
@@ -192,7 +203,9 @@ class MediaPipeModel:
     def __init__(self, *, model_selection: int, threshold: float) -> None:
         from models import verified_path
 
-        verified_path("mediapipe-face-full-range" if model_selection else "mediapipe-face-short-range")
+        verified_path(
+            "mediapipe-face-full-range" if model_selection else "mediapipe-face-short-range"
+        )
         import mediapipe as mp
 
         self._graph: Any = mp.solutions.face_detection.FaceDetection(
@@ -209,5 +222,10 @@ class MediaPipeModel:
 
 def _to_box(detection: Any, width: int, height: int) -> tuple[Box, float]:
     rel = detection.location_data.relative_bounding_box
-    box = Box(rel.xmin * width, rel.ymin * height, (rel.xmin + rel.width) * width, (rel.ymin + rel.height) * height)
+    box = Box(
+        rel.xmin * width,
+        rel.ymin * height,
+        (rel.xmin + rel.width) * width,
+        (rel.ymin + rel.height) * height,
+    )
     return box, float(detection.score[0])

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 from redactor import imaging
 from redactor.errors import RedactorError
@@ -42,7 +43,9 @@ class Pipeline:
         self.detectors = tuple(detectors)
 
     @classmethod
-    def build(cls, options: PipelineOptions | None = None, *, hash_key: bytes | None = None) -> Pipeline:
+    def build(
+        cls, options: PipelineOptions | None = None, *, hash_key: bytes | None = None
+    ) -> Pipeline:
         """Build the detectors the options ask for, loading and verifying their models."""
         options = options or PipelineOptions()
         detectors: list[Detector] = []
@@ -72,7 +75,7 @@ class Pipeline:
                 output, fmt = self._run(data, report, timer)
         except RedactorError as exc:
             return _failed(report, exc.code, str(exc))
-        except Exception as exc:  # noqa: BLE001 - fail closed on anything unexpected
+        except Exception as exc:
             log.exception("unexpected failure while redacting an image")
             return _failed(report, "internal_error", f"unexpected {type(exc).__name__}")
         report.status = "redacted"
@@ -81,7 +84,9 @@ class Pipeline:
     def _run(self, data: bytes, report: Report, timer: _Timer) -> tuple[bytes, str]:
         with timer("decode"):
             image = imaging.decode(data, self.options.limits)
-        report.input = _facts(image.format.value, image.width, image.height, image.frame_count, data)
+        report.input = _facts(
+            image.format.value, image.width, image.height, image.frame_count, data
+        )
         report.metadata_removed = dict(image.metadata_found)
         report.orientation_applied = image.orientation
         frames = [frame.copy() for frame in image.frames]
@@ -95,7 +100,10 @@ class Pipeline:
             )
         with timer("encode"):
             encoded = imaging.encode(
-                frames, image, keep_icc=self.options.keep_icc, jpeg_quality=self.options.jpeg_quality
+                frames,
+                image,
+                keep_icc=self.options.keep_icc,
+                jpeg_quality=self.options.jpeg_quality,
             )
             imaging.assert_metadata_free(encoded.data, icc_allowed=self.options.keep_icc)
         report.icc_profile = _icc_state(image.icc_profile, self.options.keep_icc)
@@ -123,7 +131,9 @@ class _Timer:
             yield
         finally:
             elapsed = (time.perf_counter() - start) * 1000
-            self.report.timings_ms[stage] = round(self.report.timings_ms.get(stage, 0.0) + elapsed, 2)
+            self.report.timings_ms[stage] = round(
+                self.report.timings_ms.get(stage, 0.0) + elapsed, 2
+            )
 
 
 def _facts(fmt: str, width: int, height: int, frames: int, data: bytes) -> ImageFacts:
@@ -137,7 +147,7 @@ def _facts(fmt: str, width: int, height: int, frames: int, data: bytes) -> Image
     )
 
 
-def _icc_state(profile: bytes | None, keep: bool) -> str:
+def _icc_state(profile: bytes | None, keep: bool) -> Literal["kept", "dropped", "absent"]:
     if not profile:
         return "absent"
     return "kept" if keep else "dropped"

@@ -34,7 +34,7 @@ def _mask(shape: tuple[int, int], finding: Finding, region: Box, origin: tuple[i
     cx, cy = region.center
     centre = (round(cx - origin[0]), round(cy - origin[1]))
     axes = (max(1, round(region.width / 2)), max(1, round(region.height / 2)))
-    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, thickness=-1)
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, (1,), thickness=-1)
     return mask.astype(np.bool_)
 
 

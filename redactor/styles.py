@@ -7,7 +7,8 @@ place. Defaults are chosen against recovery attacks, not for looks:
   to that size with area averaging, enlarged back with bicubic interpolation) and adds
   seeded-per-call random noise. Whatever a deblurring model does, it cannot recover
   detail that is no longer in those few samples; the noise stops exact matching of
-  candidate faces against the smooth result. Cost is independent of region size
+  candidate faces against the smooth result (the noise perturbs the few samples, so
+  the result stays smooth). Cost is independent of region size
   (a Gaussian whose sigma grows with the box took seconds on one large box).
 * ``pixelate`` keeps ``PIXELATE_CELLS`` blocks across the region (coarse enough that
   mosaic-inversion attacks such as Depix, which need fine blocks over known fonts,
@@ -32,7 +33,7 @@ Mask = npt.NDArray[np.bool_]
 
 BLUR_CELLS = 6
 PIXELATE_CELLS = 8
-NOISE_SIGMA = 0.04  # of the full value range
+NOISE_SIGMA = 0.06  # of the full value range, added to each coarse sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,16 @@ def _noise(shape: tuple[int, ...], max_value: int) -> npt.NDArray[np.float32]:
 
 
 def _coarse(region: Pixels, cells: int, upscale: int) -> npt.NDArray[np.float32]:
-    """The region reduced to about ``cells`` samples across, enlarged back."""
+    """The region reduced to about ``cells`` noisy samples across, enlarged back.
+
+    The noise goes into the few samples, not the pixels: the result stays smooth (no
+    grain that looks like detail) yet cannot be reproduced by re-blurring a guess.
+    """
     h, w = region.shape[:2]
     scale = cells / max(h, w)
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = cv2.resize(region.astype(np.float32), small_size, interpolation=cv2.INTER_AREA)
+    small = small + _noise(small.shape, _max_value(region))
     big = cv2.resize(small, (w, h), interpolation=upscale)
     return np.asarray(big, dtype=np.float32).reshape(region.shape)
 
@@ -72,13 +78,11 @@ def _write(region: Pixels, mask: Mask, values: npt.NDArray[np.float32]) -> None:
 
 
 def blur(region: Pixels, mask: Mask) -> None:
-    coarse = _coarse(region, BLUR_CELLS, cv2.INTER_CUBIC)
-    _write(region, mask, coarse + _noise(coarse.shape, _max_value(region)))
+    _write(region, mask, _coarse(region, BLUR_CELLS, cv2.INTER_CUBIC))
 
 
 def pixelate(region: Pixels, mask: Mask) -> None:
-    coarse = _coarse(region, PIXELATE_CELLS, cv2.INTER_NEAREST)
-    _write(region, mask, coarse + _noise(coarse.shape, _max_value(region)))
+    _write(region, mask, _coarse(region, PIXELATE_CELLS, cv2.INTER_NEAREST))
 
 
 def fill(region: Pixels, mask: Mask) -> None:
@@ -88,7 +92,9 @@ def fill(region: Pixels, mask: Mask) -> None:
 
 STYLES: dict[str, Style] = {
     "blur": Style("blur", blur, f"{BLUR_CELLS} samples across the region, bicubic, plus noise"),
-    "pixelate": Style("pixelate", pixelate, f"{PIXELATE_CELLS} blocks across the region plus noise"),
+    "pixelate": Style(
+        "pixelate", pixelate, f"{PIXELATE_CELLS} blocks across the region plus noise"
+    ),
     "fill": Style("fill", fill, "solid black"),
 }
 

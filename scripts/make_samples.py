@@ -100,9 +100,17 @@ def receipt() -> None:
     paper = Image.new("RGB", (520, 760), (250, 250, 247))
     draw = ImageDraw.Draw(paper)
     rows = [
-        "CORNER ROASTERS", "12 Market Street", "", "Flat white            3.40",
-        "Almond croissant      2.90", "Coffee beans 250 g   11.50", "", "TOTAL                17.80",
-        "VISA  4111 1111 1111 1111", f"Customer: {fake.name()}", f"{fake.free_email()}",
+        "CORNER ROASTERS",
+        "12 Market Street",
+        "",
+        "Flat white            3.40",
+        "Almond croissant      2.90",
+        "Coffee beans 250 g   11.50",
+        "",
+        "TOTAL                17.80",
+        "VISA  4111 1111 1111 1111",
+        f"Customer: {fake.name()}",
+        f"{fake.free_email()}",
         "Thank you!",
     ]
     y = 30
@@ -111,7 +119,9 @@ def receipt() -> None:
         y += 52
     rng = np.random.default_rng(1)
     photo = np.asarray(paper, dtype=np.int16) + rng.normal(0, 4, (760, 520, 3)).astype(np.int16)
-    image = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).rotate(-3, expand=True, fillcolor=(90, 80, 70))
+    image = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).rotate(
+        -3, expand=True, fillcolor=(90, 80, 70)
+    )
     path = OUT / "receipts" / "receipt.webp"
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, "WEBP", quality=90)

@@ -44,6 +44,10 @@ def list_models() -> None:
     table = Table("model", "package", "path", "sha256", "licence")
     for entry in load_manifest():
         table.add_row(
-            entry.name, f"{entry.package}=={entry.version}", entry.path, entry.sha256[:16] + "…", entry.licence
+            entry.name,
+            f"{entry.package}=={entry.version}",
+            entry.path,
+            entry.sha256[:16] + "…",
+            entry.licence,
         )
     Console().print(table)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from redactor.batch import BatchRunner, ItemResult, check_output_folder, discover
+from redactor.batch import BatchItem, BatchRunner, ItemResult, check_output_folder, discover
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
@@ -29,7 +29,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
         kinds = [kind] if kind else ["face", "text", "code"]
         if style not in STYLES:
             raise click.BadParameter(
-                f"unknown style {style!r}; choose one of {', '.join(sorted(STYLES))}", param_hint="--style"
+                f"unknown style {style!r}; choose one of {', '.join(sorted(STYLES))}",
+                param_hint="--style",
             )
         styles.update(dict.fromkeys(kinds, style))
     return styles
@@ -37,40 +38,111 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", required=True, type=click.Path(path_type=Path),
-              help="Folder for the redacted copies (created if missing). Inputs are never overwritten.")
-@click.option("--report", "report_path", type=click.Path(path_type=Path),
-              help="Where to write the JSON report. Default: OUT/redactor-report.json.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Files redacted in parallel; each worker process loads the models once.")
-@click.option("--style", "styles", multiple=True, metavar="[KIND=]STYLE",
-              help="Redaction style for a kind (face, text, code or a precise kind such as "
-                   "pii.email), or for all kinds if no KIND. Styles: blur, pixelate, fill. "
-                   "Default: face=blur, text=fill, code=fill. Repeatable.")
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the redacted copies (created if missing). Inputs are never overwritten.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    help="Where to write the JSON report. Default: OUT/redactor-report.json.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Files redacted in parallel; each worker process loads the models once.",
+)
+@click.option(
+    "--style",
+    "styles",
+    multiple=True,
+    metavar="[KIND=]STYLE",
+    help="Redaction style for a kind (face, text, code or a precise kind such as "
+    "pii.email), or for all kinds if no KIND. Styles: blur, pixelate, fill. "
+    "Default: face=blur, text=fill, code=fill. Repeatable.",
+)
 @click.option("--no-faces", is_flag=True, help="Do not look for faces.")
-@click.option("--text", "text_policy", type=click.Choice(["pii", "all", "off"]), default="pii",
-              show_default=True,
-              help="pii: redact personal text only; all: every text region except --allow terms; off: no OCR.")
-@click.option("--ocr-engine", type=click.Choice(["rapidocr", "easyocr"]), default="rapidocr",
-              show_default=True, help="OCR engine for --text pii/all.")
-@click.option("--allow", "allow_terms", multiple=True, metavar="TERM",
-              help="Text never redacted, e.g. your brand names. Repeatable.")
-@click.option("--deny", "deny_terms", multiple=True, metavar="TERM",
-              help="Text always redacted wherever it is read. Repeatable.")
+@click.option(
+    "--text",
+    "text_policy",
+    type=click.Choice(["pii", "all", "off"]),
+    default="pii",
+    show_default=True,
+    help="pii: redact personal text only; all: every text region except --allow terms; "
+    "off: no OCR.",
+)
+@click.option(
+    "--ocr-engine",
+    type=click.Choice(["rapidocr", "easyocr"]),
+    default="rapidocr",
+    show_default=True,
+    help="OCR engine for --text pii/all.",
+)
+@click.option(
+    "--allow",
+    "allow_terms",
+    multiple=True,
+    metavar="TERM",
+    help="Text never redacted, e.g. your brand names. Repeatable.",
+)
+@click.option(
+    "--deny",
+    "deny_terms",
+    multiple=True,
+    metavar="TERM",
+    help="Text always redacted wherever it is read. Repeatable.",
+)
 @click.option("--no-codes", is_flag=True, help="Do not look for barcodes and QR codes.")
-@click.option("--face-threshold", type=click.FloatRange(0.05, 0.99), default=0.35, show_default=True,
-              help="Minimum face detector score; lower finds more faces (and more false ones).")
-@click.option("--face-scale", type=click.FloatRange(1.0, 3.0), default=1.35, show_default=True,
-              help="The redacted ellipse is the face box grown by this factor.")
-@click.option("--drop-icc", is_flag=True, help="Also drop the ICC colour profile (kept by default).")
-@click.option("--jpeg-quality", type=click.IntRange(90, 100), default=92, show_default=True,
-              help="Quality of JPEG outputs.")
-@click.option("--max-pixels", type=click.IntRange(1), default=50_000_000, show_default=True,
-              help="Refuse images with more decoded pixels per frame (decompression bombs).")
-@click.option("--max-file-mb", type=click.IntRange(1), default=64, show_default=True,
-              help="Refuse files larger than this many MiB.")
-@click.option("--allow-nested-output", is_flag=True,
-              help="Allow OUT inside an input folder (files already in OUT are then skipped).")
+@click.option(
+    "--face-threshold",
+    type=click.FloatRange(0.05, 0.99),
+    default=0.35,
+    show_default=True,
+    help="Minimum face detector score; lower finds more faces (and more false ones).",
+)
+@click.option(
+    "--face-scale",
+    type=click.FloatRange(1.0, 3.0),
+    default=1.35,
+    show_default=True,
+    help="The redacted ellipse is the face box grown by this factor.",
+)
+@click.option(
+    "--drop-icc", is_flag=True, help="Also drop the ICC colour profile (kept by default)."
+)
+@click.option(
+    "--jpeg-quality",
+    type=click.IntRange(90, 100),
+    default=92,
+    show_default=True,
+    help="Quality of JPEG outputs.",
+)
+@click.option(
+    "--max-pixels",
+    type=click.IntRange(1),
+    default=50_000_000,
+    show_default=True,
+    help="Refuse images with more decoded pixels per frame (decompression bombs).",
+)
+@click.option(
+    "--max-file-mb",
+    type=click.IntRange(1),
+    default=64,
+    show_default=True,
+    help="Refuse files larger than this many MiB.",
+)
+@click.option(
+    "--allow-nested-output",
+    is_flag=True,
+    help="Allow OUT inside an input folder (files already in OUT are then skipped).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary; errors only.")
 def redact(
     inputs: tuple[Path, ...],
@@ -137,14 +209,15 @@ def redact(
 
 
 def _run_with_progress(
-    runner: BatchRunner, items: list, console: Console, quiet: bool  # type: ignore[type-arg]
+    runner: BatchRunner, items: list[BatchItem], console: Console, quiet: bool
 ) -> list[ItemResult]:
     error_console = Console(stderr=True)
 
     def report_failure(result: ItemResult) -> None:
         if result.output is None:
             error_console.print(
-                f"[red]failed[/] {result.item.relative}: {result.report.error_code}: {result.report.error}",
+                f"[red]failed[/] {result.item.relative}: "
+                f"{result.report.error_code}: {result.report.error}",
                 highlight=False,
             )
 
@@ -162,7 +235,9 @@ def _run_with_progress(
         return runner.run(items, on_done)
 
 
-def _write_report(path: Path, results: list[ItemResult], options: PipelineOptions, elapsed: float) -> None:
+def _write_report(
+    path: Path, results: list[ItemResult], options: PipelineOptions, elapsed: float
+) -> None:
     kinds = Counter(f.kind for r in results for f in r.report.findings)
     document = {
         "summary": {
@@ -177,8 +252,8 @@ def _write_report(path: Path, results: list[ItemResult], options: PipelineOption
         # and HTTP front doors never record client file names.
         "files": [
             {
-                "input": str(r.item.relative),
-                "output": os.path.relpath(r.output, path.parent) if r.output else None,
+                "path": str(r.item.relative),
+                "output_path": os.path.relpath(r.output, path.parent) if r.output else None,
                 **r.report.to_dict(),
             }
             for r in results
@@ -189,7 +264,11 @@ def _write_report(path: Path, results: list[ItemResult], options: PipelineOption
 
 
 def _summary(
-    console: Console, results: list[ItemResult], failed: list[ItemResult], elapsed: float, report: Path
+    console: Console,
+    results: list[ItemResult],
+    failed: list[ItemResult],
+    elapsed: float,
+    report: Path,
 ) -> None:
     kinds = Counter(f.kind for r in results for f in r.report.findings)
     found = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing to redact"

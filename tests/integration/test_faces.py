@@ -46,19 +46,25 @@ def test_every_labelled_face_loses_its_detail(pipeline: Pipeline, name: str) -> 
     assert before.shape == after.shape
     for box in face_boxes()[name]:
         rows, cols = _inner(box)
-        assert _detail(after[rows, cols]) < 0.5 * _detail(before[rows, cols]), f"face {box} kept its detail"
+        assert _detail(after[rows, cols]) < 0.5 * _detail(before[rows, cols]), (
+            f"face {box} kept its detail"
+        )
         assert np.abs(after[rows, cols].astype(int) - before[rows, cols]).mean() > 4
 
 
 @pytest.mark.parametrize("name", ["skimage:astronaut", "face_portrait_studio.png"])
-def test_pixels_far_from_faces_are_unchanged_in_lossless_output(pipeline: Pipeline, name: str) -> None:
+def test_pixels_far_from_faces_are_unchanged_in_lossless_output(
+    pipeline: Pipeline, name: str
+) -> None:
     data = load_image_bytes(name)
     result = pipeline.run(data)
     assert result.output_format == "png"
     before, after = decode_rgb(data), decode_rgb(result.output or b"")
     far = np.ones(before.shape[:2], dtype=bool)
     for finding in result.report.findings:
-        x0, y0, x1, y1 = Box(*finding.box).scaled_about_center(FACES_ONLY.face_mask_scale + 0.1).to_int()
+        x0, y0, x1, y1 = (
+            Box(*finding.box).scaled_about_center(FACES_ONLY.face_mask_scale + 0.1).to_int()
+        )
         far[max(0, y0) : y1, max(0, x0) : x1] = False
     assert far.mean() > 0.3
     assert np.array_equal(before[far], after[far])
@@ -86,13 +92,17 @@ def test_pixels_far_from_faces_barely_change_in_jpeg_output(pipeline: Pipeline) 
         ("face_group_iptc_caption.jpg", 5),
     ],
 )
-def test_group_photos_find_most_faces(detector: MediaPipeFaceDetector, name: str, at_least: int) -> None:
+def test_group_photos_find_most_faces(
+    detector: MediaPipeFaceDetector, name: str, at_least: int
+) -> None:
     found = detector.detect(decode_rgb(load_image_bytes(name)))
     assert len(found) >= at_least
 
 
-def test_product_photo_without_a_face_keeps_its_product_untouched(detector: MediaPipeFaceDetector) -> None:
-    """Known, documented false positive: a hand at the right edge. The product itself is never hit."""
+def test_product_photo_without_a_face_keeps_its_product_untouched(
+    detector: MediaPipeFaceDetector,
+) -> None:
+    """Known, documented false positive: a hand at the right edge; never the product."""
     image = decode_rgb(load_image_bytes("product_hands_no_face.jpg"))
     h, w = image.shape[:2]
     centre = Box(w * 0.25, h * 0.25, w * 0.75, h * 0.75)
@@ -101,7 +111,9 @@ def test_product_photo_without_a_face_keeps_its_product_untouched(detector: Medi
     assert all(f.box.x0 > centre.x1 or f.box.x1 < centre.x0 for f in found)
 
 
-def test_mirror_selfie_hits_at_most_the_phone_over_the_face(detector: MediaPipeFaceDetector) -> None:
+def test_mirror_selfie_hits_at_most_the_phone_over_the_face(
+    detector: MediaPipeFaceDetector,
+) -> None:
     image = decode_rgb(load_image_bytes("person_mirror_selfie_no_face.jpg"))
     found = detector.detect(image)
     assert len(found) <= 1
@@ -111,14 +123,16 @@ def test_mirror_selfie_hits_at_most_the_phone_over_the_face(detector: MediaPipeF
 def test_small_face_in_a_large_product_scene(detector: MediaPipeFaceDetector) -> None:
     """A ~60 px face in a 1600 px frame: missed on the whole frame, found by the tiles."""
     import cv2
-
     from skimage import data
 
     scene = np.full((1200, 1600, 3), 240, dtype=np.uint8)
     face = cv2.resize(data.astronaut()[30:230, 150:300], (60, 80), interpolation=cv2.INTER_AREA)
     scene[900:980, 1300:1360] = face
     found = detector.detect(scene)
-    assert any(Box(1300, 900, 1360, 980).center[0] in range(int(f.box.x0), int(f.box.x1) + 1) for f in found)
+    assert any(
+        Box(1300, 900, 1360, 980).center[0] in range(int(f.box.x0), int(f.box.x1) + 1)
+        for f in found
+    )
 
 
 def test_tiles_cover_the_image_and_overlap() -> None:

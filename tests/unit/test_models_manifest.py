@@ -11,7 +11,13 @@ from redactor.errors import ModelIntegrityError
 def test_manifest_lists_every_weight_file_with_provenance() -> None:
     entries = load_manifest()
     names = {e.name for e in entries}
-    assert {"mediapipe-face-full-range", "easyocr-craft", "easyocr-english-g2", "ppocr-det", "ppocr-rec"} <= names
+    assert {
+        "mediapipe-face-full-range",
+        "easyocr-craft",
+        "easyocr-english-g2",
+        "ppocr-det",
+        "ppocr-rec",
+    } <= names
     for entry in entries:
         assert entry.package and entry.version and entry.licence
         assert len(entry.sha256) == 64

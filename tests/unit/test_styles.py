@@ -41,7 +41,9 @@ def test_soft_styles_are_not_deterministic(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(STYLES))
 def test_styles_keep_alpha_and_support_16_bit(name: str) -> None:
-    rgba = np.concatenate([_detailed(dtype=np.uint16), np.full((120, 100, 1), 1234, np.uint16)], axis=2)
+    rgba = np.concatenate(
+        [_detailed(dtype=np.uint16), np.full((120, 100, 1), 1234, np.uint16)], axis=2
+    )
     mask = np.ones(rgba.shape[:2], dtype=bool)
     get_style(name).apply(rgba, mask)
     assert rgba.dtype == np.uint16

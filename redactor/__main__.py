@@ -1,0 +1,3 @@
+from redactor.cli.main import main
+
+main()
