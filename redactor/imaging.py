@@ -88,6 +88,7 @@ __all__ = [
     "assert_metadata_free",
     "decode",
     "detection_view",
+    "detection_views",
     "encode",
     "metadata_in",
     "output_format_for",
@@ -532,6 +533,26 @@ def detection_view(frame: Frame) -> RGBImage:
     too: lossless output keeps them, so they must be redacted like visible ones.
     """
     return np.array(_to_uint8(frame[..., :3]), order="C")  # np.array copies
+
+
+def detection_views(frame: Frame) -> list[RGBImage]:
+    """Every view detectors must see: the colour channels, plus, when some pixels are
+    not fully opaque, the frame composited on white as a viewer shows it.
+
+    Both matter: colours under transparent pixels survive in lossless output (a cut-out
+    product may still hold the original background), and content drawn only in the
+    alpha channel (a black signature on transparent black) is visible only composited.
+    """
+    views = [detection_view(frame)]
+    if frame.shape[2] == 4:
+        alpha = frame[..., 3]
+        top = np.iinfo(frame.dtype).max
+        if int(alpha.min()) < top:
+            weight = alpha.astype(np.float32)[..., None] / top
+            colour = frame[..., :3].astype(np.float32)
+            composite = colour * weight + top * (1.0 - weight)
+            views.append(_to_uint8(np.clip(composite, 0, top).astype(frame.dtype)).copy(order="C"))
+    return views
 
 
 def _to_uint8(frame: Frame) -> npt.NDArray[np.uint8]:

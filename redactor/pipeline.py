@@ -92,7 +92,9 @@ class Pipeline:
         frames = [frame.copy() for frame in image.frames]
         multi = len(frames) > 1
         for index, frame in enumerate(frames):
-            findings = self._detect(imaging.detection_view(frame), timer)
+            findings = [
+                f for view in imaging.detection_views(frame) for f in self._detect(view, timer)
+            ]
             with timer("redact"):
                 applied = apply_redactions(frame, findings, self.options)
             report.findings.extend(

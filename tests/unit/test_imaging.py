@@ -18,6 +18,7 @@ from redactor.imaging import (
     ImageFormat,
     decode,
     detection_view,
+    detection_views,
     encode,
     output_format_for,
     sniff_format,
@@ -704,3 +705,20 @@ def test_given_real_file_then_decoded_facts(
 def test_given_screenshot_rgba_png_then_identical_round_trip() -> None:
     source, output, _ = _round_trip(shared_image("screen_web_page.png").read_bytes())
     assert np.array_equal(output.frames[0], source.frames[0])
+
+
+def test_given_partly_transparent_frame_then_detectors_see_colour_and_composite() -> None:
+    frame = np.zeros((4, 4, 4), dtype=np.uint8)
+    frame[..., 3] = 255
+    frame[0, 0, 3] = 0  # one transparent pixel over black colour
+    views = detection_views(frame)
+    assert len(views) == 2
+    assert views[0][0, 0].tolist() == [0, 0, 0]  # colour channels as stored
+    assert views[1][0, 0].tolist() == [255, 255, 255]  # as a viewer shows it on white
+    assert views[1][1, 1].tolist() == [0, 0, 0]
+
+
+def test_given_opaque_frame_then_detectors_see_one_view() -> None:
+    frame = np.full((4, 4, 4), 255, dtype=np.uint16)
+    assert len(detection_views(frame)) == 1
+    assert len(detection_views(np.zeros((4, 4, 3), np.uint8))) == 1
