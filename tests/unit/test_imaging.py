@@ -719,6 +719,6 @@ def test_given_partly_transparent_frame_then_detectors_see_colour_and_composite(
 
 
 def test_given_opaque_frame_then_detectors_see_one_view() -> None:
-    frame = np.full((4, 4, 4), 255, dtype=np.uint16)
+    frame = np.full((4, 4, 4), 65535, dtype=np.uint16)
     assert len(detection_views(frame)) == 1
     assert len(detection_views(np.zeros((4, 4, 3), np.uint8))) == 1
