@@ -38,13 +38,26 @@ class RedactionResult:
 
 
 class Pipeline:
-    def __init__(self, options: PipelineOptions, detectors: Sequence[Detector]) -> None:
+    def __init__(
+        self,
+        options: PipelineOptions,
+        detectors: Sequence[Detector],
+        *,
+        propagate: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        """``propagate``: exceptions the caller handles itself (e.g. a task time limit),
+        raised through instead of becoming an ``internal_error`` report."""
         self.options = options
         self.detectors = tuple(detectors)
+        self.propagate = propagate
 
     @classmethod
     def build(
-        cls, options: PipelineOptions | None = None, *, hash_key: bytes | None = None
+        cls,
+        options: PipelineOptions | None = None,
+        *,
+        hash_key: bytes | None = None,
+        propagate: tuple[type[BaseException], ...] = (),
     ) -> Pipeline:
         """Build the detectors the options ask for, loading and verifying their models."""
         options = options or PipelineOptions()
@@ -65,7 +78,7 @@ class Pipeline:
             codes = build_code_detector(options)
             if codes is not None:
                 detectors.append(codes)
-        return cls(options, detectors)
+        return cls(options, detectors, propagate=propagate)
 
     def run(self, data: bytes) -> RedactionResult:
         report = Report()
@@ -75,6 +88,8 @@ class Pipeline:
                 output, fmt = self._run(data, report, timer)
         except RedactorError as exc:
             return _failed(report, exc.code, str(exc))
+        except self.propagate:
+            raise
         except Exception as exc:
             log.exception("unexpected failure while redacting an image")
             return _failed(report, "internal_error", f"unexpected {type(exc).__name__}")

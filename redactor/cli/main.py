@@ -10,6 +10,7 @@ import click
 from redactor import __version__
 from redactor.cli.models import models
 from redactor.cli.redact import redact
+from redactor.cli.service import submit, up, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,6 +31,9 @@ def cli(verbose: int) -> None:
 
 cli.add_command(redact)
 cli.add_command(models)
+cli.add_command(worker)
+cli.add_command(submit)
+cli.add_command(up)
 
 
 def main() -> None:

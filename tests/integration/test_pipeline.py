@@ -130,3 +130,20 @@ def test_heic_becomes_a_clean_jpeg(pipeline: Pipeline) -> None:
     assert result.output_format == "jpeg"
     assert b"Exif" not in (result.output or b"")
     assert "heif_exif" in result.report.metadata_removed or "exif" in result.report.metadata_removed
+
+
+class _Deadline(Exception):
+    pass
+
+
+class _SlowDetector:
+    name = "slow"
+
+    def detect(self, image: RGBImage) -> Sequence[Finding]:
+        raise _Deadline
+
+
+def test_exceptions_the_caller_owns_are_raised_through() -> None:
+    pipeline = Pipeline(PipelineOptions(), [_SlowDetector()], propagate=(_Deadline,))
+    with pytest.raises(_Deadline):
+        pipeline.run(load_image_bytes("skimage:astronaut"))

@@ -1,0 +1,390 @@
+"""Job records, their state machine, and the versioned task message.
+
+A job is one uploaded image on its way through the queue::
+
+    received --> queued --> processing --> done
+        |           |         |    ^
+        |           |         +----+  re-claim (a redelivered task)
+        +-----------+---------+-------> failed
+    any state but erased -------------> erased
+
+``processing -> processing`` is a re-claim: the broker redelivers a task whose worker
+died, and the new attempt takes the job over (``attempts`` goes up by one). Every change
+is a compare-and-set on the state and, for workers, on the attempt number, so two
+workers can never both move one job, and a stale attempt can never publish.
+
+The rules live here as pure functions; a :class:`JobStore` only has to apply them
+atomically. Records hold ids, keys, states, times, reason codes and the report (kinds,
+boxes, scores, hashes), never image bytes, OCR'd text or client file names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from redactor.errors import RedactorError
+from redactor.options import PipelineOptions
+from redactor.storage import keys
+
+TASK_NAME = "redactor.redact_upload"
+MESSAGE_VERSION: Literal[1] = 1
+
+
+class JobState(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+    ERASED = "erased"
+
+
+#: States a job never leaves except by erasure.
+FINISHED = frozenset({JobState.DONE, JobState.FAILED, JobState.ERASED})
+
+ALLOWED: Mapping[JobState, frozenset[JobState]] = {
+    JobState.RECEIVED: frozenset({JobState.QUEUED, JobState.FAILED, JobState.ERASED}),
+    JobState.QUEUED: frozenset({JobState.PROCESSING, JobState.FAILED, JobState.ERASED}),
+    JobState.PROCESSING: frozenset(
+        {JobState.PROCESSING, JobState.DONE, JobState.FAILED, JobState.ERASED}
+    ),
+    JobState.DONE: frozenset({JobState.ERASED}),
+    JobState.FAILED: frozenset({JobState.ERASED}),
+    JobState.ERASED: frozenset(),
+}
+
+
+class JobNotFound(RedactorError):
+    code = "job_not_found"
+
+
+class IllegalTransition(RedactorError):
+    """The state machine has no such move (a bug in the caller, never retried)."""
+
+    code = "illegal_transition"
+
+
+class TransitionConflict(RedactorError):
+    """The job is not in the state (or attempt) the caller expected: someone else moved it."""
+
+    code = "transition_conflict"
+
+    def __init__(self, message: str, current: JobRecord) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class InvalidTaskMessage(RedactorError):
+    code = "invalid_message"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    #: Stable machine-readable reason, e.g. ``corrupt_image`` or ``missing_upload``.
+    code: str
+    message: str
+    #: The pipeline's report when the pipeline itself failed (no findings, no output).
+    report: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    result_key: str
+    report_key: str
+    output_format: str
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    job_id: str
+    tenant: str
+    state: JobState
+    original_key: str
+    #: The :class:`PipelineOptions` the job runs with, as JSON-ready data.
+    options: dict[str, Any]
+    #: When the original must be deleted (retention), UTC.
+    original_deadline: datetime
+    #: When the job entered each state it has been in (the latest time for re-claims).
+    timestamps: dict[JobState, datetime] = field(default_factory=dict)
+    attempts: int = 0
+    #: When the result and report must be deleted; set when the job is done.
+    result_deadline: datetime | None = None
+    result_key: str | None = None
+    report_key: str | None = None
+    output_format: str | None = None
+    report: dict[str, Any] | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+    @classmethod
+    def new(
+        cls,
+        job_id: str,
+        tenant: str,
+        options: PipelineOptions,
+        *,
+        now: datetime,
+        original_retention: timedelta,
+    ) -> JobRecord:
+        """A fresh ``received`` record whose original lives at the layout's key."""
+        return cls(
+            job_id=keys.validate_upload_id(job_id),
+            tenant=keys.validate_tenant(tenant),
+            state=JobState.RECEIVED,
+            original_key=keys.original_key(tenant, job_id),
+            options=options.model_dump(mode="json"),
+            original_deadline=now + original_retention,
+            timestamps={JobState.RECEIVED: now},
+        )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+def apply_transition(
+    record: JobRecord,
+    to: JobState,
+    *,
+    expected: Collection[JobState],
+    now: datetime,
+    attempt: int | None = None,
+    failure: Failure | None = None,
+) -> JobRecord:
+    """The record after moving to ``to``, if the record is as the caller expected.
+
+    Raises :class:`TransitionConflict` if the state is not one of ``expected`` or the
+    attempt differs, :class:`IllegalTransition` if the table has no such move.
+    """
+    _expect(record, expected, attempt)
+    if to not in ALLOWED[record.state]:
+        raise IllegalTransition(f"a job cannot go from {record.state} to {to}")
+    if (to is JobState.FAILED) != (failure is not None):
+        raise IllegalTransition("a failure reason is required for, and only for, 'failed'")
+    moved = replace(
+        record,
+        state=to,
+        timestamps={**record.timestamps, to: now},
+        attempts=record.attempts + 1 if to is JobState.PROCESSING else record.attempts,
+    )
+    if failure is None:
+        return moved
+    return replace(
+        moved, failure_code=failure.code, failure_message=failure.message, report=failure.report
+    )
+
+
+def apply_result(
+    record: JobRecord,
+    result: JobResult,
+    *,
+    attempt: int,
+    now: datetime,
+    result_retention: timedelta,
+) -> JobRecord:
+    """Publish a finished result: ``processing`` (this attempt) -> ``done``."""
+    done = apply_transition(
+        record, JobState.DONE, expected={JobState.PROCESSING}, attempt=attempt, now=now
+    )
+    return replace(
+        done,
+        result_key=result.result_key,
+        report_key=result.report_key,
+        output_format=result.output_format,
+        report=result.report,
+        result_deadline=now + result_retention,
+    )
+
+
+def _expect(record: JobRecord, expected: Collection[JobState], attempt: int | None) -> None:
+    if record.state not in expected:
+        raise TransitionConflict(f"job is {record.state}, expected {sorted(expected)}", record)
+    if attempt is not None and record.attempts != attempt:
+        raise TransitionConflict(
+            f"job is at attempt {record.attempts}, expected attempt {attempt}", record
+        )
+
+
+class JobStore(Protocol):
+    """Where job records live. Every method is atomic; transitions are compare-and-set."""
+
+    def create(self, record: JobRecord) -> bool:
+        """Store a new record; ``False`` (and no change) if the job id already exists."""
+        ...
+
+    def get(self, job_id: str) -> JobRecord | None: ...
+
+    def transition(
+        self,
+        job_id: str,
+        to: JobState,
+        *,
+        expected: Collection[JobState],
+        attempt: int | None = None,
+        failure: Failure | None = None,
+    ) -> JobRecord:
+        """Apply :func:`apply_transition` atomically; raises :class:`JobNotFound` too."""
+        ...
+
+    def set_result(self, job_id: str, result: JobResult, *, attempt: int) -> JobRecord:
+        """Apply :func:`apply_result` atomically: the moment a result becomes visible."""
+        ...
+
+    def list_by_tenant(self, tenant: str, *, limit: int = 100) -> list[JobRecord]:
+        """The tenant's most recent jobs, newest first."""
+        ...
+
+
+# --- Serialisation to flat string fields (a Redis hash, or any key-value store) ---
+
+_SCALARS = ("job_id", "tenant", "original_key", "result_key", "report_key", "output_format")
+_FAILURE = ("failure_code", "failure_message")
+
+
+def to_fields(record: JobRecord) -> dict[str, str]:
+    """Flat ``str -> str`` fields; absent values are left out. Readable by any language."""
+    fields: dict[str, str] = {
+        name: value
+        for name in (*_SCALARS, *_FAILURE)
+        if (value := getattr(record, name)) is not None
+    }
+    fields["state"] = record.state.value
+    fields["attempts"] = str(record.attempts)
+    fields["options"] = json.dumps(record.options, sort_keys=True)
+    fields["original_deadline"] = _iso(record.original_deadline)
+    if record.result_deadline is not None:
+        fields["result_deadline"] = _iso(record.result_deadline)
+    if record.report is not None:
+        fields["report"] = json.dumps(record.report, sort_keys=True)
+    fields.update({f"at_{state.value}": _iso(at) for state, at in record.timestamps.items()})
+    return fields
+
+
+def from_fields(fields: Mapping[str, str]) -> JobRecord:
+    result_deadline = fields.get("result_deadline")
+    report = fields.get("report")
+    return JobRecord(
+        job_id=fields["job_id"],
+        tenant=fields["tenant"],
+        state=JobState(fields["state"]),
+        original_key=fields["original_key"],
+        options=json.loads(fields["options"]),
+        original_deadline=datetime.fromisoformat(fields["original_deadline"]),
+        timestamps={
+            state: datetime.fromisoformat(at)
+            for state in JobState
+            if (at := fields.get(f"at_{state.value}")) is not None
+        },
+        attempts=int(fields["attempts"]),
+        result_deadline=datetime.fromisoformat(result_deadline) if result_deadline else None,
+        result_key=fields.get("result_key"),
+        report_key=fields.get("report_key"),
+        output_format=fields.get("output_format"),
+        report=json.loads(report) if report is not None else None,
+        failure_code=fields.get("failure_code"),
+        failure_message=fields.get("failure_message"),
+    )
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- The task message ---
+
+
+class TaskMessage(BaseModel):
+    """Version 1 of the message a producer sends for ``redactor.redact_upload``.
+
+    It carries ids only: the image is already in shared storage at ``original_key``,
+    which must be the key layout's key for this tenant and job (a producer cannot point a
+    job at someone else's upload).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    v: Literal[1]
+    job_id: str = Field(pattern=f"^{keys.UPLOAD_ID_PATTERN.pattern}$")
+    tenant: str = Field(pattern=f"^{keys.TENANT_PATTERN.pattern}$")
+    original_key: str
+    #: ``null`` or absent: the worker's configured defaults (``REDACTOR_PIPELINE``).
+    options: PipelineOptions | None = None
+
+    @model_validator(mode="after")
+    def _original_key_follows_layout(self) -> TaskMessage:
+        if self.original_key != keys.original_key(self.tenant, self.job_id):
+            raise ValueError("original_key must be originals/<tenant>/<job_id>")
+        return self
+
+    @classmethod
+    def for_job(cls, job_id: str, tenant: str, options: PipelineOptions) -> TaskMessage:
+        return cls(
+            v=MESSAGE_VERSION,
+            job_id=job_id,
+            tenant=tenant,
+            original_key=keys.original_key(tenant, job_id),
+            options=options,
+        )
+
+
+def parse_task_message(payload: object) -> TaskMessage:
+    """Validate a message, given as JSON text, strictly (no coercion, no unknown fields).
+
+    The error names what was wrong by location and rule only: never the values, which
+    could carry anything a producer put there.
+    """
+    if not isinstance(payload, str | bytes):
+        raise InvalidTaskMessage("invalid task message: it must be a JSON text (a string)")
+    try:
+        return TaskMessage.model_validate_json(payload, strict=True)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'message'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False, include_context=False)
+        )
+        raise InvalidTaskMessage(f"invalid task message: {problems}") from None
+
+
+def job_id_for(payload: object, task_id: str | None) -> str | None:
+    """The job a (possibly invalid) message is about, if it can be told safely.
+
+    The message's own ``job_id``, else the transport's task id when it is a job id (our
+    client sends each task with the job id as its task id).
+    """
+    job_id, _ = message_hint(payload)
+    if job_id is None and task_id and keys.UPLOAD_ID_PATTERN.fullmatch(task_id):
+        return task_id
+    return job_id
+
+
+def message_hint(payload: object) -> tuple[str | None, str | None]:
+    """Best-effort ``(job_id, tenant)`` from a message that failed validation.
+
+    Lets a worker mark the right job failed. Each value is returned only if it is a valid
+    id, so nothing else from a hostile message is ever used.
+    """
+    if not isinstance(payload, str | bytes):
+        return None, None
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    job_id, tenant = data.get("job_id"), data.get("tenant")
+    return (
+        job_id if isinstance(job_id, str) and keys.UPLOAD_ID_PATTERN.fullmatch(job_id) else None,
+        tenant if isinstance(tenant, str) and keys.TENANT_PATTERN.fullmatch(tenant) else None,
+    )

@@ -1,0 +1,262 @@
+"""What a worker does with one task message, free of Celery so tests can call it directly.
+
+Order matters for privacy and for redelivery:
+
+1. validate the message (a bad one fails its job, if it names one, and is never retried);
+2. claim the job with a compare-and-set (a finished job is left alone: redelivery of a
+   task that already ran is a no-op);
+3. read the original, run the pipeline;
+4. write result and report under deterministic keys (atomic writes, so a retry or a
+   second attempt overwrites rather than duplicates);
+5. only then publish, by moving the record to ``done``. A stale attempt cannot publish,
+   and a job erased meanwhile gets its freshly written files deleted again.
+
+If the pipeline fails nothing is written: the record says why (fail closed). Transient
+failures (storage, Redis) propagate so the task layer can retry them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from redactor.errors import RedactorError
+from redactor.jobs import (
+    Failure,
+    InvalidTaskMessage,
+    JobRecord,
+    JobResult,
+    JobState,
+    JobStore,
+    TaskMessage,
+    TransitionConflict,
+    apply_transition,
+    job_id_for,
+    message_hint,
+    parse_task_message,
+    utcnow,
+)
+from redactor.options import PipelineOptions
+from redactor.pipeline import Pipeline, RedactionResult
+from redactor.storage import ObjectMissing, Storage, keys
+
+log = logging.getLogger(__name__)
+
+#: What :meth:`Processor.process` did with a message, for logs and task results.
+SKIPPED = "skipped"
+
+
+class PipelineCache:
+    """Pipelines per distinct options, built on first use and kept (models load once)."""
+
+    def __init__(self, build: Callable[[PipelineOptions], Pipeline], size: int = 4) -> None:
+        self._build = build
+        self._size = size
+        self._pipelines: OrderedDict[str, Pipeline] = OrderedDict()
+
+    def get(self, options: PipelineOptions) -> Pipeline:
+        key = options.model_dump_json()
+        pipeline = self._pipelines.pop(key, None) or self._build(options)
+        self._pipelines[key] = pipeline
+        while len(self._pipelines) > self._size:
+            self._pipelines.popitem(last=False)
+        return pipeline
+
+
+@dataclass
+class Processor:
+    storage: Storage
+    jobs: JobStore
+    pipelines: PipelineCache
+    #: Options for messages that carry none.
+    default_options: PipelineOptions
+    #: Sets ``original_deadline`` on records this worker creates (producer path).
+    original_retention: timedelta
+    scratch_dir: Path
+    #: Exceptions meaning "out of time" (Celery's soft time limit), failed as ``timeout``.
+    deadline_errors: tuple[type[BaseException], ...] = ()
+    #: Dev-mode test hook: sleep this long mid-task.
+    test_delay: float = 0.0
+
+    def process(self, payload: object, *, task_id: str | None = None) -> str:
+        """Handle one message; returns the job's resulting state, or ``skipped``."""
+        try:
+            message = parse_task_message(payload)
+        except InvalidTaskMessage as exc:
+            return self._reject(payload, task_id, exc)
+        record = self._claim(message)
+        if record is None:
+            return SKIPPED
+        log.info("job %s claimed (attempt %d)", record.job_id, record.attempts)
+        try:
+            with self._scratch(record):
+                return self._redact(record, message.options or self.default_options)
+        except self.deadline_errors:
+            return self._fail(record, Failure("timeout", "the image took too long to redact"))
+
+    def _claim(self, message: TaskMessage) -> JobRecord | None:
+        record = self.jobs.get(message.job_id) or self._adopt(message)
+        if record.finished:
+            log.info("job %s is already %s; redelivered task ignored", record.job_id, record.state)
+            return None
+        if record.tenant != message.tenant:
+            self._fail_invalid(record, "tenant does not match the job's tenant")
+            return None
+        try:
+            return self.jobs.transition(
+                record.job_id,
+                JobState.PROCESSING,
+                expected={JobState.QUEUED, JobState.PROCESSING},
+                attempt=record.attempts,
+            )
+        except TransitionConflict as exc:
+            log.info("job %s not claimed: %s", record.job_id, exc)
+            return None
+
+    def _adopt(self, message: TaskMessage) -> JobRecord:
+        """Create the record for a message from a producer that did not (see task-schema)."""
+        options = message.options or self.default_options
+        return self._create_queued(message.job_id, message.tenant, options)
+
+    def _create_queued(self, job_id: str, tenant: str, options: PipelineOptions) -> JobRecord:
+        now = utcnow()
+        received = JobRecord.new(
+            job_id, tenant, options, now=now, original_retention=self.original_retention
+        )
+        queued = apply_transition(received, JobState.QUEUED, expected={JobState.RECEIVED}, now=now)
+        if self.jobs.create(queued):
+            log.info("job %s created from a task message", job_id)
+            return queued
+        existing = self.jobs.get(job_id)  # created concurrently by another delivery
+        assert existing is not None
+        return existing
+
+    def _redact(self, record: JobRecord, options: PipelineOptions) -> str:
+        try:
+            original = self.storage.get(record.original_key)
+        except ObjectMissing:
+            return self._fail(
+                record,
+                Failure(
+                    "missing_upload", "the original is not in storage (never stored, or deleted)"
+                ),
+            )
+        if self.test_delay:
+            time.sleep(self.test_delay)
+        try:
+            result = self.pipelines.get(options).run(original)
+        except RedactorError as exc:  # building the pipeline failed: bad options or models
+            return self._fail(record, Failure(exc.code, str(exc)))
+        if not result.ok:
+            return self._fail(record, _pipeline_failure(result))
+        return self._publish(record, result)
+
+    def _publish(self, record: JobRecord, result: RedactionResult) -> str:
+        assert result.output is not None and result.output_format is not None
+        report = result.report.to_dict()
+        published = JobResult(
+            result_key=keys.result_key(record.tenant, record.job_id, result.output_format),
+            report_key=keys.report_key(record.tenant, record.job_id),
+            output_format=result.output_format,
+            report=report,
+        )
+        self.storage.put(published.result_key, result.output)
+        self.storage.put(published.report_key, json.dumps(report, sort_keys=True).encode())
+        try:
+            self.jobs.set_result(record.job_id, published, attempt=record.attempts)
+        except TransitionConflict as exc:
+            return self._unpublishable(exc.current, published)
+        log.info("job %s done", record.job_id)
+        return JobState.DONE.value
+
+    def _unpublishable(self, current: JobRecord, published: JobResult) -> str:
+        """This attempt lost the job: to a newer attempt, a failure or an erasure.
+
+        A newer attempt publishes the same keys (or has already), so its files stay; a
+        job that ended failed or erased must have no output, so ours is deleted.
+        """
+        if current.state in {JobState.ERASED, JobState.FAILED}:
+            self.storage.delete(published.result_key)
+            self.storage.delete(published.report_key)
+            log.info(
+                "job %s is %s; the output just written is deleted", current.job_id, current.state
+            )
+        else:
+            log.info("job %s was taken over by attempt %d", current.job_id, current.attempts)
+        return SKIPPED
+
+    def _fail(self, record: JobRecord, failure: Failure) -> str:
+        try:
+            self.jobs.transition(
+                record.job_id,
+                JobState.FAILED,
+                expected={JobState.PROCESSING},
+                attempt=record.attempts,
+                failure=failure,
+            )
+        except TransitionConflict as exc:
+            log.info("job %s not failed: %s", record.job_id, exc)
+            return SKIPPED
+        log.info("job %s failed: %s", record.job_id, failure.code)
+        return JobState.FAILED.value
+
+    def _reject(self, payload: object, task_id: str | None, exc: InvalidTaskMessage) -> str:
+        """Fail the job an invalid message names; the message is never retried."""
+        job_id, tenant = job_id_for(payload, task_id), message_hint(payload)[1]
+        record = self.jobs.get(job_id) if job_id else None
+        if record is None and job_id and tenant:
+            record = self._create_queued(job_id, tenant, self.default_options)
+        if record is None:
+            log.warning("dropped an invalid task message naming no known job: %s", exc)
+            return SKIPPED
+        if record.finished:
+            return SKIPPED
+        self._fail_invalid(record, str(exc))
+        return JobState.FAILED.value
+
+    def _fail_invalid(self, record: JobRecord, reason: str) -> None:
+        try:
+            self.jobs.transition(
+                record.job_id,
+                JobState.FAILED,
+                expected={JobState.RECEIVED, JobState.QUEUED, JobState.PROCESSING},
+                failure=Failure(InvalidTaskMessage.code, reason),
+            )
+        except TransitionConflict as exc:
+            log.info("job %s not failed: %s", record.job_id, exc)
+        else:
+            log.warning("job %s failed: invalid task message", record.job_id)
+
+    @contextmanager
+    def _scratch(self, record: JobRecord) -> Iterator[None]:
+        """A private temp folder for this task, removed afterwards whatever happened.
+
+        Libraries that spill decoded image data to temp files write it here, not to a
+        shared /tmp, and nothing outlives the task.
+        """
+        self.scratch_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{record.job_id}-", dir=self.scratch_dir))
+        previous, tempfile.tempdir = tempfile.tempdir, str(folder)
+        try:
+            yield
+        finally:
+            tempfile.tempdir = previous
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _pipeline_failure(result: RedactionResult) -> Failure:
+    report = result.report
+    return Failure(
+        code=report.error_code or "failed",
+        message=report.error or "the pipeline failed",
+        report=report.to_dict(),
+    )

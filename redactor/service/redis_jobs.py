@@ -1,0 +1,146 @@
+"""Job records in Redis: one hash per job, one sorted set of job ids per tenant.
+
+Transitions use optimistic locking (WATCH the job's hash, read it, apply the pure rule
+from :mod:`redactor.jobs`, write it back in MULTI/EXEC). If another client changes the
+hash in between, EXEC fails and the rule runs again on the fresh record, which then
+raises :class:`~redactor.jobs.TransitionConflict` if the expected state is gone. We chose
+this over a Lua script so the state machine exists once, in tested Python, instead of
+twice; contention is one job's few workers, so optimistic retries are rare and cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import timedelta
+from typing import Any, cast
+
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.client import Pipeline
+from redis.retry import Retry
+from redis.typing import EncodableT
+
+from redactor.jobs import (
+    Failure,
+    JobNotFound,
+    JobRecord,
+    JobResult,
+    JobState,
+    apply_result,
+    apply_transition,
+    from_fields,
+    to_fields,
+    utcnow,
+)
+
+KEY_PREFIX = "redactor"
+
+
+def job_key(job_id: str) -> str:
+    return f"{KEY_PREFIX}:job:{job_id}"
+
+
+def tenant_index_key(tenant: str) -> str:
+    return f"{KEY_PREFIX}:tenant:{tenant}:jobs"
+
+
+def connect(url: str, *, outage_seconds: float = 30.0) -> redis.Redis:
+    """A client that rides out a Redis restart of up to about ``outage_seconds``."""
+    retries = max(1, int(outage_seconds))  # backoff is capped at 1 s per try
+    return redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=10,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries),
+    )
+
+
+class RedisJobStore:
+    def __init__(self, client: redis.Redis, *, result_retention: timedelta) -> None:
+        self.client = client
+        #: How long a result stays after it is published (sets ``result_deadline``).
+        self.result_retention = result_retention
+
+    def create(self, record: JobRecord) -> bool:
+        created = False
+
+        def write(pipe: Pipeline) -> None:
+            nonlocal created
+            created = not pipe.exists(job_key(record.job_id))
+            if created:
+                pipe.multi()
+                self._write(pipe, record)
+                pipe.zadd(
+                    tenant_index_key(record.tenant),
+                    {record.job_id: record.timestamps[JobState.RECEIVED].timestamp()},
+                )
+
+        self.client.transaction(write, job_key(record.job_id))
+        return created
+
+    def get(self, job_id: str) -> JobRecord | None:
+        fields = _strings(self.client.hgetall(job_key(job_id)))
+        return from_fields(fields) if fields else None
+
+    def transition(
+        self,
+        job_id: str,
+        to: JobState,
+        *,
+        expected: Collection[JobState],
+        attempt: int | None = None,
+        failure: Failure | None = None,
+    ) -> JobRecord:
+        return self._update(
+            job_id,
+            lambda record: apply_transition(
+                record, to, expected=expected, attempt=attempt, failure=failure, now=utcnow()
+            ),
+        )
+
+    def set_result(self, job_id: str, result: JobResult, *, attempt: int) -> JobRecord:
+        return self._update(
+            job_id,
+            lambda record: apply_result(
+                record,
+                result,
+                attempt=attempt,
+                now=utcnow(),
+                result_retention=self.result_retention,
+            ),
+        )
+
+    def list_by_tenant(self, tenant: str, *, limit: int = 100) -> list[JobRecord]:
+        job_ids = self.client.zrange(tenant_index_key(tenant), 0, limit - 1, desc=True)
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in cast(list[str], job_ids):
+            pipe.hgetall(job_key(job_id))
+        return [from_fields(_strings(fields)) for fields in pipe.execute() if fields]
+
+    def _update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+        updated: JobRecord | None = None
+
+        def apply(pipe: Pipeline) -> None:
+            nonlocal updated
+            fields = _strings(pipe.hgetall(job_key(job_id)))
+            if not fields:
+                raise JobNotFound(f"no job {job_id}")
+            updated = change(from_fields(fields))
+            pipe.multi()
+            self._write(pipe, updated)
+
+        self.client.transaction(apply, job_key(job_id))
+        assert updated is not None
+        return updated
+
+    @staticmethod
+    def _write(pipe: Pipeline, record: JobRecord) -> None:
+        """Replace the whole hash, so fields that became empty do not linger."""
+        fields: dict[EncodableT, EncodableT] = {k: v for k, v in to_fields(record).items()}
+        pipe.delete(job_key(record.job_id))
+        pipe.hset(job_key(record.job_id), mapping=fields)
+
+
+def _strings(reply: Any) -> dict[str, str]:
+    """A hash as ``str -> str`` (the client decodes responses)."""
+    return cast(dict[str, str], reply)

@@ -1,0 +1,448 @@
+"""The queue with a real redis-server and real worker processes: failures on purpose."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+
+from redactor.jobs import TASK_NAME, JobRecord, JobState, TaskMessage, TransitionConflict, utcnow
+from redactor.pipeline import RedactionResult
+from redactor.report import Report
+from redactor.service.client import JobNotDone, RedactorClient
+from redactor.service.processor import PipelineCache, Processor
+from redactor.service.redis_jobs import RedisJobStore, connect, job_key
+from redactor.storage import keys
+from tests.integration.conftest import FAST_OPTIONS, QueueEnv
+from tests.support import shared_image
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+FACE = "face_group_selfie.jpg"
+JOB_TIMEOUT = 60.0
+
+
+def tenant() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def create_queued_record(client: RedactorClient, tenant_id: str, *, store_original: bool) -> str:
+    """What the client does before sending the task, so a test can send its own message."""
+    job_id = keys.new_upload_id()
+    record = JobRecord.new(
+        job_id,
+        tenant_id,
+        FAST_OPTIONS,
+        now=utcnow(),
+        original_retention=client.settings.original_retention,
+    )
+    if store_original:
+        client.storage.put(record.original_key, shared_image(FACE).read_bytes())
+    client.jobs.create(record)
+    client.jobs.transition(job_id, JobState.QUEUED, expected={JobState.RECEIVED})
+    return job_id
+
+
+def send_raw(client: RedactorClient, payload: object, *, task_id: str) -> None:
+    client.producer.send_task(TASK_NAME, args=[payload], task_id=task_id, queue="redactor")
+
+
+# --- poisoned messages ---
+
+
+@pytest.mark.timeout(180)
+def test_given_poisoned_messages_then_each_job_fails_with_reason_and_worker_continues(
+    client: RedactorClient,
+) -> None:
+    tenant_id = tenant()
+    bad_json = create_queued_record(client, tenant_id, store_original=True)
+    send_raw(client, '{"v": 1, "job_id": ', task_id=bad_json)
+
+    unknown_version = create_queued_record(client, tenant_id, store_original=True)
+    message = json.loads(
+        TaskMessage.for_job(unknown_version, tenant_id, FAST_OPTIONS).model_dump_json()
+    )
+    send_raw(client, json.dumps({**message, "v": 2}), task_id=unknown_version)
+
+    missing_upload = create_queued_record(client, tenant_id, store_original=False)
+    good_message = TaskMessage.for_job(missing_upload, tenant_id, FAST_OPTIONS)
+    send_raw(client, good_message.model_dump_json(), task_id=missing_upload)
+
+    not_a_string = create_queued_record(client, tenant_id, store_original=True)
+    send_raw(client, {"v": 1}, task_id=not_a_string)
+
+    after = client.submit(shared_image(FACE), tenant=tenant_id, options=FAST_OPTIONS)
+
+    expected = {
+        bad_json: "invalid_message",
+        unknown_version: "invalid_message",
+        missing_upload: "missing_upload",
+        not_a_string: "invalid_message",
+    }
+    for job_id, code in expected.items():
+        record = client.wait(job_id, JOB_TIMEOUT)
+        assert (record.state, record.failure_code) == (JobState.FAILED, code), job_id
+        assert record.failure_message
+        with pytest.raises(JobNotDone, match=code):
+            client.result(job_id)
+    assert "v: Input should be 1" in (client.status(unknown_version).failure_message or "")
+    assert client.wait(after, JOB_TIMEOUT).state is JobState.DONE
+    assert client.result(after)
+    assert list(client.storage.list(f"results/{tenant_id}/")) != []
+    assert not any(
+        item.key.split("/")[-1].startswith(tuple(expected))
+        for item in client.storage.list(f"results/{tenant_id}/")
+    )
+
+
+# --- a worker killed mid-task ---
+
+
+class PublicationWatcher(threading.Thread):
+    """Polls a job while it runs: what a reader could see before and after publication."""
+
+    def __init__(self, client: RedactorClient, job_id: str, tenant_id: str) -> None:
+        super().__init__(daemon=True)
+        self.client, self.job_id, self.tenant_id = client, job_id, tenant_id
+        self.stopped = threading.Event()
+        self.early_results: list[str] = []
+        self.seen_digests: set[str] = set()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.05):
+            state = self.client.status(self.job_id).state
+            if state is not JobState.DONE:
+                try:
+                    self.client.result(self.job_id)
+                    self.early_results.append(state.value)
+                except JobNotDone:
+                    pass
+            for item in self.client.storage.list(f"results/{self.tenant_id}/"):
+                self.seen_digests.add(hashlib.sha256(self.client.storage.get(item.key)).hexdigest())
+
+
+def wait_for_state(client: RedactorClient, job_id: str, state: JobState, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while client.status(job_id).state is not state:
+        assert time.monotonic() < deadline, f"job never reached {state}"
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(240)
+def test_given_worker_killed_mid_task_then_job_is_redelivered_and_published_once(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    env = isolated_env(
+        task_soft_time_limit="8",
+        task_time_limit="10",
+        visibility_timeout="12",
+        test_task_delay="2",
+    )
+    doomed = env.start_worker("doomed")
+    tenant_id = tenant()
+    with env.client() as client:
+        job_id = client.submit(shared_image(FACE), tenant=tenant_id, options=FAST_OPTIONS)
+        wait_for_state(client, job_id, JobState.PROCESSING, timeout=60)
+        watcher = PublicationWatcher(client, job_id, tenant_id)
+        watcher.start()
+        doomed.kill()  # SIGKILL to the worker and its pool process, mid-task
+        env.start_worker("rescuer")
+        record = client.wait(job_id, timeout=120)
+        watcher.stopped.set()
+        watcher.join()
+        result = client.result(job_id)
+        listed = [item.key for item in client.storage.list(f"results/{tenant_id}/")]
+
+    assert record.state is JobState.DONE
+    assert record.attempts == 2  # the killed attempt, then the redelivered one
+    assert listed == [record.result_key]
+    digest = hashlib.sha256(result).hexdigest()
+    assert record.report is not None and record.report["output"]["sha256"] == digest
+    assert watcher.early_results == []
+    assert watcher.seen_digests <= {digest}
+    assert not list((env.root / "storage" / "results").rglob(".tmp-*"))
+
+
+@pytest.mark.timeout(120)
+def test_given_task_over_its_soft_time_limit_then_job_fails_with_timeout(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    env = isolated_env(
+        task_soft_time_limit="2", task_time_limit="5", visibility_timeout="7", test_task_delay="4"
+    )
+    env.start_worker("slow")
+    with env.client() as client:
+        job_id = client.submit(shared_image(FACE), tenant=tenant(), options=FAST_OPTIONS)
+        record = client.wait(job_id, timeout=60)
+    assert (record.state, record.failure_code) == (JobState.FAILED, "timeout"), record
+
+
+# --- Redis restarted during a batch ---
+
+BATCH = [
+    "exif_iphone_gps.heic",
+    "face_group_selfie.jpg",
+    "exif_iphone_orient6_arrow.heic",
+    "face_portrait_studio.png",
+    "doc_handwritten_form_iphone.jpg",
+    "face_crowd_fans.jpg",
+    "plate_cn_closeup_really_png.jpg",
+    "face_two_nikon_exif.jpg",
+    "exif_iphone_gps.heic",
+    "face_holding_award.jpg",
+    "exif_canon_gps_serial_artist.jpg",
+    "face_sunglasses_walking.jpg",
+]
+
+
+@pytest.mark.timeout(300)
+def test_given_redis_restarted_mid_batch_then_workers_reconnect_and_every_job_completes(
+    client: RedactorClient, queue_env: QueueEnv
+) -> None:
+    tenant_id = tenant()
+    job_ids = [
+        client.submit(shared_image(name), tenant=tenant_id, options=FAST_OPTIONS) for name in BATCH
+    ]
+    wait_for_state(client, job_ids[0], JobState.DONE, timeout=60)
+    assert sum(not client.status(j).finished for j in job_ids) > 2, "batch ended too soon"
+
+    queue_env.redis.kill()  # a crash, not a clean shutdown
+    time.sleep(1.0)
+    queue_env.redis.start()
+
+    records = [client.wait(job_id, timeout=150) for job_id in job_ids]
+    assert [r.state for r in records] == [JobState.DONE] * len(BATCH)
+    assert all(client.result(r.job_id) for r in records)
+    after = client.submit(shared_image(FACE), tenant=tenant_id, options=FAST_OPTIONS)
+    assert client.wait(after, timeout=60).state is JobState.DONE
+
+
+# --- a producer that is not Python ---
+
+
+def raw_celery_envelope(job_id: str, message: str) -> str:
+    """The Celery protocol-2 JSON envelope as docs/task-schema.md spells it out."""
+    body = json.dumps([[message], {}, {"callbacks": None, "errbacks": None, "chain": None}])
+    return json.dumps(
+        {
+            "body": base64.b64encode(body.encode()).decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {
+                "lang": "js",
+                "task": TASK_NAME,
+                "id": job_id,
+                "root_id": job_id,
+                "parent_id": None,
+                "group": None,
+                "retries": 0,
+                "eta": None,
+                "expires": None,
+                "timelimit": [None, None],
+            },
+            "properties": {
+                "correlation_id": job_id,
+                "reply_to": "",
+                "delivery_mode": 2,
+                "delivery_info": {"exchange": "", "routing_key": "redactor"},
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_tag": str(uuid.uuid4()),
+            },
+        }
+    )
+
+
+@pytest.mark.timeout(120)
+def test_given_raw_redis_message_and_stored_file_then_job_is_created_and_done(
+    queue_env: QueueEnv,
+) -> None:
+    """What a producer in another language does: write the file, LPUSH one message."""
+    tenant_id, job_id = tenant(), keys.new_upload_id()
+    storage_root = Path(queue_env.fields()["storage_dir"])
+    original = storage_root / "originals" / tenant_id / job_id
+    original.parent.mkdir(parents=True)
+    original.write_bytes(shared_image(FACE).read_bytes())
+    message = json.dumps(
+        {
+            "v": 1,
+            "job_id": job_id,
+            "tenant": tenant_id,
+            "original_key": f"originals/{tenant_id}/{job_id}",
+        }
+    )
+    raw = redis.Redis.from_url(queue_env.redis_url, decode_responses=True)
+
+    raw.lpush("redactor", raw_celery_envelope(job_id, message))
+
+    deadline = time.monotonic() + 60
+    while raw.hget(job_key(job_id), "state") not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    fields = raw.hgetall(job_key(job_id))
+    assert fields["state"] == "done", fields.get("failure_message")
+    assert (storage_root / fields["result_key"]).is_file()
+    assert json.loads(fields["report"])["counts"]["face"] >= 1
+
+
+# --- the job store itself ---
+
+
+@pytest.mark.timeout(60)
+def test_given_many_workers_racing_to_claim_then_exactly_one_wins(queue_env: QueueEnv) -> None:
+    settings = queue_env.settings()
+    store = RedisJobStore(connect(settings.redis_url), result_retention=settings.result_retention)
+    job_id = keys.new_upload_id()
+    record = JobRecord.new(
+        job_id, tenant(), FAST_OPTIONS, now=utcnow(), original_retention=settings.original_retention
+    )
+    assert store.create(record)
+    assert not store.create(record)
+    store.transition(job_id, JobState.QUEUED, expected={JobState.RECEIVED})
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def claim() -> None:
+        start.wait()
+        try:
+            store.transition(
+                job_id,
+                JobState.PROCESSING,
+                expected={JobState.QUEUED, JobState.PROCESSING},
+                attempt=0,
+            )
+            outcomes.append("won")
+        except TransitionConflict:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+    final = store.get(job_id)
+    assert final is not None and final.attempts == 1
+    assert [r.job_id for r in store.list_by_tenant(record.tenant)] == [job_id]
+
+
+# --- the processor itself, in this process, against real Redis and local storage ---
+
+
+class FakePipeline:
+    """Returns a fixed result; ``during_run`` lets a test change the world mid-task."""
+
+    def __init__(self, result: RedactionResult, during_run: Callable[[], None] = lambda: None):
+        self.result, self.during_run = result, during_run
+        self.runs = 0
+
+    def run(self, data: bytes) -> RedactionResult:
+        self.runs += 1
+        self.during_run()
+        return self.result
+
+
+REDACTED = RedactionResult(Report(status="redacted"), output=b"redacted bytes", output_format="png")
+FAILED = RedactionResult(
+    Report(status="failed", error_code="corrupt_image", error="truncated"), None, None
+)
+
+
+def make_processor(env: QueueEnv, pipeline: FakePipeline) -> tuple[Processor, RedactorClient]:
+    client = env.client()
+    processor = Processor(
+        storage=client.storage,
+        jobs=client.jobs,
+        pipelines=PipelineCache(lambda options: pipeline),
+        default_options=FAST_OPTIONS,
+        original_retention=client.settings.original_retention,
+        scratch_dir=env.root / "scratch",
+    )
+    return processor, client
+
+
+def queued_message(client: RedactorClient, tenant_id: str) -> tuple[str, str]:
+    job_id = create_queued_record(client, tenant_id, store_original=True)
+    return job_id, TaskMessage.for_job(job_id, tenant_id, FAST_OPTIONS).model_dump_json()
+
+
+def test_given_finished_job_when_task_is_redelivered_then_nothing_runs_again(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    pipeline = FakePipeline(REDACTED)
+    processor, client = make_processor(isolated_env(), pipeline)
+    job_id, message = queued_message(client, tenant())
+
+    assert processor.process(message) == "done"
+    assert processor.process(message) == "skipped"
+
+    assert pipeline.runs == 1
+    record = client.status(job_id)
+    assert (record.state, record.attempts) == (JobState.DONE, 1)
+    assert client.result(job_id) == b"redacted bytes"
+
+
+def test_given_pipeline_fails_then_nothing_is_written_and_the_job_says_why(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    processor, client = make_processor(isolated_env(), FakePipeline(FAILED))
+    tenant_id = tenant()
+    job_id, message = queued_message(client, tenant_id)
+
+    assert processor.process(message) == "failed"
+
+    record = client.status(job_id)
+    assert (record.failure_code, record.failure_message) == ("corrupt_image", "truncated")
+    assert list(client.storage.list(f"results/{tenant_id}/")) == []
+    assert list(client.storage.list(f"reports/{tenant_id}/")) == []
+
+
+def test_given_job_erased_while_running_then_its_fresh_output_is_deleted(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    env = isolated_env()
+    tenant_id = tenant()
+    holder: dict[str, str] = {}
+    pipeline = FakePipeline(
+        REDACTED,
+        during_run=lambda: client.jobs.transition(
+            holder["job_id"], JobState.ERASED, expected={JobState.PROCESSING}
+        ),
+    )
+    processor, client = make_processor(env, pipeline)
+    holder["job_id"], message = queued_message(client, tenant_id)
+
+    assert processor.process(message) == "skipped"
+
+    assert client.status(holder["job_id"]).state is JobState.ERASED
+    assert list(client.storage.list(f"results/{tenant_id}/")) == []
+    assert list(client.storage.list(f"reports/{tenant_id}/")) == []
+
+
+def test_given_another_attempt_took_over_then_the_stale_one_does_not_publish(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    env = isolated_env()
+    holder: dict[str, str] = {}
+
+    def take_over() -> None:  # a redelivered copy claims the job meanwhile
+        client.jobs.transition(
+            holder["job_id"], JobState.PROCESSING, expected={JobState.PROCESSING}, attempt=1
+        )
+
+    processor, client = make_processor(env, FakePipeline(REDACTED, during_run=take_over))
+    holder["job_id"], message = queued_message(client, tenant())
+
+    assert processor.process(message) == "skipped"
+
+    record = client.status(holder["job_id"])
+    assert (record.state, record.attempts) == (JobState.PROCESSING, 2)

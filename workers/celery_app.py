@@ -1,0 +1,81 @@
+"""The Celery app for redaction workers, configured from :class:`ServiceSettings`.
+
+``celery -A workers.celery_app worker`` finds ``app`` here; it is built on first access
+(from the environment), so importing this module reads no settings. ``redactor worker``
+builds its own app with :func:`create_app` from settings it was given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from redactor.service.settings import ServiceSettings
+
+
+class RedactorCelery(Celery):  # type: ignore[misc]
+    """A Celery app that carries the settings it was built from, for the worker signals."""
+
+    settings: ServiceSettings
+
+
+def create_app(settings: ServiceSettings) -> RedactorCelery:
+    settings.hash_key_bytes()  # fail at start-up, not on the first image, if it is missing
+    app = RedactorCelery("redactor", include=["workers.tasks"])
+    app.settings = settings
+    app.conf.update(celery_config(settings))
+    return app
+
+
+def celery_config(settings: ServiceSettings) -> dict[str, Any]:
+    return {
+        # One Redis for the queue, the job records and Celery's results.
+        "broker_url": settings.redis_url,
+        # Celery's own results are a status string per task; job records are the real status.
+        "result_backend": settings.redis_url,
+        # ...and they expire, so Redis does not fill up with them.
+        "result_expires": settings.result_expires,
+        # JSON only: a pickled message from anyone who can reach Redis would run code.
+        "accept_content": ["json"],
+        "task_serializer": "json",
+        "result_serializer": "json",
+        # Ack after the task ran, so a task whose worker dies is delivered again.
+        "task_acks_late": True,
+        # ...including when the pool process running it is killed (OOM, SIGKILL).
+        "task_reject_on_worker_lost": True,
+        # One task at a time per process: images are slow, prefetching would starve peers.
+        "worker_prefetch_multiplier": 1,
+        # The task is asked to stop here and fails its job with reason ``timeout``.
+        "task_soft_time_limit": settings.task_soft_time_limit,
+        # A task stuck in native code is killed here.
+        "task_time_limit": settings.task_time_limit,
+        "broker_transport_options": {
+            # Redelivery of unacked tasks; above the hard limit so no task runs twice at once.
+            "visibility_timeout": settings.visibility_timeout,
+            # How often a worker looks for such tasks (once per interval, not every tenth).
+            "unacked_restore_interval": settings.restore_interval,
+            "unacked_restore_throttle": 1,
+            # Notice a dead Redis connection instead of waiting on it forever.
+            "health_check_interval": 10,
+        },
+        # ``started`` in Celery's results helps operators tell queued from running tasks.
+        "task_track_started": True,
+        # Keep retrying the broker forever, at start-up as well as after a Redis restart.
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
+        # Tasks go to our queue only, never to Celery's default ``celery`` queue.
+        "task_default_queue": settings.queue,
+        # Tasks running when Redis drops finish their job; if their ack is lost the task
+        # comes back after the visibility timeout and is a no-op for a finished job.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` for ``celery -A workers.celery_app``, built from the environment on access."""
+    if name != "app":
+        raise AttributeError(name)
+    app = create_app(ServiceSettings())
+    globals()["app"] = app
+    return app

@@ -1,0 +1,142 @@
+"""The redaction task: a thin Celery adapter over :class:`redactor.service.processor.Processor`.
+
+Each worker process builds its processor once, in ``worker_process_init``: native
+thread pools are limited first (N processes on N cores must not each start N threads),
+then the default pipeline's models load. The heavy imports happen in the child
+processes only; the parent that supervises them stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import redis
+from billiard.einfo import ExceptionInfo
+from celery import Task, current_app, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.signals import worker_process_init
+
+from redactor.errors import StorageError
+from redactor.jobs import (
+    TASK_NAME,
+    Failure,
+    JobNotFound,
+    JobState,
+    JobStore,
+    TransitionConflict,
+    job_id_for,
+)
+from redactor.service.redis_jobs import RedisJobStore, connect
+
+if TYPE_CHECKING:
+    from redactor.service.processor import Processor
+
+log = logging.getLogger(__name__)
+
+#: Failures worth another try: storage hiccups and Redis restarts. Never bad input.
+TRANSIENT_ERRORS = (StorageError, redis.ConnectionError, redis.TimeoutError)
+
+_processor: Processor | None = None
+_job_store: JobStore | None = None
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _init_worker_process(**_: Any) -> None:
+    _get_processor()
+
+
+def _get_job_store() -> JobStore:
+    global _job_store
+    if _job_store is None:
+        settings = current_app.settings
+        client = connect(settings.redis_url, outage_seconds=settings.redis_outage_seconds)
+        _job_store = RedisJobStore(client, result_retention=settings.result_retention)
+    return _job_store
+
+
+def _get_processor() -> Processor:
+    """This process's processor, built on first use (prefork children build it at init)."""
+    global _processor
+    if _processor is None:
+        _processor = _build_processor()
+    return _processor
+
+
+def _build_processor() -> Processor:
+    from redactor.pipeline import Pipeline
+    from redactor.service.processor import PipelineCache, Processor
+    from redactor.storage import open_storage
+    from redactor.threads import limit_threads
+
+    settings = current_app.settings
+    limit_threads(settings.cpu_threads_per_process())
+    hash_key = settings.hash_key_bytes()
+    pipelines = PipelineCache(
+        lambda options: Pipeline.build(
+            options, hash_key=hash_key, propagate=(SoftTimeLimitExceeded,)
+        )
+    )
+    pipelines.get(settings.pipeline)  # load the default models now, not on the first task
+    return Processor(
+        storage=open_storage(settings.storage_backend, str(settings.storage_dir)),
+        jobs=_get_job_store(),
+        pipelines=pipelines,
+        default_options=settings.pipeline,
+        original_retention=settings.original_retention,
+        scratch_dir=settings.scratch_dir,
+        deadline_errors=(SoftTimeLimitExceeded,),
+        test_delay=settings.test_task_delay,
+    )
+
+
+class RedactTask(Task):  # type: ignore[misc]
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: ExceptionInfo,
+    ) -> None:
+        """The task gave up (retries used up, hard time limit, a bug): fail the job.
+
+        Runs in the pool process, or in the supervising process after a hard time limit,
+        which is why it needs only the job store and not the processor.
+        """
+        job_id = job_id_for(args[0] if args else None, task_id)
+        if job_id is None:
+            return
+        try:
+            _get_job_store().transition(
+                job_id,
+                JobState.FAILED,
+                expected={JobState.QUEUED, JobState.PROCESSING},
+                failure=_failure_for(exc),
+            )
+        except (TransitionConflict, JobNotFound):
+            return
+        log.warning("job %s failed: the task gave up after %s", job_id, type(exc).__name__)
+
+
+def _failure_for(exc: BaseException) -> Failure:
+    if isinstance(exc, TimeLimitExceeded | SoftTimeLimitExceeded):
+        return Failure("timeout", "the task ran out of time")
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return Failure("unavailable", "storage or Redis stayed unavailable through every retry")
+    return Failure("internal_error", f"unexpected {type(exc).__name__}")
+
+
+@shared_task(  # type: ignore[untyped-decorator]
+    bind=True,
+    base=RedactTask,
+    name=TASK_NAME,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,  # 1 s, 2 s, 4 s ... between tries
+    retry_backoff_max=60,
+    retry_jitter=True,  # spread retries so workers do not hammer a recovering Redis together
+    max_retries=6,
+)
+def redact_upload(self: Task, message: object) -> str:
+    """Redact the upload a version-1 message (JSON text) names; see docs/task-schema.md."""
+    return _get_processor().process(message, task_id=self.request.id)
