@@ -21,6 +21,7 @@ from redactor.findings import Detector, Finding
 from redactor.options import PipelineOptions
 from redactor.redact import apply_redactions
 from redactor.report import FindingRecord, ImageFacts, Report
+from redactor.threads import current_limit
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,13 @@ class Pipeline:
         *,
         hash_key: bytes | None = None,
         propagate: tuple[type[BaseException], ...] = (),
+        threads: int | None = None,
     ) -> Pipeline:
-        """Build the detectors the options ask for, loading and verifying their models."""
+        """Build the detectors the options ask for, loading and verifying their models.
+
+        ``threads`` caps the OCR engine's CPU threads; by default the limit this process
+        set with :func:`redactor.threads.limit_threads`, if any.
+        """
         options = options or PipelineOptions()
         detectors: list[Detector] = []
         if options.faces:
@@ -69,7 +75,9 @@ class Pipeline:
         if options.text != "off":
             from redactor.text.detector import build_text_detector
 
-            text = build_text_detector(options, hash_key=hash_key)
+            text = build_text_detector(
+                options, hash_key=hash_key, threads=threads or current_limit()
+            )
             if text is not None:
                 detectors.append(text)
         if options.codes:

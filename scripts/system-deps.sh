@@ -8,6 +8,7 @@ command -v redis-server > /dev/null || packages+=(redis-server)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
 [ -d /usr/share/fonts/truetype/liberation2 ] || packages+=(fonts-liberation2)
 [ -d /usr/share/fonts/truetype/freefont ] || packages+=(fonts-freefont-ttf)
+[ -d /usr/share/fonts/truetype/noto ] || packages+=(fonts-noto-core)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0

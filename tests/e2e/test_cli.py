@@ -141,3 +141,6 @@ def test_bundled_samples_redact_cleanly(tmp_path: Path) -> None:
     assert report["summary"]["failed"] == 0
     kinds = report["summary"]["findings"]
     assert kinds.get("face", 0) >= 2
+    label = next(f for f in report["files"] if f["path"].endswith("coffee_shipping_label.png"))
+    assert "face" not in label["counts"]  # the cup is not a face
+    assert {"pii.email", "pii.phone", "pii.tracking"} <= set(label["counts"])

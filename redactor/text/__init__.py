@@ -1,0 +1,1 @@
+"""Text in images: OCR engines, line reconstruction, and the text and code detectors."""

@@ -1,0 +1,121 @@
+"""RapidOCR (PP-OCRv6 small, ONNX Runtime) behind the :class:`OcrEngine` protocol.
+
+The model files are the ones in the RapidOCR wheel, verified against ``models/manifest.json``
+and passed by path, so RapidOCR never looks for (or downloads) anything else.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+import models
+from redactor.findings import RGBImage
+from redactor.text.engines.layout import (
+    Quad,
+    fraction_along,
+    line_from_quad,
+    to_confidence,
+    to_quad,
+)
+from redactor.text.ocr import MalformedOcrOutput, OcrLine
+
+#: Flatter or taller images are padded to this aspect ratio first. The detector scales
+#: the short side up to 736 px, so a 3000 x 5 strip would become 440,000 px wide and
+#: exhaust memory; padded, it is never scaled up by more than the short side needs.
+MAX_ASPECT = 3.0
+#: Lines scored below this are dropped by RapidOCR. Lower than its default (0.5):
+#: a faint line of personal text is still personal text.
+MIN_LINE_SCORE = 0.3
+
+
+def _params(threads: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "Det.model_path": str(models.verified_path("ppocr-det")),
+        "Rec.model_path": str(models.verified_path("ppocr-rec")),
+        "Cls.model_path": str(models.verified_path("ppocr-cls")),
+        "Global.log_level": "error",
+        "Global.text_score": MIN_LINE_SCORE,
+        "Global.return_word_box": True,
+        # The text detector bounds the resolution itself; RapidOCR must not shrink again.
+        "Global.max_side_len": 100_000,
+    }
+    if threads is not None:
+        params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
+        params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+    return params
+
+
+class RapidOcrEngine:
+    """PP-OCRv6 small detection, direction classification and recognition on CPU."""
+
+    name = "rapidocr"
+
+    def __init__(self, threads: int | None = None) -> None:
+        from rapidocr import RapidOCR
+
+        self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}"
+        self._ocr = RapidOCR(params=_params(threads))
+
+    def read(self, image: RGBImage) -> Sequence[OcrLine]:
+        # RapidOCR takes arrays in OpenCV's BGR order.
+        return parse_output(self._ocr(cv2.cvtColor(padded_to_aspect(image), cv2.COLOR_RGB2BGR)))
+
+
+def padded_to_aspect(image: RGBImage, max_aspect: float = MAX_ASPECT) -> RGBImage:
+    """``image`` padded at the bottom or right, in its median colour, to ``max_aspect``.
+
+    Padding after the pixels leaves every coordinate where it was.
+    """
+    height, width = image.shape[:2]
+    target_h = max(height, math.ceil(width / max_aspect))
+    target_w = max(width, math.ceil(height / max_aspect))
+    if (target_h, target_w) == (height, width):
+        return image
+    fill = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
+    out = np.empty((target_h, target_w, 3), np.uint8)
+    out[:] = fill
+    out[:height, :width] = image
+    return out
+
+
+def parse_output(result: Any) -> list[OcrLine]:
+    """Typed lines from a ``RapidOCROutput`` (or an empty result of another output type)."""
+    txts = getattr(result, "txts", None)
+    if txts is None:
+        return []
+    boxes, scores = getattr(result, "boxes", None), getattr(result, "scores", None)
+    if boxes is None or scores is None or not len(boxes) == len(txts) == len(scores):
+        raise MalformedOcrOutput("boxes, texts and scores differ in length")
+    word_results = getattr(result, "word_results", ())
+    aligned = len(word_results) == len(txts)
+    lines = []
+    for i, raw_text in enumerate(txts):
+        if not isinstance(raw_text, str):
+            raise MalformedOcrOutput("recognised text is not a string")
+        text = " ".join(raw_text.split())
+        if not text:
+            continue
+        quad = to_quad(boxes[i])
+        words = _word_ranges(quad, text, word_results[i]) if aligned else None
+        lines.append(line_from_quad(text, quad, to_confidence(scores[i]), words))
+    return lines
+
+
+def _word_ranges(
+    quad: Quad, text: str, raw_words: Any
+) -> list[tuple[str, float, float, float]] | None:
+    """Where RapidOCR placed each word along the run, if its words spell the line's text."""
+    try:
+        words = [(str(w), fraction_along(quad, to_quad(box)), score) for w, score, box in raw_words]
+    except (TypeError, ValueError):
+        return None
+    if "".join(w for w, _, _ in words) != text.replace(" ", ""):
+        return None
+    ranged = [(w, u0, u1, to_confidence(score)) for w, (u0, u1), score in words]
+    return sorted(ranged, key=lambda word: word[1])

@@ -1,0 +1,113 @@
+"""The OCR plugin boundary: one small protocol, plain records and a name-to-factory registry.
+
+PII rules only ever see :class:`OcrLine` and :class:`OcrWord`; which engine produced
+them is invisible past this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from redactor.errors import ConfigError
+from redactor.findings import RGBImage
+from redactor.geometry import Box
+
+
+class MalformedOcrOutput(ValueError):
+    """An engine returned something its adapter cannot read; the message names no text."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrWord:
+    """One word as read, with its axis-aligned box in image coordinates."""
+
+    text: str
+    box: Box
+    confidence: float
+
+    def scaled(self, factor: float) -> OcrWord:
+        return replace(self, box=self.box.times(factor))
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    """A run of text the engine read as one piece, its words left to right."""
+
+    text: str
+    box: Box
+    confidence: float
+    words: tuple[OcrWord, ...]
+
+    def scaled(self, factor: float) -> OcrLine:
+        """The line in a coordinate system scaled by ``factor`` (e.g. back to full size)."""
+        return OcrLine(
+            self.text,
+            self.box.times(factor),
+            self.confidence,
+            tuple(w.scaled(factor) for w in self.words),
+        )
+
+
+class OcrEngine(Protocol):
+    """Reads text from one upright RGB image.
+
+    ``name`` is the registry name, ``version`` identifies engine and weights for reports.
+    Engines are built once per process and must be safe to call repeatedly.
+    """
+
+    name: str
+    version: str
+
+    def read(self, image: RGBImage) -> Sequence[OcrLine]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """How to run an engine: CPU threads (``None``: the runtime's default) and GPU use."""
+
+    threads: int | None = None
+    gpu: bool = False
+
+
+EngineFactory = Callable[[EngineSettings], OcrEngine]
+
+
+def _rapidocr(settings: EngineSettings) -> OcrEngine:
+    from redactor.text.engines.rapid import RapidOcrEngine
+
+    return RapidOcrEngine(threads=settings.threads)
+
+
+def _easyocr(settings: EngineSettings) -> OcrEngine:
+    from redactor.text.engines.easy import EasyOcrEngine
+
+    return EasyOcrEngine(gpu=settings.gpu, threads=settings.threads)
+
+
+#: Engine factories by the short name used in :class:`redactor.options.PipelineOptions`.
+#: Factories import their backend lazily so choosing one never loads the other.
+ENGINES: Mapping[str, EngineFactory] = {"rapidocr": _rapidocr, "easyocr": _easyocr}
+
+_shared: dict[tuple[str, EngineSettings], OcrEngine] = {}
+_shared_lock = threading.Lock()
+
+
+def create_engine(name: str, settings: EngineSettings | None = None) -> OcrEngine:
+    """A new engine instance (loads its models); prefer :func:`shared_engine` in services."""
+    factory = ENGINES.get(name)
+    if factory is None:
+        known = ", ".join(sorted(ENGINES))
+        raise ConfigError(f"unknown OCR engine {name!r}; choose one of: {known}")
+    return factory(settings or EngineSettings())
+
+
+def shared_engine(name: str, settings: EngineSettings | None = None) -> OcrEngine:
+    """The engine of this process for ``name``, built on first use and then reused."""
+    key = (name, settings or EngineSettings())
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = create_engine(*key)
+        return _shared[key]

@@ -1,0 +1,176 @@
+"""The text detector with a hand-written fake engine: policies, boxes, blocks, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from redactor.errors import DetectionError
+from redactor.findings import RGBImage
+from redactor.geometry import Box
+from redactor.options import PipelineOptions, TextPolicy
+from redactor.pii import build_recognizers
+from redactor.pii.names import NameRecognizer
+from redactor.text.detector import TextDetector, build_code_detector, build_text_detector
+from redactor.text.ocr import MalformedOcrOutput, OcrLine
+from tests.unit.pii.test_names import LISTS
+from tests.unit.test_text_lines import run
+
+KEY = b"unit-test-key-0123456789"
+RECOGNIZERS = (
+    *build_recognizers(["email", "phone", "card", "address", "tracking", "dob"]),
+    NameRecognizer(LISTS),
+)
+
+
+@dataclass
+class FakeEngine:
+    """Returns fixed runs (or raises), and remembers the image sizes it was given."""
+
+    output: Any = ()
+    error: Exception | None = None
+    seen: list[tuple[int, ...]] = field(default_factory=list)
+    name: str = "fake"
+    version: str = "fake@1.0"
+
+    def read(self, image: RGBImage) -> Sequence[OcrLine]:
+        self.seen.append(image.shape)
+        if self.error is not None:
+            raise self.error
+        return self.output  # type: ignore[no-any-return]
+
+
+def detector(
+    output: Any = (),
+    policy: TextPolicy = "pii",
+    allow: Sequence[str] = (),
+    deny: Sequence[str] = (),
+    hash_key: bytes | None = KEY,
+) -> TextDetector:
+    return TextDetector(FakeEngine(output), policy, allow, deny, hash_key, recognizers=RECOGNIZERS)
+
+
+IMAGE = np.zeros((600, 800, 3), np.uint8)
+
+
+def test_given_an_engine_that_raises_then_detection_fails_closed_without_the_text() -> None:
+    engine = FakeEngine(error=RuntimeError("could not read jane@example.com"))
+    text = TextDetector(engine, "pii", recognizers=RECOGNIZERS)
+    with pytest.raises(DetectionError) as caught:
+        text.detect(IMAGE)
+    message = str(caught.value)
+    assert "fake" in message and "RuntimeError" in message
+    assert "jane" not in message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        [{"text": "jane"}],
+        "not a list of lines",
+        [OcrLine("a", Box(0, 0, float("inf"), 10), 0.9, ())],
+        [OcrLine("a", Box(0, 0, 10, 10), 1.5, ())],
+    ],
+)
+def test_given_malformed_engine_output_then_detection_fails_closed(output: Any) -> None:
+    with pytest.raises(DetectionError, match="malformed"):
+        detector(output).detect(IMAGE)
+
+
+def test_given_an_adapter_that_cannot_parse_then_detection_fails_closed() -> None:
+    engine = FakeEngine(error=MalformedOcrOutput("box has 3 points"))
+    with pytest.raises(DetectionError, match=r"fake.*malformed"):
+        TextDetector(engine, "pii", recognizers=RECOGNIZERS).detect(IMAGE)
+
+
+def test_given_an_email_split_over_two_runs_then_one_finding_covers_both() -> None:
+    left, right = run("Mail: jane.", 80, 100), run("doe@example.com", 205, 101)
+    (finding,) = detector([right, left]).detect(IMAGE)
+    assert finding.kind == "pii.email"
+    assert finding.box.x0 == left.words[1].box.x0
+    assert finding.box.x1 == right.box.x1
+    assert finding.detector == "text" and finding.model == "fake@1.0"
+    assert finding.attributes == {"rule": "dotted"}
+
+
+def test_given_a_label_block_then_every_line_of_it_is_redacted() -> None:
+    label = [
+        run("SHIP TO:", 10, 10),
+        run("Jane Doe", 10, 34),
+        run("1 Main Street", 10, 58),
+        run("Springfield, IL 62704", 10, 82),
+    ]
+    product = run("ORGANIC COFFEE", 400, 400, height=40, char_width=20)
+    findings = detector([*label, product]).detect(IMAGE)
+    covered = {round(f.box.y0) for f in findings}
+    assert covered == {10, 34, 58, 82}
+    assert {f.attributes["rule"] for f in findings} >= {"address-block", "street"}
+
+
+def test_given_a_cue_above_then_the_item_below_counts() -> None:
+    findings = detector([run("Home Phone", 10, 10), run("414-2285", 10, 34)]).detect(IMAGE)
+    assert [(f.kind, f.attributes["rule"]) for f in findings] == [("pii.phone", "cue-above")]
+
+
+def test_given_an_allowed_brand_then_it_gets_no_finding() -> None:
+    lines = [run("Jane Smith", 10, 10)]
+    assert [f.kind for f in detector(lines).detect(IMAGE)] == ["pii.name"]
+    assert detector(lines, allow=["Jane Smith"]).detect(IMAGE) == []
+
+
+def test_given_an_allowed_word_inside_a_match_then_the_box_leaves_it_out() -> None:
+    line = run("Ship to: Ben Smith", 10, 10)
+    (finding,) = detector([line], allow=["Ben"]).detect(IMAGE)
+    assert finding.box == line.words[3].box
+
+
+def test_given_a_denied_term_then_it_is_always_redacted() -> None:
+    line = run("Project Bluebird prototype", 10, 10)
+    (finding,) = detector([line], deny=["project bluebird"]).detect(IMAGE)
+    assert finding.kind == "pii.denied"
+    assert finding.box.x1 == line.words[1].box.x1
+
+
+def test_given_policy_all_then_everything_but_allowed_terms_is_redacted() -> None:
+    brand, flavour = run("Ben & Jerry's", 10, 10), run("Chunky Monkey", 10, 200)
+    findings = detector([brand, flavour], policy="all", allow=["Ben & Jerry's"]).detect(IMAGE)
+    assert [(f.kind, f.box) for f in findings] == [("text", flavour.box)]
+
+
+def test_given_policy_off_then_the_engine_is_not_even_called() -> None:
+    engine = FakeEngine([run("jane@example.com", 0, 0)])
+    assert TextDetector(engine, "off", recognizers=RECOGNIZERS).detect(IMAGE) == []
+    assert engine.seen == []
+
+
+def test_findings_hold_keyed_hashes_never_text() -> None:
+    lines = [run("jane@example.com", 0, 0)]
+    (keyed,) = detector(lines).detect(IMAGE)
+    (unkeyed,) = detector(lines, hash_key=None).detect(IMAGE)
+    assert keyed.text_hash is not None and len(keyed.text_hash) == 32
+    assert "jane" not in repr(keyed)
+    assert unkeyed.text_hash is None
+
+
+def test_given_a_large_image_then_ocr_runs_bounded_and_boxes_come_back_full_size() -> None:
+    engine = FakeEngine([run("jane@example.com", 100, 100)])
+    text = TextDetector(engine, "pii", recognizers=RECOGNIZERS, max_side=2000)
+    (finding,) = text.detect(np.zeros((3000, 5000, 3), np.uint8))
+    assert max(engine.seen[0][:2]) == 2000
+    assert finding.box.x0 == pytest.approx(250.0)
+    assert finding.box.y0 == pytest.approx(250.0)
+
+
+def test_given_a_wrong_image_then_detection_fails() -> None:
+    with pytest.raises(DetectionError):
+        detector().detect(np.zeros((10, 10), np.uint8))
+
+
+def test_builders_return_none_when_switched_off() -> None:
+    assert build_text_detector(PipelineOptions(text="off")) is None
+    assert build_code_detector(PipelineOptions(codes=False)) is None
