@@ -15,13 +15,15 @@ workers can never both move one job, and a stale attempt can never publish.
 
 The rules live here as pure functions; a :class:`JobStore` only has to apply them
 atomically. Records hold ids, keys, states, times, reason codes and the report (kinds,
-boxes, scores, hashes), never image bytes, OCR'd text or client file names.
+boxes, scores, hashes), never image bytes, OCR'd text or client file names. Erasure
+turns a record into a tombstone: ids, keys (made of ids only), states and times.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -29,12 +31,19 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from redactor.audit import AuditEvent
 from redactor.errors import RedactorError
 from redactor.options import PipelineOptions
 from redactor.storage import keys
 
 TASK_NAME = "redactor.redact_upload"
 MESSAGE_VERSION: Literal[1] = 1
+
+#: How long results and reports are kept when nothing else is configured.
+DEFAULT_RESULT_RETENTION = timedelta(days=30)
+#: How long an original with window 0 may wait for its job to finish before it is
+#: deleted anyway (a stuck job must not keep it alive).
+DEFAULT_PENDING_LIMIT = timedelta(hours=1)
 
 
 class JobState(StrEnum):
@@ -123,6 +132,15 @@ class JobRecord:
     report: dict[str, Any] | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+    #: This upload's result window; ``None``: the store's default, applied when it finishes.
+    result_retention: timedelta | None = None
+    #: Window 0: the original goes as soon as the job is finished; ``original_deadline``
+    #: then only bounds how long a job that never finishes keeps it.
+    original_until_finished: bool = False
+    #: When the original was verifiably deleted (retention or erasure).
+    original_deleted_at: datetime | None = None
+    #: When the result and the report were verifiably deleted.
+    result_deleted_at: datetime | None = None
 
     @classmethod
     def new(
@@ -133,21 +151,36 @@ class JobRecord:
         *,
         now: datetime,
         original_retention: timedelta,
+        result_retention: timedelta | None = None,
+        pending_limit: timedelta = DEFAULT_PENDING_LIMIT,
     ) -> JobRecord:
-        """A fresh ``received`` record whose original lives at the layout's key."""
+        """A fresh ``received`` record whose original lives at the layout's key.
+
+        The original's deadline counts from now (the upload), whatever later happens to
+        the job; with window 0 it is ``pending_limit`` away, and moves to the moment the
+        job finishes.
+        """
+        until_finished = original_retention == timedelta(0)
         return cls(
             job_id=keys.validate_upload_id(job_id),
             tenant=keys.validate_tenant(tenant),
             state=JobState.RECEIVED,
             original_key=keys.original_key(tenant, job_id),
             options=options.model_dump(mode="json"),
-            original_deadline=now + original_retention,
+            original_deadline=now + (pending_limit if until_finished else original_retention),
             timestamps={JobState.RECEIVED: now},
+            result_retention=result_retention,
+            original_until_finished=until_finished,
         )
 
     @property
     def finished(self) -> bool:
         return self.state in FINISHED
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """When the job reached ``done`` or ``failed`` (``None`` if it has not)."""
+        return self.timestamps.get(JobState.DONE) or self.timestamps.get(JobState.FAILED)
 
 
 def apply_transition(
@@ -158,11 +191,14 @@ def apply_transition(
     now: datetime,
     attempt: int | None = None,
     failure: Failure | None = None,
+    result_retention: timedelta | None = None,
 ) -> JobRecord:
     """The record after moving to ``to``, if the record is as the caller expected.
 
     Raises :class:`TransitionConflict` if the state is not one of ``expected`` or the
-    attempt differs, :class:`IllegalTransition` if the table has no such move.
+    attempt differs, :class:`IllegalTransition` if the table has no such move. A failure
+    that carries a report keeps it for ``result_retention`` (like a result's report).
+    Moving to ``erased`` leaves a tombstone (see :func:`tombstone`).
     """
     _expect(record, expected, attempt)
     if to not in ALLOWED[record.state]:
@@ -175,10 +211,31 @@ def apply_transition(
         timestamps={**record.timestamps, to: now},
         attempts=record.attempts + 1 if to is JobState.PROCESSING else record.attempts,
     )
+    if to is JobState.ERASED:
+        return tombstone(moved)
     if failure is None:
         return moved
-    return replace(
+    failed = replace(
         moved, failure_code=failure.code, failure_message=failure.message, report=failure.report
+    )
+    if failure.report is not None and result_retention is not None:
+        return replace(failed, result_deadline=now + result_retention)
+    return failed
+
+
+def tombstone(record: JobRecord) -> JobRecord:
+    """What is left of an erased job: ids, keys made of ids, state, counts and times.
+
+    Options (they may name deny terms), the report and the failure message go. The keys
+    stay so that deleting the objects can be finished and verified after a crash.
+    """
+    return replace(
+        record,
+        options={},
+        report=None,
+        output_format=None,
+        failure_code=None,
+        failure_message=None,
     )
 
 
@@ -238,9 +295,26 @@ class JobStore(Protocol):
         """Apply :func:`apply_result` atomically: the moment a result becomes visible."""
         ...
 
-    def list_by_tenant(self, tenant: str, *, limit: int = 100) -> list[JobRecord]:
-        """The tenant's most recent jobs, newest first."""
+    def list_by_tenant(self, tenant: str, *, limit: int | None = 100) -> list[JobRecord]:
+        """The tenant's most recent jobs, newest first (all of them if ``limit`` is None)."""
         ...
+
+    def update_audited(self, job_id: str, change: AuditedChange) -> JobRecord | None:
+        """Apply ``change`` to the current record and append its events, all atomically.
+
+        ``change`` may run more than once (on the freshest record each time) and returns
+        ``None`` when there is nothing to do; then nothing is written and ``None`` returned.
+        Because the events commit with the record, each one is recorded exactly once.
+        """
+        ...
+
+    def reindex(self, job_id: str) -> None:
+        """Make the retention index agree with the record (or drop the job if it is gone)."""
+        ...
+
+
+#: A record change with the audit events it causes, or ``None`` for "nothing to do".
+AuditedChange = Callable[[JobRecord], tuple[JobRecord, Sequence[AuditEvent]] | None]
 
 
 # --- Serialisation to flat string fields (a Redis hash, or any key-value store) ---
@@ -265,12 +339,25 @@ def to_fields(record: JobRecord) -> dict[str, str]:
     if record.report is not None:
         fields["report"] = json.dumps(record.report, sort_keys=True)
     fields.update({f"at_{state.value}": _iso(at) for state, at in record.timestamps.items()})
+    fields.update(_retention_fields(record))
+    return fields
+
+
+def _retention_fields(record: JobRecord) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if record.result_retention is not None:
+        fields["result_retention"] = str(record.result_retention.total_seconds())
+    if record.original_until_finished:
+        fields["original_until_finished"] = "1"
+    for name in ("original_deleted_at", "result_deleted_at"):
+        if (at := getattr(record, name)) is not None:
+            fields[name] = _iso(at)
     return fields
 
 
 def from_fields(fields: Mapping[str, str]) -> JobRecord:
-    result_deadline = fields.get("result_deadline")
     report = fields.get("report")
+    result_retention = fields.get("result_retention")
     return JobRecord(
         job_id=fields["job_id"],
         tenant=fields["tenant"],
@@ -284,14 +371,22 @@ def from_fields(fields: Mapping[str, str]) -> JobRecord:
             if (at := fields.get(f"at_{state.value}")) is not None
         },
         attempts=int(fields["attempts"]),
-        result_deadline=datetime.fromisoformat(result_deadline) if result_deadline else None,
+        result_deadline=_optional_time(fields.get("result_deadline")),
         result_key=fields.get("result_key"),
         report_key=fields.get("report_key"),
         output_format=fields.get("output_format"),
         report=json.loads(report) if report is not None else None,
         failure_code=fields.get("failure_code"),
         failure_message=fields.get("failure_message"),
+        result_retention=timedelta(seconds=float(result_retention)) if result_retention else None,
+        original_until_finished=fields.get("original_until_finished") == "1",
+        original_deleted_at=_optional_time(fields.get("original_deleted_at")),
+        result_deleted_at=_optional_time(fields.get("result_deleted_at")),
     )
+
+
+def _optional_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _iso(at: datetime) -> str:
@@ -321,6 +416,11 @@ class TaskMessage(BaseModel):
     original_key: str
     #: ``null`` or absent: the worker's configured defaults (``REDACTOR_PIPELINE``).
     options: PipelineOptions | None = None
+    #: Seconds the original is kept after upload (0: until the job finishes); ``null`` or
+    #: absent: the tenant's default. Used when the worker creates the record.
+    original_retention: int | None = Field(default=None, ge=0)
+    #: Seconds the result and report are kept after the job finishes; ``null``: default.
+    result_retention: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _original_key_follows_layout(self) -> TaskMessage:
@@ -329,14 +429,29 @@ class TaskMessage(BaseModel):
         return self
 
     @classmethod
-    def for_job(cls, job_id: str, tenant: str, options: PipelineOptions) -> TaskMessage:
+    def for_job(
+        cls,
+        job_id: str,
+        tenant: str,
+        options: PipelineOptions,
+        *,
+        original_retention: timedelta | None = None,
+        result_retention: timedelta | None = None,
+    ) -> TaskMessage:
         return cls(
             v=MESSAGE_VERSION,
             job_id=job_id,
             tenant=tenant,
             original_key=keys.original_key(tenant, job_id),
             options=options,
+            original_retention=_seconds(original_retention),
+            result_retention=_seconds(result_retention),
         )
+
+
+def _seconds(window: timedelta | None) -> int | None:
+    """Whole seconds, rounded up: a window is never shortened by the rounding."""
+    return None if window is None else math.ceil(window.total_seconds())
 
 
 def parse_task_message(payload: object) -> TaskMessage:

@@ -3,6 +3,9 @@
 ``celery -A workers.celery_app worker`` finds ``app`` here; it is built on first access
 (from the environment), so importing this module reads no settings. ``redactor worker``
 builds its own app with :func:`create_app` from settings it was given.
+
+The periodic jobs are in one table, :func:`beat_schedule`; ``celery beat`` (or
+``redactor beat``, or ``redactor up``) sends them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 from celery import Celery
 
 from redactor.service.settings import ServiceSettings
+from workers.retention import SWEEP_TASK
 
 
 class RedactorCelery(Celery):  # type: ignore[misc]
@@ -22,7 +26,7 @@ class RedactorCelery(Celery):  # type: ignore[misc]
 
 def create_app(settings: ServiceSettings) -> RedactorCelery:
     settings.hash_key_bytes()  # fail at start-up, not on the first image, if it is missing
-    app = RedactorCelery("redactor", include=["workers.tasks"])
+    app = RedactorCelery("redactor", include=["workers.tasks", "workers.retention"])
     app.settings = settings
     app.conf.update(celery_config(settings))
     return app
@@ -69,6 +73,30 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         # Tasks running when Redis drops finish their job; if their ack is lost the task
         # comes back after the visibility timeout and is a no-op for a finished job.
         "worker_cancel_long_running_tasks_on_connection_loss": False,
+        # Sweeps go to their own queue: behind slow images they would delete late.
+        "task_routes": {SWEEP_TASK: {"queue": settings.retention_queue}},
+        "beat_schedule": beat_schedule(settings),
+    }
+
+
+def beat_schedule(settings: ServiceSettings) -> dict[str, dict[str, Any]]:
+    """Every periodic job, in one table.
+
+    Each sweep expires after one interval: if no retention worker takes it in time, the
+    next one replaces it instead of sweeps piling up behind each other.
+    """
+    return {
+        "retention-sweep": {
+            "task": SWEEP_TASK,
+            "schedule": settings.sweep_interval,
+            "options": {"expires": settings.sweep_interval},
+        },
+        "retention-orphan-scan": {
+            "task": SWEEP_TASK,
+            "schedule": settings.orphan_scan_interval,
+            "kwargs": {"orphans": True},
+            "options": {"expires": settings.orphan_scan_interval},
+        },
     }
 
 

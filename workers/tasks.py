@@ -3,19 +3,24 @@
 Each worker process builds its processor once, in ``worker_process_init``: native
 thread pools are limited first (N processes on N cores must not each start N threads),
 then the default pipeline's models load. The heavy imports happen in the child
-processes only; the parent that supervises them stays small.
+processes only; the parent that supervises them stays small. A worker that does not
+consume the redaction queue (the retention worker) loads no models.
+
+Scratch folders (:mod:`redactor.service.scratch`): the worker clears its node's folder
+when it starts, and each pool process removes the folders of dead siblings when it starts.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis
 from billiard.einfo import ExceptionInfo
 from celery import Task, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.signals import celeryd_init, worker_process_init
 
 from redactor.errors import StorageError
 from redactor.jobs import (
@@ -27,6 +32,7 @@ from redactor.jobs import (
     TransitionConflict,
     job_id_for,
 )
+from redactor.service import scratch
 from redactor.service.redis_jobs import RedisJobStore, connect
 
 if TYPE_CHECKING:
@@ -41,9 +47,21 @@ _processor: Processor | None = None
 _job_store: JobStore | None = None
 
 
+@celeryd_init.connect  # type: ignore[untyped-decorator]
+def _init_worker(sender: str, instance: Any, **_: Any) -> None:
+    """At worker start: nothing of this node runs yet, so its scratch leftovers go."""
+    scratch.clear(scratch.node_folder(instance.app.settings.scratch_dir, sender))
+
+
 @worker_process_init.connect  # type: ignore[untyped-decorator]
-def _init_worker_process(**_: Any) -> None:
-    _get_processor()
+def _init_worker_process(sender: str, **_: Any) -> None:
+    node = scratch.node_folder(current_app.settings.scratch_dir, sender)
+    scratch.reap_dead(node)
+    if current_app.settings.queue in current_app.amqp.queues.consume_from:
+        _get_processor(scratch.process_folder(node))
+        log.info("worker process ready: models loaded")
+    else:
+        log.info("worker process ready: no models (not consuming %s)", current_app.settings.queue)
 
 
 def _get_job_store() -> JobStore:
@@ -55,15 +73,15 @@ def _get_job_store() -> JobStore:
     return _job_store
 
 
-def _get_processor() -> Processor:
+def _get_processor(scratch_dir: Path | None = None) -> Processor:
     """This process's processor, built on first use (prefork children build it at init)."""
     global _processor
     if _processor is None:
-        _processor = _build_processor()
+        _processor = _build_processor(scratch_dir or current_app.settings.scratch_dir)
     return _processor
 
 
-def _build_processor() -> Processor:
+def _build_processor(scratch_dir: Path) -> Processor:
     from redactor.pipeline import Pipeline
     from redactor.service.processor import PipelineCache, Processor
     from redactor.storage import open_storage
@@ -84,9 +102,10 @@ def _build_processor() -> Processor:
         pipelines=pipelines,
         default_options=settings.pipeline,
         original_retention=settings.original_retention,
-        scratch_dir=settings.scratch_dir,
+        scratch_dir=scratch_dir,
         deadline_errors=(SoftTimeLimitExceeded,),
         test_delay=settings.test_task_delay,
+        policy=settings.retention_policy(),
     )
 
 

@@ -10,7 +10,8 @@ import click
 from redactor import __version__
 from redactor.cli.models import models
 from redactor.cli.redact import redact
-from redactor.cli.service import submit, up, worker
+from redactor.cli.retention import audit, erase, export, sweep
+from redactor.cli.service import beat, submit, up, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,6 +35,11 @@ cli.add_command(models)
 cli.add_command(worker)
 cli.add_command(submit)
 cli.add_command(up)
+cli.add_command(beat)
+cli.add_command(sweep)
+cli.add_command(erase)
+cli.add_command(export)
+cli.add_command(audit)
 
 
 def main() -> None:

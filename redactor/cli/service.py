@@ -1,6 +1,6 @@
-"""``redactor worker``, ``redactor submit`` and ``redactor up``: the queue from a terminal.
+"""``redactor worker``, ``beat``, ``submit`` and ``up``: the queue from a terminal.
 
-All three read :class:`ServiceSettings` from ``REDACTOR_*`` variables; see docs/queue.md.
+All read :class:`ServiceSettings` from ``REDACTOR_*`` variables; see docs/queue.md.
 Celery, Redis and the worker code are imported inside the commands, so other
 ``redactor`` commands do not pay for them.
 """
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_SOME_FAILED = 0, 1
 
 
-def _settings() -> ServiceSettings:
+def settings_or_exit() -> ServiceSettings:
     try:
         return ServiceSettings()
     except ValidationError as exc:
@@ -59,18 +59,28 @@ def _require_hash_key(settings: ServiceSettings) -> None:
     default="INFO",
     show_default=True,
 )
-def worker(concurrency: int | None, loglevel: str) -> None:
+@click.option(
+    "--retention",
+    is_flag=True,
+    help="Run a retention sweeper instead: one process on REDACTOR_RETENTION_QUEUE, no models.",
+)
+def worker(concurrency: int | None, loglevel: str, retention: bool) -> None:
     """Run a redaction worker against REDACTOR_REDIS_URL and the shared REDACTOR_STORAGE_DIR.
 
     Start one per host; each runs one process per core, and each process loads the
     models once. Stop it with Ctrl-C (running tasks finish or are redelivered).
+    With --retention it runs the sweeps `redactor beat` sends instead (one or two
+    per installation are enough; they never delete anything twice).
     """
-    from redactor.service.stack import worker_argv
+    from redactor.service.stack import retention_worker_argv, worker_argv
     from workers.celery_app import create_app
 
-    settings = _settings()
+    settings = settings_or_exit()
     _require_hash_key(settings)
     app = create_app(settings)
+    if retention:
+        app.worker_main(retention_worker_argv(queue=settings.retention_queue, loglevel=loglevel))
+        return
     app.worker_main(
         worker_argv(
             concurrency=concurrency or settings.concurrency(),
@@ -78,6 +88,28 @@ def worker(concurrency: int | None, loglevel: str) -> None:
             loglevel=loglevel,
         )
     )
+
+
+@click.command()
+@click.option(
+    "--schedule-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("var/celerybeat-schedule"),
+    show_default=True,
+    help="Where beat remembers when each periodic task last ran.",
+)
+def beat(schedule_file: Path) -> None:
+    """Send the periodic tasks (the retention sweep every REDACTOR_SWEEP_INTERVAL s).
+
+    Run one per installation; a second one only causes extra, harmless sweeps.
+    """
+    from redactor.service.stack import beat_argv
+    from workers.celery_app import create_app
+
+    settings = settings_or_exit()
+    _require_hash_key(settings)
+    schedule_file.parent.mkdir(parents=True, exist_ok=True)
+    create_app(settings).start(beat_argv(schedule_file))
 
 
 @click.command()
@@ -116,7 +148,7 @@ def submit(
         keys.validate_tenant(tenant)
     except RedactorError as exc:
         raise click.BadParameter(str(exc), param_hint="--tenant") from None
-    with RedactorClient(_settings()) as client:
+    with RedactorClient(settings_or_exit()) as client:
         job_ids = _submit_all(client, files, tenant, console)
         for job_id, path in zip(job_ids, files, strict=True):
             click.echo(f"{job_id}\t{path}")
@@ -218,27 +250,39 @@ def _write_outputs(
     help="Worker processes. Default: one per core.",
 )
 def up(data_dir: Path, port: int, concurrency: int | None) -> None:
-    """Run Redis (with persistence) and a worker on this machine until Ctrl-C.
+    """Run Redis (with persistence), a worker, a sweeper and beat on this machine until Ctrl-C.
 
     For development and single-host installs; docs/queue.md shows how to run
     workers on several hosts against one Redis instead.
     """
-    from redactor.service.stack import RedisServer, Stack, worker_process
+    from redactor.service.stack import (
+        RedisServer,
+        Stack,
+        beat_process,
+        retention_worker_process,
+        worker_process,
+    )
 
-    settings = _settings()
+    settings = settings_or_exit()
     _require_hash_key(settings)
-    redis_server = RedisServer(data_dir=data_dir.resolve() / "redis", port=port)
+    data_dir = data_dir.resolve()
+    redis_server = RedisServer(data_dir=data_dir / "redis", port=port)
     env = {**os.environ, "REDACTOR_REDIS_URL": redis_server.url}
     stack = Stack(
         redis=redis_server,
-        worker=worker_process(
-            env=env, concurrency=concurrency or settings.concurrency(), queue=settings.queue
-        ),
+        children=[
+            worker_process(
+                env=env, concurrency=concurrency or settings.concurrency(), queue=settings.queue
+            ),
+            retention_worker_process(env=env, queue=settings.retention_queue),
+            beat_process(env=env, schedule_file=data_dir / "celerybeat-schedule"),
+        ],
     )
     console = Console(stderr=True)
     console.print(
         f"redis on {redis_server.url} (append-only file in {redis_server.data_dir}); "
-        f"storage in {settings.storage_dir.resolve()}; Ctrl-C stops everything"
+        f"storage in {settings.storage_dir.resolve()}; retention sweeps every "
+        f"{settings.sweep_interval:g} s; Ctrl-C stops everything"
     )
     try:
         stack.run()

@@ -3,13 +3,15 @@
 Submitting stores the original under a random key in the shared storage, creates the
 job record, and sends the task to Celery *by name*: the client never imports worker
 code or models, so it stays light enough for any web process. Only ids travel through
-Redis, never image bytes.
+Redis, never image bytes. Retention windows are checked against the tenant's maximums
+before anything is stored.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -28,6 +30,8 @@ from redactor.jobs import (
     utcnow,
 )
 from redactor.options import PipelineOptions
+from redactor.retention import Clock, Windows
+from redactor.service.erasure import ErasureReport, erase
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.service.settings import ServiceSettings
 from redactor.storage import Storage, keys, open_storage
@@ -52,43 +56,68 @@ class RedactorClient:
         storage: Storage | None = None,
         jobs: JobStore | None = None,
         producer: Celery | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
+        self.policy = settings.retention_policy()
+        self.clock = clock
         self.storage = storage or open_storage(settings.storage_backend, str(settings.storage_dir))
         self.jobs = jobs or RedisJobStore(
             connect(settings.redis_url, outage_seconds=settings.redis_outage_seconds),
             result_retention=settings.result_retention,
+            clock=clock,
         )
         self.producer = producer or producer_app(settings)
 
     def submit(
-        self, image: bytes | Path, *, tenant: str, options: PipelineOptions | None = None
+        self,
+        image: bytes | Path,
+        *,
+        tenant: str,
+        options: PipelineOptions | None = None,
+        original_retention: timedelta | None = None,
+        result_retention: timedelta | None = None,
     ) -> str:
         """Queue one image for redaction; returns its job id.
 
         A path is read here and only its bytes are stored: the file name goes nowhere.
+        ``original_retention`` (0: until the job is finished) and ``result_retention``
+        shorten the tenant's default windows; asking for more than the tenant's maximum
+        raises :class:`~redactor.retention.RetentionLimitExceeded` and stores nothing.
         """
         options = options or self.settings.pipeline
+        windows = self.policy.resolve(
+            keys.validate_tenant(tenant), original_retention, result_retention
+        )
         data = image.read_bytes() if isinstance(image, Path) else image
         if len(data) > options.limits.max_file_bytes:
             raise ImageTooLarge(
                 f"the file has {len(data)} bytes; the limit is {options.limits.max_file_bytes}"
             )
-        job_id = keys.new_upload_id()
         record = JobRecord.new(
-            job_id,
-            keys.validate_tenant(tenant),
+            keys.new_upload_id(),
+            tenant,
             options,
-            now=utcnow(),
-            original_retention=self.settings.original_retention,
+            now=self.clock(),
+            original_retention=windows.original,
+            result_retention=windows.result,
+            pending_limit=self.policy.pending_limit,
         )
         self.storage.put(record.original_key, data)
         try:
-            self._enqueue(record, options)
+            self._enqueue(record, options, windows)
         except BaseException:
             self._abandon(record)
             raise
-        return job_id
+        return record.job_id
+
+    def erase(self, job_id: str) -> ErasureReport:
+        """Erase the upload now: its original, result, report and record (to a tombstone).
+
+        A job still queued or running cannot bring anything back afterwards.
+        """
+        record = self.status(job_id)
+        return erase(self.jobs, self.storage, record.tenant, job_id, clock=self.clock)
 
     def status(self, job_id: str) -> JobRecord:
         record = self.jobs.get(job_id)
@@ -129,10 +158,16 @@ class RedactorClient:
     ) -> None:
         self.close()
 
-    def _enqueue(self, record: JobRecord, options: PipelineOptions) -> None:
+    def _enqueue(self, record: JobRecord, options: PipelineOptions, windows: Windows) -> None:
         self.jobs.create(record)
         self.jobs.transition(record.job_id, JobState.QUEUED, expected={JobState.RECEIVED})
-        message = TaskMessage.for_job(record.job_id, record.tenant, options)
+        message = TaskMessage.for_job(
+            record.job_id,
+            record.tenant,
+            options,
+            original_retention=windows.original,
+            result_retention=windows.result,
+        )
         self.producer.send_task(
             TASK_NAME,
             args=[message.model_dump_json()],
@@ -164,7 +199,7 @@ class RedactorClient:
 
     def _done(self, job_id: str) -> JobRecord:
         record = self.status(job_id)
-        if record.state is not JobState.DONE:
+        if record.state is not JobState.DONE or record.result_deleted_at is not None:
             raise JobNotDone(_not_done_message(record))
         return record
 
@@ -182,6 +217,8 @@ def producer_app(settings: ServiceSettings) -> Celery:
 
 
 def _not_done_message(record: JobRecord) -> str:
+    if record.result_deleted_at is not None:
+        return f"job {record.job_id}'s result and report were deleted (retention)"
     if record.state is JobState.FAILED:
         return f"job {record.job_id} failed: {record.failure_code}: {record.failure_message}"
     return f"job {record.job_id} is {record.state}"

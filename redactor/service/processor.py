@@ -9,7 +9,10 @@ Order matters for privacy and for redelivery:
 4. write result and report under deterministic keys (atomic writes, so a retry or a
    second attempt overwrites rather than duplicates);
 5. only then publish, by moving the record to ``done``. A stale attempt cannot publish,
-   and a job erased meanwhile gets its freshly written files deleted again.
+   and a job erased meanwhile gets its freshly written files deleted again (and a job
+   erased before step 4 gets nothing written at all);
+6. once the job is finished, delete whatever retention says is due now: with window 0,
+   the original.
 
 If the pipeline fails nothing is written: the record says why (fail closed). Transient
 failures (storage, Redis) propagate so the task layer can retry them.
@@ -25,12 +28,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from redactor.errors import RedactorError
+from redactor.audit import default_actor
+from redactor.errors import RedactorError, StorageError
 from redactor.jobs import (
+    DEFAULT_RESULT_RETENTION,
     Failure,
     InvalidTaskMessage,
     JobRecord,
@@ -47,6 +52,15 @@ from redactor.jobs import (
 )
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline, RedactionResult
+from redactor.retention import (
+    Clock,
+    Deleter,
+    DueItem,
+    RetentionLimitExceeded,
+    RetentionPolicy,
+    Target,
+    Windows,
+)
 from redactor.storage import ObjectMissing, Storage, keys
 
 log = logging.getLogger(__name__)
@@ -79,13 +93,27 @@ class Processor:
     pipelines: PipelineCache
     #: Options for messages that carry none.
     default_options: PipelineOptions
-    #: Sets ``original_deadline`` on records this worker creates (producer path).
+    #: The original's window for records this worker creates, when there is no ``policy``.
     original_retention: timedelta
+    #: This process's private temp folder (per-task folders are made inside it).
     scratch_dir: Path
     #: Exceptions meaning "out of time" (Celery's soft time limit), failed as ``timeout``.
     deadline_errors: tuple[type[BaseException], ...] = ()
     #: Dev-mode test hook: sleep this long mid-task.
     test_delay: float = 0.0
+    #: Windows and limits for records this worker creates (producer path).
+    policy: RetentionPolicy | None = None
+    clock: Clock = utcnow
+    #: Names this process in the audit log.
+    actor: str = field(default_factory=default_actor)
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = RetentionPolicy(
+                defaults=Windows(self.original_retention, DEFAULT_RESULT_RETENTION)
+            )
+        self._retention = self.policy
+        self._deleter = Deleter(self.storage, self.jobs, self.clock, self.actor)
 
     def process(self, payload: object, *, task_id: str | None = None) -> str:
         """Handle one message; returns the job's resulting state, or ``skipped``."""
@@ -105,6 +133,8 @@ class Processor:
 
     def _claim(self, message: TaskMessage) -> JobRecord | None:
         record = self.jobs.get(message.job_id) or self._adopt(message)
+        if record is None:
+            return None
         if record.finished:
             log.info("job %s is already %s; redelivered task ignored", record.job_id, record.state)
             return None
@@ -122,15 +152,42 @@ class Processor:
             log.info("job %s not claimed: %s", record.job_id, exc)
             return None
 
-    def _adopt(self, message: TaskMessage) -> JobRecord:
-        """Create the record for a message from a producer that did not (see task-schema)."""
-        options = message.options or self.default_options
-        return self._create_queued(message.job_id, message.tenant, options)
+    def _adopt(self, message: TaskMessage) -> JobRecord | None:
+        """Create the record for a message from a producer that did not (see task-schema).
 
-    def _create_queued(self, job_id: str, tenant: str, options: PipelineOptions) -> JobRecord:
-        now = utcnow()
+        Windows over the tenant's maximum fail the job (``None``); its original then
+        keeps the tenant's default window.
+        """
+        options = message.options or self.default_options
+        try:
+            windows = self._retention.resolve(
+                message.tenant,
+                _window(message.original_retention),
+                _window(message.result_retention),
+            )
+        except RetentionLimitExceeded as exc:
+            record = self._create_queued(message.job_id, message.tenant, options)
+            self._fail_invalid(record, str(exc))
+            return None
+        return self._create_queued(message.job_id, message.tenant, options, windows)
+
+    def _create_queued(
+        self,
+        job_id: str,
+        tenant: str,
+        options: PipelineOptions,
+        windows: Windows | None = None,
+    ) -> JobRecord:
+        now = self.clock()
+        windows = windows or self._retention.resolve(tenant)
         received = JobRecord.new(
-            job_id, tenant, options, now=now, original_retention=self.original_retention
+            job_id,
+            tenant,
+            options,
+            now=now,
+            original_retention=windows.original,
+            result_retention=windows.result,
+            pending_limit=self._retention.pending_limit,
         )
         queued = apply_transition(received, JobState.QUEUED, expected={JobState.RECEIVED}, now=now)
         if self.jobs.create(queued):
@@ -162,6 +219,8 @@ class Processor:
 
     def _publish(self, record: JobRecord, result: RedactionResult) -> str:
         assert result.output is not None and result.output_format is not None
+        if not self._still_current(record):
+            return SKIPPED
         report = result.report.to_dict()
         published = JobResult(
             result_key=keys.result_key(record.tenant, record.job_id, result.output_format),
@@ -176,7 +235,34 @@ class Processor:
         except TransitionConflict as exc:
             return self._unpublishable(exc.current, published)
         log.info("job %s done", record.job_id)
+        self._enforce_retention(record.job_id)
         return JobState.DONE.value
+
+    def _still_current(self, record: JobRecord) -> bool:
+        """Whether this attempt still owns the job: checked before writing any output.
+
+        Saves writing (and then deleting) output for a job erased or taken over while
+        the pipeline ran; the compare-and-set at publication still covers the race.
+        """
+        current = self.jobs.get(record.job_id)
+        if current is None or (current.state, current.attempts) != (
+            JobState.PROCESSING,
+            record.attempts,
+        ):
+            state = current.state if current else "gone"
+            log.info("job %s is %s now; nothing is written", record.job_id, state)
+            return False
+        return True
+
+    def _enforce_retention(self, job_id: str) -> None:
+        """Delete what is due now that the job is finished: the original, with window 0.
+
+        A failure here is left to the sweeper, which finds the item due in the index.
+        """
+        try:
+            self._deleter.delete_if_due(DueItem(Target.ORIGINAL, job_id))
+        except StorageError as exc:
+            log.warning("job %s: original not deleted yet (the sweeper retries): %s", job_id, exc)
 
     def _unpublishable(self, current: JobRecord, published: JobResult) -> str:
         """This attempt lost the job: to a newer attempt, a failure or an erasure.
@@ -207,6 +293,7 @@ class Processor:
             log.info("job %s not failed: %s", record.job_id, exc)
             return SKIPPED
         log.info("job %s failed: %s", record.job_id, failure.code)
+        self._enforce_retention(record.job_id)
         return JobState.FAILED.value
 
     def _reject(self, payload: object, task_id: str | None, exc: InvalidTaskMessage) -> str:
@@ -235,6 +322,7 @@ class Processor:
             log.info("job %s not failed: %s", record.job_id, exc)
         else:
             log.warning("job %s failed: invalid task message", record.job_id)
+            self._enforce_retention(record.job_id)
 
     @contextmanager
     def _scratch(self, record: JobRecord) -> Iterator[None]:
@@ -251,6 +339,10 @@ class Processor:
         finally:
             tempfile.tempdir = previous
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _window(seconds: int | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 def _pipeline_failure(result: RedactionResult) -> Failure:

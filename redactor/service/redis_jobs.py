@@ -6,6 +6,9 @@ hash in between, EXEC fails and the rule runs again on the fresh record, which t
 raises :class:`~redactor.jobs.TransitionConflict` if the expected state is gone. We chose
 this over a Lua script so the state machine exists once, in tested Python, instead of
 twice; contention is one job's few workers, so optimistic retries are rare and cheap.
+
+Every record write also writes the retention index (:mod:`.redis_retention`) in the same
+transaction, and :meth:`RedisJobStore.update_audited` adds audit events to it too.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from redis.retry import Retry
 from redis.typing import EncodableT
 
 from redactor.jobs import (
+    AuditedChange,
     Failure,
     JobNotFound,
     JobRecord,
@@ -32,6 +36,9 @@ from redactor.jobs import (
     to_fields,
     utcnow,
 )
+from redactor.retention import Clock
+from redactor.service.redis_audit import add_event
+from redactor.service.redis_retention import drop_index, write_index
 
 KEY_PREFIX = "redactor"
 
@@ -56,10 +63,13 @@ def connect(url: str, *, outage_seconds: float = 30.0) -> redis.Redis:
 
 
 class RedisJobStore:
-    def __init__(self, client: redis.Redis, *, result_retention: timedelta) -> None:
+    def __init__(
+        self, client: redis.Redis, *, result_retention: timedelta, clock: Clock = utcnow
+    ) -> None:
         self.client = client
-        #: How long a result stays after it is published (sets ``result_deadline``).
+        #: How long a result stays after the job finished, for records without their own.
         self.result_retention = result_retention
+        self.clock = clock
 
     def create(self, record: JobRecord) -> bool:
         created = False
@@ -94,7 +104,13 @@ class RedisJobStore:
         return self._update(
             job_id,
             lambda record: apply_transition(
-                record, to, expected=expected, attempt=attempt, failure=failure, now=utcnow()
+                record,
+                to,
+                expected=expected,
+                attempt=attempt,
+                failure=failure,
+                now=self.clock(),
+                result_retention=self._result_window(record),
             ),
         )
 
@@ -105,19 +121,20 @@ class RedisJobStore:
                 record,
                 result,
                 attempt=attempt,
-                now=utcnow(),
-                result_retention=self.result_retention,
+                now=self.clock(),
+                result_retention=self._result_window(record),
             ),
         )
 
-    def list_by_tenant(self, tenant: str, *, limit: int = 100) -> list[JobRecord]:
-        job_ids = self.client.zrange(tenant_index_key(tenant), 0, limit - 1, desc=True)
+    def list_by_tenant(self, tenant: str, *, limit: int | None = 100) -> list[JobRecord]:
+        last = -1 if limit is None else limit - 1
+        job_ids = self.client.zrange(tenant_index_key(tenant), 0, last, desc=True)
         pipe = self.client.pipeline(transaction=False)
         for job_id in cast(list[str], job_ids):
             pipe.hgetall(job_key(job_id))
         return [from_fields(_strings(fields)) for fields in pipe.execute() if fields]
 
-    def _update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+    def update_audited(self, job_id: str, change: AuditedChange) -> JobRecord | None:
         updated: JobRecord | None = None
 
         def apply(pipe: Pipeline) -> None:
@@ -125,20 +142,45 @@ class RedisJobStore:
             fields = _strings(pipe.hgetall(job_key(job_id)))
             if not fields:
                 raise JobNotFound(f"no job {job_id}")
-            updated = change(from_fields(fields))
+            outcome = change(from_fields(fields))
+            updated = None if outcome is None else outcome[0]
+            if outcome is None:
+                return
             pipe.multi()
-            self._write(pipe, updated)
+            self._write(pipe, outcome[0])
+            for event in outcome[1]:
+                add_event(pipe, event)
 
         self.client.transaction(apply, job_key(job_id))
+        return updated
+
+    def reindex(self, job_id: str) -> None:
+        def apply(pipe: Pipeline) -> None:
+            fields = _strings(pipe.hgetall(job_key(job_id)))
+            pipe.multi()
+            if fields:
+                write_index(pipe, from_fields(fields))
+            else:
+                drop_index(pipe, job_id)
+
+        self.client.transaction(apply, job_key(job_id))
+
+    def _result_window(self, record: JobRecord) -> timedelta:
+        own = record.result_retention
+        return own if own is not None else self.result_retention
+
+    def _update(self, job_id: str, change: Callable[[JobRecord], JobRecord]) -> JobRecord:
+        updated = self.update_audited(job_id, lambda record: (change(record), []))
         assert updated is not None
         return updated
 
     @staticmethod
     def _write(pipe: Pipeline, record: JobRecord) -> None:
-        """Replace the whole hash, so fields that became empty do not linger."""
+        """Replace the whole hash, so fields that became empty do not linger; index it."""
         fields: dict[EncodableT, EncodableT] = {k: v for k, v in to_fields(record).items()}
         pipe.delete(job_key(record.job_id))
         pipe.hset(job_key(record.job_id), mapping=fields)
+        write_index(pipe, record)
 
 
 def _strings(reply: Any) -> dict[str, str]:

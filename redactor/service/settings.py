@@ -11,14 +11,26 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redactor.errors import ConfigError
+from redactor.jobs import DEFAULT_PENDING_LIMIT, DEFAULT_RESULT_RETENTION
 from redactor.options import PipelineOptions
+from redactor.retention import RetentionPolicy, Windows
+from redactor.storage import keys
 
 #: Used only with REDACTOR_DEV_MODE=1; text hashes made with it are not secret.
 DEV_HASH_KEY = b"redactor-dev-mode-hash-key-not-secret"
+
+
+class TenantLimits(BaseModel):
+    """One tenant's maximum windows (ISO 8601 durations or seconds); absent: the default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    original: timedelta | None = Field(default=None, ge=timedelta(0))
+    result: timedelta | None = Field(default=None, gt=timedelta(0))
 
 
 class ServiceSettings(BaseSettings):
@@ -50,10 +62,23 @@ class ServiceSettings(BaseSettings):
     worker_concurrency: int | None = Field(default=None, gt=0)
     #: Key for hashing matched text in reports. Required outside dev mode.
     hash_key: SecretStr | None = None
-    #: Originals are deleted this long after upload.
-    original_retention: timedelta = timedelta(hours=24)
-    #: Results and reports are deleted this long after they are published.
-    result_retention: timedelta = timedelta(days=30)
+    #: Originals are deleted this long after upload (0: as soon as the job is finished).
+    original_retention: timedelta = Field(default=timedelta(hours=24), ge=timedelta(0))
+    #: Results and reports are deleted this long after the job finished.
+    result_retention: timedelta = Field(default=DEFAULT_RESULT_RETENTION, gt=timedelta(0))
+    #: Per-tenant maximums, as JSON: ``{"acme": {"original": "PT24H", "result": "P30D"}}``.
+    #: A tenant not listed may only shorten the defaults.
+    tenant_limits: dict[str, TenantLimits] = Field(default_factory=dict)
+    #: Window 0: an original whose job has not finished after this long is deleted anyway.
+    original_pending_limit: timedelta = Field(default=DEFAULT_PENDING_LIMIT, gt=timedelta(0))
+    #: Seconds between two retention sweeps (Celery beat).
+    sweep_interval: float = Field(default=60.0, gt=0)
+    #: Seconds between two backstop scans of storage for objects no record tracks.
+    orphan_scan_interval: float = Field(default=3600.0, gt=0)
+    #: Seconds a sweeper's claim on an item lasts; a killed sweeper's items return after it.
+    sweep_lease: float = Field(default=300.0, gt=0)
+    #: The Celery queue for sweeps, kept apart so slow images never delay a deletion.
+    retention_queue: str = "redactor-retention"
     #: Seconds Celery keeps its own (tiny) task results; job records are the real status.
     result_expires: int = Field(default=24 * 3600, gt=0)
     #: Clients and workers keep retrying Redis for about this long during a restart.
@@ -62,6 +87,14 @@ class ServiceSettings(BaseSettings):
     test_task_delay: float = Field(default=0.0, ge=0)
     #: Pipeline options for jobs submitted without options of their own.
     pipeline: PipelineOptions = Field(default_factory=PipelineOptions)
+
+    @field_validator("tenant_limits")
+    @classmethod
+    def _tenants_are_valid_ids(cls, limits: dict[str, TenantLimits]) -> dict[str, TenantLimits]:
+        for tenant in limits:
+            if not keys.TENANT_PATTERN.fullmatch(tenant):
+                raise ValueError("REDACTOR_TENANT_LIMITS names a tenant that is not a valid id")
+        return limits
 
     @model_validator(mode="after")
     def _limits_are_consistent(self) -> Self:
@@ -85,6 +118,20 @@ class ServiceSettings(BaseSettings):
         raise ConfigError(
             "REDACTOR_HASH_KEY is not set: give workers a long random secret "
             "(e.g. `openssl rand -hex 32`), the same on every host"
+        )
+
+    def retention_policy(self) -> RetentionPolicy:
+        defaults = Windows(self.original_retention, self.result_retention)
+        return RetentionPolicy(
+            defaults=defaults,
+            limits={
+                tenant: Windows(
+                    limit.original if limit.original is not None else defaults.original,
+                    limit.result if limit.result is not None else defaults.result,
+                )
+                for tenant, limit in self.tenant_limits.items()
+            },
+            pending_limit=self.original_pending_limit,
         )
 
     def concurrency(self) -> int:

@@ -157,11 +157,12 @@ def worker_argv(
     queue: str,
     hostname: str = "redactor@%h",
     loglevel: str = "INFO",
+    pool: str = "prefork",
 ) -> list[str]:
     """Arguments after ``celery -A workers.celery_app`` (or for ``app.worker_main``)."""
     return [
         "worker",
-        "--pool", "prefork",
+        "--pool", pool,
         "--concurrency", str(concurrency),
         "--queues", queue,
         "--hostname", hostname,
@@ -186,6 +187,40 @@ def worker_process(
     return ChildProcess(argv, env=env, log_path=log_path)
 
 
+def retention_worker_argv(
+    *, queue: str, hostname: str = "retention@%h", loglevel: str = "INFO"
+) -> list[str]:
+    """A sweeper: one process (sweeps are short and safe to run anywhere), no models."""
+    return worker_argv(
+        concurrency=1, queue=queue, hostname=hostname, loglevel=loglevel, pool="solo"
+    )
+
+
+def retention_worker_process(
+    *,
+    env: Mapping[str, str],
+    queue: str,
+    hostname: str = "retention@%h",
+    log_path: Path | None = None,
+) -> ChildProcess:
+    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP]
+    argv += retention_worker_argv(queue=queue, hostname=hostname)
+    return ChildProcess(argv, env=env, log_path=log_path)
+
+
+def beat_argv(schedule_file: Path, loglevel: str = "INFO") -> list[str]:
+    """``celery beat``, keeping its record of last runs in ``schedule_file``."""
+    return ["beat", "--schedule", str(schedule_file), "--loglevel", loglevel]
+
+
+def beat_process(
+    *, env: Mapping[str, str], schedule_file: Path, log_path: Path | None = None
+) -> ChildProcess:
+    """Celery beat: sends the periodic tasks of ``workers.celery_app.beat_schedule``."""
+    argv = [sys.executable, "-m", "celery", "-A", CELERY_APP, *beat_argv(schedule_file)]
+    return ChildProcess(argv, env=env, log_path=log_path)
+
+
 def wait_for_log(path: Path, text: str, *, timeout: float, child: ChildProcess) -> None:
     """Until ``text`` appears in a child's log (e.g. Celery's ``ready.``)."""
     deadline = time.monotonic() + timeout
@@ -200,28 +235,35 @@ def wait_for_log(path: Path, text: str, *, timeout: float, child: ChildProcess) 
 
 @dataclass
 class Stack:
-    """Redis and a worker on one machine, stopped together whatever ends the run."""
+    """Redis and its clients (worker, sweeper, beat) on one machine, stopped together."""
 
     redis: RedisServer
-    worker: ChildProcess
+    #: Started in this order once Redis is up; stopped in the reverse order.
+    children: list[ChildProcess]
 
     def run(self, poll: float = 0.5) -> None:
-        """Start both, block until SIGINT/SIGTERM or either exits, then stop both.
+        """Start all, block until SIGINT/SIGTERM or any exits, then stop all.
 
-        The worker stops first, so its running tasks can still reach Redis.
+        Redis stops last, so running tasks can still reach it.
         """
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         self.redis.start()
         try:
-            self.worker.start()
+            for child in self.children:
+                child.start()
             while self._all_running() and not stop.wait(poll):
                 pass
         finally:
-            self.worker.stop()
+            for child in reversed(self.children):
+                child.stop()
             self.redis.stop()
 
     def _all_running(self) -> bool:
         redis_child = self.redis.child
-        return redis_child is not None and redis_child.running and self.worker.running
+        return (
+            redis_child is not None
+            and redis_child.running
+            and all(child.running for child in self.children)
+        )

@@ -49,3 +49,10 @@ class Storage(Protocol):
     def list(self, prefix: str, older_than: datetime | None = None) -> Iterator[StoredObject]:
         """Objects under ``prefix`` (modified before ``older_than`` if given), by key."""
         ...
+
+    def purge_partial_writes(self, older_than: datetime) -> int:
+        """Remove writes a killed writer left unfinished before ``older_than``; their count.
+
+        They are never listed or served, but may hold parts of an image.
+        """
+        ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import NamedTuple
 
 from redactor.errors import RedactorError
 
@@ -33,6 +34,9 @@ KEY_PATTERN = re.compile(
 #: Prefixes a listing may ask for: everything, one kind, or one kind of one tenant.
 PREFIX_PATTERN = re.compile(rf"(?:(?:{ORIGINALS}|{RESULTS}|{REPORTS})/(?:{_TENANT}/)?)?")
 
+#: The kind of object under each prefix, as the audit log and exports name it.
+KINDS = {ORIGINALS: "original", RESULTS: "result", REPORTS: "report"}
+
 #: File extensions for the output formats the pipeline writes.
 _EXTENSIONS = {"jpeg": "jpg", "tiff": "tif"}
 
@@ -41,6 +45,19 @@ class InvalidKey(RedactorError):
     """A tenant id, upload id or storage key does not match the key layout."""
 
     code = "invalid_key"
+
+
+class KeyParts(NamedTuple):
+    #: ``original``, ``result`` or ``report``.
+    kind: str
+    tenant: str
+    upload_id: str
+
+
+def parse_key(key: str) -> KeyParts:
+    """Which kind of object, tenant and upload a layout key names."""
+    prefix, tenant, name = validate_key(key).split("/")
+    return KeyParts(KINDS[prefix], tenant, name.split(".", 1)[0])
 
 
 def new_upload_id() -> str:

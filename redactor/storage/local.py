@@ -75,6 +75,20 @@ class LocalStorage:
                 if found is not None and (older_than is None or found.mtime < older_than):
                     yield found
 
+    def purge_partial_writes(self, older_than: datetime) -> int:
+        stale = [
+            Path(dirpath) / name
+            for dirpath, _, filenames in os.walk(self.root)
+            for name in filenames
+            if name.startswith(_TEMP_PREFIX) and _modified_before(Path(dirpath) / name, older_than)
+        ]
+        for path in stale:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StorageError(f"could not remove a partial write: {exc.strerror}") from exc
+        return len(stale)
+
     def _stored(self, path: Path) -> StoredObject | None:
         key = path.relative_to(self.root).as_posix()
         if not KEY_PATTERN.fullmatch(key):  # temp files and strangers are never listed
@@ -95,6 +109,13 @@ class LocalStorage:
             with contextlib.suppress(FileExistsError):  # another writer made it first
                 path.mkdir(mode=_DIR_MODE)
             _fsync_dir(path.parent)
+
+
+def _modified_before(path: Path, moment: datetime) -> bool:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC) < moment
+    except FileNotFoundError:  # its writer finished (renamed it) meanwhile
+        return False
 
 
 def _write_synced(path: Path, data: bytes) -> None:

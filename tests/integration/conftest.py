@@ -16,11 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from redactor.options import PipelineOptions
 from redactor.service.client import RedactorClient
 from redactor.service.settings import ServiceSettings
-from redactor.service.stack import ChildProcess, RedisServer, wait_for_log, worker_process
+from redactor.service.stack import (
+    ChildProcess,
+    RedisServer,
+    beat_process,
+    retention_worker_process,
+    wait_for_log,
+    worker_process,
+)
 
 #: Faces only: fast on two cores. Tests that want the full pipeline ask for it per job.
 FAST_OPTIONS = PipelineOptions(text="off", codes=False)
@@ -94,6 +102,28 @@ class QueueEnv:
         wait_for_log(log_path, " ready.", timeout=WORKER_READY_TIMEOUT, child=worker)
         return worker
 
+    def start_retention_worker(self, name: str) -> ChildProcess:
+        """A sweeper (solo pool, no models); returns once it consumes the retention queue."""
+        log_path = self.root / f"{name}.log"
+        env = {**os.environ, **self.variables()}
+        worker = retention_worker_process(
+            env=env, queue="redactor-retention", hostname=f"{name}@%h", log_path=log_path
+        )
+        self.workers.append(worker)
+        worker.start()
+        wait_for_log(log_path, " ready.", timeout=WORKER_READY_TIMEOUT, child=worker)
+        return worker
+
+    def start_beat(self) -> ChildProcess:
+        """Celery beat sending this world's periodic tasks; returns once it runs."""
+        log_path = self.root / "beat.log"
+        env = {**os.environ, **self.variables()}
+        beat = beat_process(env=env, schedule_file=self.root / "beat-schedule", log_path=log_path)
+        self.workers.append(beat)
+        beat.start()
+        wait_for_log(log_path, "beat: Starting", timeout=WORKER_READY_TIMEOUT, child=beat)
+        return beat
+
     def stop_workers(self) -> None:
         for worker in self.workers:
             worker.kill()
@@ -136,6 +166,29 @@ def isolated_env(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable
     def make(**overrides: str) -> QueueEnv:
         root, database = tmp_path / f"env{len(made)}", len(made) + 1
         env = QueueEnv(redis_server, root, database=database, overrides=overrides)
+        made.append(env)
+        return env
+
+    try:
+        yield make
+    finally:
+        for env in made:
+            env.stop_workers()
+
+
+#: Databases for worlds that must start empty (retention sweeps see the whole database).
+FRESH_DATABASES = range(8, 16)
+
+
+@pytest.fixture
+def fresh_env(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[..., QueueEnv]]:
+    """Like ``isolated_env``, on a database emptied first (8, 9, ...), for retention tests."""
+    made: list[QueueEnv] = []
+
+    def make(**overrides: str) -> QueueEnv:
+        database = FRESH_DATABASES[len(made)]
+        env = QueueEnv(redis_server, tmp_path / f"fresh{database}", database, overrides=overrides)
+        redis.Redis.from_url(env.redis_url).flushdb()
         made.append(env)
         return env
 
