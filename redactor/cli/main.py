@@ -8,6 +8,7 @@ import os
 import click
 
 from redactor import __version__
+from redactor.cli.http import keys, serve
 from redactor.cli.models import models
 from redactor.cli.redact import redact
 from redactor.cli.retention import audit, erase, export, sweep
@@ -40,6 +41,8 @@ cli.add_command(sweep)
 cli.add_command(erase)
 cli.add_command(export)
 cli.add_command(audit)
+cli.add_command(serve)
+cli.add_command(keys)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The HTTP adapter: a FastAPI app over the queue client (``redactor serve``)."""

@@ -1,0 +1,122 @@
+"""Prometheus metrics for ``GET /metrics``, in a registry of the app's own.
+
+A registry per app (not the library's global one) so several apps in one process (tests)
+do not collide. Queue depth, jobs by state and deletion lateness are read when scraped,
+so they are right whichever API process answers. Labels are route templates, never raw
+paths: ids stay out of the metrics and the label set stays small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator
+from typing import cast
+
+import redis
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from redactor.http.limits import queue_depth
+from redactor.jobs import JobState
+from redactor.service.redis_jobs import job_key
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+#: Job records looked at per scrape, at most: a scrape must stay cheap for Redis.
+MAX_SCANNED_JOBS = 100_000
+
+
+class ApiMetrics:
+    def __init__(
+        self,
+        client: redis.Redis,
+        queue: str,
+        deletion_lateness: Callable[[], float] | None = None,
+        overdue_objects: Callable[[], float] | None = None,
+    ) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "redactor_http_requests",
+            "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "redactor_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template.",
+            ["method", "route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.uploads = Counter(
+            "redactor_http_uploads", "Images accepted and queued.", registry=self.registry
+        )
+        Gauge(
+            "redactor_queue_depth", "Tasks waiting in the Celery queue.", registry=self.registry
+        ).set_function(lambda: _or_nan(lambda: queue_depth(client, queue)))
+        lateness = Gauge(
+            "redactor_deletion_lateness_seconds",
+            "How late the most overdue retention deletion is (NaN until retention reports).",
+            registry=self.registry,
+        )
+        lateness.set_function(lambda: _or_nan(deletion_lateness) if deletion_lateness else math.nan)
+        overdue = Gauge(
+            "redactor_retention_overdue_objects",
+            "Stored objects past their retention deadline right now (each sweep brings it to 0).",
+            registry=self.registry,
+        )
+        overdue.set_function(lambda: _or_nan(overdue_objects) if overdue_objects else math.nan)
+        self.registry.register(JobsByState(client))
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class JobsByState(Collector):
+    """``redactor_jobs{state=...}``: job records in Redis by state, counted when scraped.
+
+    A SCAN over the records, capped at :data:`MAX_SCANNED_JOBS`; a deployment with more
+    records than that needs counters kept by the job store instead.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "redactor_jobs", "Job records by state (counted when scraped).", labels=["state"]
+        )
+        try:
+            counts = self._count()
+        except redis.RedisError:
+            counts = None
+        for state in JobState:
+            family.add_metric([state.value], math.nan if counts is None else counts[state.value])
+        yield family
+
+    def _count(self) -> Tally[str]:
+        pipe = self.client.pipeline(transaction=False)
+        for scanned, key in enumerate(self.client.scan_iter(match=job_key("*"), count=1000)):
+            if scanned >= MAX_SCANNED_JOBS:
+                break
+            pipe.hget(key, "state")
+        return Tally(cast(list[str | None], pipe.execute()))  # type: ignore[arg-type]
+
+
+def _or_nan(read: Callable[[], float]) -> float:
+    """A scrape must not fail because Redis (or a callback) did: report NaN instead."""
+    try:
+        return float(read())
+    except Exception:  # noqa: BLE001 - any failure reads as "unknown"
+        return math.nan

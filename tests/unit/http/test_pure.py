@@ -1,0 +1,47 @@
+"""Small pure helpers: listing cursors, address hashing, upload option parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from redactor.http.listing import Cursor, InvalidCursor
+from redactor.http.logging import hash_address
+from redactor.http.schemas import UploadOptionsForm
+
+JOB = "QJRBtNs_2IIGddr9V418jA"
+
+
+def test_given_cursor_then_it_round_trips() -> None:
+    cursor = Cursor(1712345678.123456, JOB)
+    assert Cursor.decode(cursor.encode()) == cursor
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "%%%", "MS4w", Cursor(1.0, "short").encode(), Cursor(float("nan"), JOB).encode()],
+    ids=["empty", "not-base64", "no-id", "bad-id", "nan"],
+)
+def test_given_forged_cursor_then_invalid(text: str) -> None:
+    with pytest.raises(InvalidCursor):
+        Cursor.decode(text)
+
+
+def test_given_address_then_hash_is_keyed_short_and_stable() -> None:
+    one, again = hash_address(b"k1", "203.0.113.9"), hash_address(b"k1", "203.0.113.9")
+    assert one == again and len(one) == 16 and "203" not in one
+    assert hash_address(b"k2", "203.0.113.9") != one
+    assert hash_address(b"k1", None) == "-"
+
+
+@pytest.mark.parametrize(
+    ("styles", "expected"),
+    [
+        (None, {}),
+        ("face=pixelate", {"face": "pixelate"}),
+        ("face=blur,pii.email=fill", {"face": "blur", "pii.email": "fill"}),
+    ],
+)
+def test_given_styles_field_then_pairs_by_kind(
+    styles: str | None, expected: dict[str, str]
+) -> None:
+    assert UploadOptionsForm(styles=styles).style_map() == expected
