@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs when they are missing:
-# redis-server (real Redis for queue tests) and TrueType fonts (rendered-text tests).
+# redis-server (real Redis for queue tests), TrueType fonts (rendered-text tests) and
+# Chromium (the web page's browser tests drive it through Playwright; no browser is
+# ever downloaded by Playwright itself).
 set -euo pipefail
 
 packages=()
@@ -9,6 +11,7 @@ command -v redis-server > /dev/null || packages+=(redis-server)
 [ -d /usr/share/fonts/truetype/liberation2 ] || packages+=(fonts-liberation2)
 [ -d /usr/share/fonts/truetype/freefont ] || packages+=(fonts-freefont-ttf)
 [ -d /usr/share/fonts/truetype/noto ] || packages+=(fonts-noto-core)
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0

@@ -50,6 +50,9 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         # One task at a time per process: images are slow, prefetching would starve peers.
         "worker_prefetch_multiplier": 1,
+        # Processes per host when the command line does not say (``celery -A ... worker``
+        # under systemd): REDACTOR_WORKER_CONCURRENCY, else one per core.
+        "worker_concurrency": settings.concurrency(),
         # The task is asked to stop here and fails its job with reason ``timeout``.
         "task_soft_time_limit": settings.task_soft_time_limit,
         # A task stuck in native code is killed here.

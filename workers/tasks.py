@@ -8,6 +8,12 @@ consume the redaction queue (the retention worker) loads no models.
 
 Scratch folders (:mod:`redactor.service.scratch`): the worker clears its node's folder
 when it starts, and each pool process removes the folders of dead siblings when it starts.
+Nothing else is kept on the local disk: originals, results and reports live in the
+shared storage (``ServiceSettings.build_storage``), job state in Redis.
+
+A worker may consume the main queue, the OCR queue (``REDACTOR_OCR_QUEUE``) or both;
+each finished task is counted per queue in Redis for autoscaling
+(:mod:`redactor.service.queues`).
 """
 
 from __future__ import annotations
@@ -28,11 +34,10 @@ from redactor.jobs import (
     Failure,
     JobNotFound,
     JobState,
-    JobStore,
     TransitionConflict,
     job_id_for,
 )
-from redactor.service import scratch
+from redactor.service import queues, scratch
 from redactor.service.redis_jobs import RedisJobStore, connect
 
 if TYPE_CHECKING:
@@ -44,7 +49,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (StorageError, redis.ConnectionError, redis.TimeoutError)
 
 _processor: Processor | None = None
-_job_store: JobStore | None = None
+_job_store: RedisJobStore | None = None
 
 
 @celeryd_init.connect  # type: ignore[untyped-decorator]
@@ -57,14 +62,15 @@ def _init_worker(sender: str, instance: Any, **_: Any) -> None:
 def _init_worker_process(sender: str, **_: Any) -> None:
     node = scratch.node_folder(current_app.settings.scratch_dir, sender)
     scratch.reap_dead(node)
-    if current_app.settings.queue in current_app.amqp.queues.consume_from:
+    redaction_queues = current_app.settings.redaction_queues()
+    if set(redaction_queues) & set(current_app.amqp.queues.consume_from):
         _get_processor(scratch.process_folder(node))
         log.info("worker process ready: models loaded")
     else:
-        log.info("worker process ready: no models (not consuming %s)", current_app.settings.queue)
+        log.info("worker process ready: no models (not consuming %s)", ", ".join(redaction_queues))
 
 
-def _get_job_store() -> JobStore:
+def _get_job_store() -> RedisJobStore:
     global _job_store
     if _job_store is None:
         settings = current_app.settings
@@ -84,11 +90,12 @@ def _get_processor(scratch_dir: Path | None = None) -> Processor:
 def _build_processor(scratch_dir: Path) -> Processor:
     from redactor.pipeline import Pipeline
     from redactor.service.processor import PipelineCache, Processor
-    from redactor.storage import open_storage
+    from redactor.text.ocr import prefer_device
     from redactor.threads import limit_threads
 
     settings = current_app.settings
     limit_threads(settings.cpu_threads_per_process())
+    prefer_device(settings.ocr_device)
     hash_key = settings.hash_key_bytes()
     pipelines = PipelineCache(
         lambda options: Pipeline.build(
@@ -97,7 +104,7 @@ def _build_processor(scratch_dir: Path) -> Processor:
     )
     pipelines.get(settings.pipeline)  # load the default models now, not on the first task
     return Processor(
-        storage=open_storage(settings.storage_backend, str(settings.storage_dir)),
+        storage=settings.build_storage(),
         jobs=_get_job_store(),
         pipelines=pipelines,
         default_options=settings.pipeline,
@@ -126,6 +133,7 @@ class RedactTask(Task):  # type: ignore[misc]
         job_id = job_id_for(args[0] if args else None, task_id)
         if job_id is None:
             return
+        _count_finished(self.request, "failed")
         try:
             _get_job_store().transition(
                 job_id,
@@ -158,4 +166,17 @@ def _failure_for(exc: BaseException) -> Failure:
 )
 def redact_upload(self: Task, message: object) -> str:
     """Redact the upload a version-1 message (JSON text) names; see docs/task-schema.md."""
-    return _get_processor().process(message, task_id=self.request.id)
+    outcome: str = _get_processor().process(message, task_id=self.request.id)
+    _count_finished(self.request, outcome)
+    return outcome
+
+
+def _count_finished(request: Any, outcome: str) -> None:
+    """Count the task for its queue's throughput; a metric never fails a task."""
+    queue = (request.delivery_info or {}).get("routing_key")
+    if not queue:
+        return
+    try:
+        queues.record_finished(_get_job_store().client, queue, outcome)
+    except redis.RedisError as exc:
+        log.warning("task not counted in the queue metrics: %s", exc)

@@ -12,6 +12,7 @@ from redactor.cli.http import keys, serve
 from redactor.cli.models import models
 from redactor.cli.redact import redact
 from redactor.cli.retention import audit, erase, export, sweep
+from redactor.cli.scale import queues
 from redactor.cli.service import beat, submit, up, worker
 
 
@@ -43,6 +44,7 @@ cli.add_command(export)
 cli.add_command(audit)
 cli.add_command(serve)
 cli.add_command(keys)
+cli.add_command(queues)
 
 
 def main() -> None:

@@ -60,11 +60,19 @@ def _require_hash_key(settings: ServiceSettings) -> None:
     show_default=True,
 )
 @click.option(
+    "-Q",
+    "--queues",
+    default=None,
+    metavar="QUEUE[,QUEUE]",
+    help="Queues to take redaction tasks from. Default: REDACTOR_QUEUE, plus "
+    "REDACTOR_OCR_QUEUE when set (give only the OCR queue on GPU hosts).",
+)
+@click.option(
     "--retention",
     is_flag=True,
     help="Run a retention sweeper instead: one process on REDACTOR_RETENTION_QUEUE, no models.",
 )
-def worker(concurrency: int | None, loglevel: str, retention: bool) -> None:
+def worker(concurrency: int | None, loglevel: str, queues: str | None, retention: bool) -> None:
     """Run a redaction worker against REDACTOR_REDIS_URL and the shared REDACTOR_STORAGE_DIR.
 
     Start one per host; each runs one process per core, and each process loads the
@@ -84,7 +92,7 @@ def worker(concurrency: int | None, loglevel: str, retention: bool) -> None:
     app.worker_main(
         worker_argv(
             concurrency=concurrency or settings.concurrency(),
-            queue=settings.queue,
+            queue=queues or ",".join(settings.redaction_queues()),
             loglevel=loglevel,
         )
     )
@@ -272,7 +280,9 @@ def up(data_dir: Path, port: int, concurrency: int | None) -> None:
         redis=redis_server,
         children=[
             worker_process(
-                env=env, concurrency=concurrency or settings.concurrency(), queue=settings.queue
+                env=env,
+                concurrency=concurrency or settings.concurrency(),
+                queue=",".join(settings.redaction_queues()),
             ),
             retention_worker_process(env=env, queue=settings.retention_queue),
             beat_process(env=env, schedule_file=data_dir / "celerybeat-schedule"),

@@ -119,7 +119,13 @@ def _context(
         redis=client,
         keys=KeyStore(client, settings.api_key_pepper_bytes()),
         rate_limiter=RateLimiter(client, limit=settings.rate_limit, window=settings.rate_window),
-        metrics=ApiMetrics(client, settings.queue, deletion_lateness, overdue_objects),
+        metrics=ApiMetrics(
+            client,
+            settings.queue,
+            deletion_lateness,
+            overdue_objects,
+            queues=(*settings.redaction_queues(), settings.retention_queue),
+        ),
     )
 
 

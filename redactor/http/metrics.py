@@ -4,13 +4,17 @@ A registry per app (not the library's global one) so several apps in one process
 do not collide. Queue depth, jobs by state and deletion lateness are read when scraped,
 so they are right whichever API process answers. Labels are route templates, never raw
 paths: ids stay out of the metrics and the label set stays small.
+
+For autoscaling, each queue's backlog and the tasks its workers finished (counted in
+Redis by the workers, so every API process reports the same totals) are exported per
+queue; see docs/deploy.md for the rules built on them.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter as Tally
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import cast
 
 import redis
@@ -21,11 +25,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from redactor.http.limits import queue_depth
 from redactor.jobs import JobState
+from redactor.service.queues import OUTCOMES, queue_stats
 from redactor.service.redis_jobs import job_key
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -40,7 +45,10 @@ class ApiMetrics:
         queue: str,
         deletion_lateness: Callable[[], float] | None = None,
         overdue_objects: Callable[[], float] | None = None,
+        queues: Sequence[str] = (),
     ) -> None:
+        """``queues``: the queues to report per queue (default: ``queue``); queues whose
+        workers have counted finished tasks are reported too."""
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "redactor_http_requests",
@@ -74,6 +82,7 @@ class ApiMetrics:
         )
         overdue.set_function(lambda: _or_nan(overdue_objects) if overdue_objects else math.nan)
         self.registry.register(JobsByState(client))
+        self.registry.register(QueueThroughput(client, tuple(queues) or (queue,)))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -112,6 +121,41 @@ class JobsByState(Collector):
                 break
             pipe.hget(key, "state")
         return Tally(cast(list[str | None], pipe.execute()))  # type: ignore[arg-type]
+
+
+class QueueThroughput(Collector):
+    """Per queue, read when scraped: ``redactor_queue_waiting{queue}`` (tasks not yet
+    taken) and ``redactor_queue_finished_total{queue,outcome}`` (tasks workers finished).
+
+    An autoscaler adds workers to a queue while its backlog grows faster than
+    ``rate(redactor_queue_finished_total[5m])`` drains it.
+    """
+
+    def __init__(self, client: redis.Redis, queues: Sequence[str]) -> None:
+        self.client = client
+        self.queues = queues
+
+    def collect(self) -> Iterator[Metric]:
+        waiting = GaugeMetricFamily(
+            "redactor_queue_waiting", "Tasks waiting in each Celery queue.", labels=["queue"]
+        )
+        finished = CounterMetricFamily(
+            "redactor_queue_finished",
+            "Tasks workers finished, by queue and outcome (done, failed, skipped).",
+            labels=["queue", "outcome"],
+        )
+        try:
+            stats = queue_stats(self.client, self.queues)
+        except redis.RedisError:  # a scrape must not fail: the queues read as unknown
+            stats = []
+            for name in self.queues:
+                waiting.add_metric([name], math.nan)
+        for queue in stats:
+            waiting.add_metric([queue.queue], queue.waiting)
+            for outcome in OUTCOMES:
+                finished.add_metric([queue.queue, outcome], queue.finished.get(outcome, 0))
+        yield waiting
+        yield finished
 
 
 def _or_nan(read: Callable[[], float]) -> float:

@@ -34,7 +34,7 @@ from redactor.retention import Clock, Windows
 from redactor.service.erasure import ErasureReport, erase
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.service.settings import ServiceSettings
-from redactor.storage import Storage, keys, open_storage
+from redactor.storage import Storage, keys
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class RedactorClient:
         self.settings = settings
         self.policy = settings.retention_policy()
         self.clock = clock
-        self.storage = storage or open_storage(settings.storage_backend, str(settings.storage_dir))
+        self.storage = storage or settings.build_storage()
         self.jobs = jobs or RedisJobStore(
             connect(settings.redis_url, outage_seconds=settings.redis_outage_seconds),
             result_retention=settings.result_retention,
@@ -175,7 +175,7 @@ class RedactorClient:
             # Celery events and monitors show this instead of the message (options may
             # name deny terms).
             argsrepr=f"[job {record.job_id}]",
-            queue=self.settings.queue,
+            queue=self.settings.queue_for(options),
             retry=True,
             retry_policy=_PUBLISH_RETRY,
         )

@@ -16,7 +16,7 @@ from redactor.service.redis_audit import RedisAuditLog
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.service.redis_retention import RedisRetentionIndex
 from redactor.service.settings import ServiceSettings
-from redactor.storage import Storage, open_storage
+from redactor.storage import Storage
 
 
 @dataclass
@@ -55,7 +55,7 @@ def open_retention(
         jobs=RedisJobStore(client, result_retention=settings.result_retention, clock=clock),
         index=RedisRetentionIndex(client),
         audit=RedisAuditLog(client),
-        storage=open_storage(settings.storage_backend, str(settings.storage_dir)),
+        storage=settings.build_storage(),
         policy=settings.retention_policy(),
         lease=timedelta(seconds=settings.sweep_lease),
         # Past the task hard limit no worker is still writing; clients get ten minutes.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,7 +18,11 @@ from redactor.errors import ConfigError
 from redactor.jobs import DEFAULT_PENDING_LIMIT, DEFAULT_RESULT_RETENTION
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionPolicy, Windows
-from redactor.storage import keys
+from redactor.storage import Storage, keys, open_storage
+from redactor.storage.keyring import Keyring
+
+if TYPE_CHECKING:
+    from redactor.storage.s3 import S3Config
 
 #: Used only with REDACTOR_DEV_MODE=1; text hashes made with it are not secret.
 DEV_HASH_KEY = b"redactor-dev-mode-hash-key-not-secret"
@@ -44,9 +48,38 @@ class ServiceSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     #: The Celery queue the tasks go to and workers consume.
     queue: str = "redactor"
+    #: If set, jobs that read text (text policy not ``off``) go to this queue instead,
+    #: so OCR-heavy work can have workers of its own (e.g. on GPU hosts).
+    ocr_queue: str | None = None
+    #: Where OCR engines run: ``auto`` uses CUDA where the engine and host have it, else
+    #: the CPU (with a log line); ``cuda`` logs a warning when it has to fall back.
+    ocr_device: Literal["auto", "cpu", "cuda"] = "auto"
+    #: ``local`` (a folder or shared mount) or ``s3`` (an S3-compatible bucket).
     storage_backend: str = "local"
-    #: Shared by every client and worker (a shared mount until object storage lands).
+    #: The local backend's folder, shared by every client and worker.
     storage_dir: Path = Path("var/storage")
+    #: The s3 backend: bucket, key prefix inside it, endpoint (MinIO, Ceph...; unset for
+    #: AWS), region and credentials (unset: boto3's chain, e.g. an instance role).
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    #: ``path`` for stores without virtual-host style buckets.
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    #: Bytes above which uploads go in parts (of this size; at least 5 MiB).
+    s3_multipart_threshold: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    #: Master keys for encryption at rest, JSON ``{"key-id": "<base64 of 32 bytes>"}``.
+    #: Empty: nothing is encrypted. Keep retired keys until their objects have expired.
+    encryption_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    #: The key id new objects are encrypted with.
+    encryption_active_key: str | None = None
+    #: Per-tenant keys, JSON ``{"tenant": "<base64 of 32 bytes>"}``; deleting one makes
+    #: that tenant's stored objects unreadable (crypto-shredding).
+    encryption_tenant_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    #: Also encrypt results and reports (originals always are, when there are keys).
+    encrypt_results: bool = False
     #: Private temp folder for each worker process (libraries' temp files land here).
     scratch_dir: Path = Path("var/scratch")
     #: Seconds before a task is asked to stop (the job fails with ``timeout``).
@@ -107,6 +140,15 @@ class ServiceSettings(BaseSettings):
             )
         if self.test_task_delay and not self.dev_mode:
             raise ValueError("REDACTOR_TEST_TASK_DELAY is only allowed with REDACTOR_DEV_MODE=1")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("REDACTOR_STORAGE_BACKEND=s3 needs REDACTOR_S3_BUCKET")
+        if self.ocr_queue in {self.queue, self.retention_queue}:
+            raise ValueError("REDACTOR_OCR_QUEUE must differ from the other queues")
+        try:  # bad keys or bucket settings fail here, at start-up, not on the first upload
+            self.keyring()
+            self.s3_config()
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     def hash_key_bytes(self) -> bytes:
@@ -134,9 +176,73 @@ class ServiceSettings(BaseSettings):
             pending_limit=self.original_pending_limit,
         )
 
+    def keyring(self) -> Keyring | None:
+        """The encryption keys, or ``None`` when encryption at rest is off."""
+        if not self.encryption_keys:
+            if self.encryption_tenant_keys or self.encryption_active_key:
+                raise ConfigError(
+                    "encryption settings are given but REDACTOR_ENCRYPTION_KEYS is empty"
+                )
+            return None
+        if self.encryption_active_key is None:
+            raise ConfigError("REDACTOR_ENCRYPTION_ACTIVE_KEY must name one of the encryption keys")
+        return Keyring.from_base64(
+            _secrets(self.encryption_keys),
+            self.encryption_active_key,
+            _secrets(self.encryption_tenant_keys),
+        )
+
+    def s3_config(self) -> S3Config | None:
+        """The bucket settings, or ``None`` when no bucket is configured."""
+        if not self.s3_bucket:
+            return None
+        from redactor.storage.s3 import S3Config  # boto3 loads only where S3 is used
+
+        secret = self.s3_secret_access_key
+        return S3Config(
+            bucket=self.s3_bucket,
+            prefix=self.s3_prefix,
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+            access_key_id=self.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+            addressing_style=self.s3_addressing_style,
+            multipart_threshold=self.s3_multipart_threshold,
+        )
+
+    def build_storage(self) -> Storage:
+        """The storage of this installation, the same in every process that opens it:
+        the configured backend, wrapped in encryption when there are keys."""
+        backend = open_storage(self.storage_backend, str(self.storage_dir), s3=self.s3_config())
+        keyring = self.keyring()
+        if keyring is None:
+            return backend
+        from redactor.storage.encrypted import EncryptedStorage
+
+        kinds = (
+            (keys.ORIGINALS, keys.RESULTS, keys.REPORTS)
+            if self.encrypt_results
+            else (keys.ORIGINALS,)
+        )
+        return EncryptedStorage(backend, keyring, kinds)
+
+    def queue_for(self, options: PipelineOptions) -> str:
+        """The Celery queue for a job: the OCR queue if it reads text and one is set."""
+        if self.ocr_queue is not None and options.text != "off":
+            return self.ocr_queue
+        return self.queue
+
+    def redaction_queues(self) -> tuple[str, ...]:
+        """Every queue redaction tasks may be routed to."""
+        return (self.queue,) if self.ocr_queue is None else (self.queue, self.ocr_queue)
+
     def concurrency(self) -> int:
         return self.worker_concurrency or os.cpu_count() or 1
 
     def cpu_threads_per_process(self) -> int:
         """Native threads each worker process may use: the cores shared out, at least one."""
         return max(1, (os.cpu_count() or 1) // self.concurrency())
+
+
+def _secrets(values: dict[str, SecretStr]) -> dict[str, str]:
+    return {name: secret.get_secret_value() for name, secret in values.items()}

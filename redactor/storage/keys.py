@@ -61,8 +61,13 @@ def parse_key(key: str) -> KeyParts:
 
 
 def new_upload_id() -> str:
-    """A fresh random 128-bit id, url-safe; also used as the job id."""
-    return secrets.token_urlsafe(16)
+    """A fresh random 128-bit id, url-safe; also used as the job id.
+
+    Never starting with ``-``, so an id given on a command line is not read as an option.
+    """
+    while (upload_id := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return upload_id
 
 
 def validate_tenant(tenant: str) -> str:

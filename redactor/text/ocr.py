@@ -6,14 +6,20 @@ them is invisible past this module.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
 
 from redactor.errors import ConfigError
 from redactor.findings import RGBImage
 from redactor.geometry import Box
+
+log = logging.getLogger(__name__)
+
+#: Where an engine should run: ``auto`` is CUDA when the engine's runtime has a device.
+Device = Literal["auto", "cpu", "cuda"]
 
 
 class MalformedOcrOutput(ValueError):
@@ -64,12 +70,48 @@ class OcrEngine(Protocol):
     def read(self, image: RGBImage) -> Sequence[OcrLine]: ...
 
 
+_preferred_device: Device = "cpu"
+
+
+def prefer_device(device: Device) -> None:
+    """Run engines built from now on in this process on ``device`` (a worker's setting).
+
+    Set once at process start, like :func:`redactor.threads.limit_threads`, so that
+    pipelines built anywhere in the process pick it up without passing it through.
+    """
+    global _preferred_device
+    _preferred_device = device
+
+
+def _current_device() -> Device:
+    return _preferred_device
+
+
+def resolve_device(requested: Device, cuda_available: Callable[[], bool], engine: str) -> Device:
+    """``cuda`` or ``cpu`` for ``engine``: CUDA if asked for (or ``auto``) and present.
+
+    Falling back to the CPU is logged, as a warning when CUDA was asked for explicitly:
+    a GPU host that runs OCR on its CPU is slow, not broken, and must be noticed.
+    """
+    if requested == "cpu":
+        return "cpu"
+    if cuda_available():
+        log.info("%s runs on CUDA", engine)
+        return "cuda"
+    level = logging.WARNING if requested == "cuda" else logging.INFO
+    log.log(
+        level, "%s: no CUDA device available (asked for %s); running on the CPU", engine, requested
+    )
+    return "cpu"
+
+
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    """How to run an engine: CPU threads (``None``: the runtime's default) and GPU use."""
+    """How to run an engine: CPU threads (``None``: the runtime's default) and device
+    (default: this process's preference, see :func:`prefer_device`)."""
 
     threads: int | None = None
-    gpu: bool = False
+    device: Device = field(default_factory=_current_device)
 
 
 EngineFactory = Callable[[EngineSettings], OcrEngine]
@@ -84,7 +126,7 @@ def _rapidocr(settings: EngineSettings) -> OcrEngine:
 def _easyocr(settings: EngineSettings) -> OcrEngine:
     from redactor.text.engines.easy import EasyOcrEngine
 
-    return EasyOcrEngine(gpu=settings.gpu, threads=settings.threads)
+    return EasyOcrEngine(device=settings.device, threads=settings.threads)
 
 
 #: Engine factories by the short name used in :class:`redactor.options.PipelineOptions`.

@@ -1,16 +1,27 @@
-"""A real redis-server and real Celery worker processes for the queue tests.
+"""A real redis-server, a real S3-compatible server and real Celery worker processes.
 
 Nothing here runs in eager mode: workers are ``celery -A workers.celery_app worker``
 child processes configured only through ``REDACTOR_*`` variables, exactly as in
 production. Every process runs in its own process group and is killed with its
 children at teardown, even when a test fails.
+
+The S3 backend is tested against moto's standalone server (``python -m moto.server``
+from the PyPI package ``moto[server]``), started on a free loopback port by
+``moto_server`` only when a test asks for S3. ``storage`` gives each test a fresh local
+folder or bucket (parametrised over both); ``s3_queue_env`` and ``s3_fresh_env`` are
+the S3 twins of ``queue_env`` and ``fresh_env``, with originals encrypted at rest.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 import shutil
 import socket
+import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +40,8 @@ from redactor.service.stack import (
     wait_for_log,
     worker_process,
 )
+from redactor.storage import LocalStorage, Storage
+from redactor.storage.s3 import S3Config, S3Storage, connect
 
 #: Faces only: fast on two cores. Tests that want the full pipeline ask for it per job.
 FAST_OPTIONS = PipelineOptions(text="off", codes=False)
@@ -36,10 +49,100 @@ FAST_PIPELINE_ENV = {"REDACTOR_PIPELINE__TEXT": "off", "REDACTOR_PIPELINE__CODES
 WORKER_READY_TIMEOUT = 90.0
 
 
+#: The storage backends the storage contract and the end-to-end tests run on.
+STORAGE_KINDS = ("local", "s3")
+#: moto accepts any credentials; real ones must never reach a test.
+MOTO_REGION, MOTO_KEY_ID, MOTO_SECRET = "us-east-1", "testing", "testing"
+#: A fixed, public encryption key for the S3 worlds (never use it anywhere else).
+TEST_ENCRYPTION_KEYS = {"test-1": base64.b64encode(bytes(range(32))).decode()}
+#: The Redis database of ``s3_queue_env`` (``queue_env`` has 0, ``isolated_env`` 1...).
+S3_QUEUE_DATABASE = 7
+OCR_QUEUE = "redactor-ocr"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class MotoServer:
+    """moto's standalone S3 server in a child process on a loopback port."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    child: ChildProcess | None = field(default=None, init=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self.child = ChildProcess(argv, log_path=self.root / "moto.log")
+        self.child.start()
+        deadline = time.monotonic() + timeout
+        while not _accepts_connections(self.port):
+            if not self.child.running:
+                raise RuntimeError(f"moto server exited; see {self.root / 'moto.log'}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"moto server on port {self.port} not ready in {timeout} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+
+    def new_bucket(self) -> S3Config:
+        """A fresh, empty bucket of its own for one test or one queue world."""
+        config = S3Config(
+            bucket=f"redactor-{secrets.token_hex(6)}",
+            endpoint_url=self.endpoint,
+            region=MOTO_REGION,
+            access_key_id=MOTO_KEY_ID,
+            secret_access_key=MOTO_SECRET,
+            addressing_style="path",
+        )
+        connect(config).create_bucket(Bucket=config.bucket)
+        return config
+
+
+def s3_fields(config: S3Config) -> dict[str, str]:
+    """Settings fields (as the variables' text) that point a process at ``config``."""
+    return {
+        "storage_backend": "s3",
+        "s3_bucket": config.bucket,
+        "s3_endpoint_url": config.endpoint_url or "",
+        "s3_region": config.region or "",
+        "s3_access_key_id": config.access_key_id or "",
+        "s3_secret_access_key": config.secret_access_key or "",
+        "s3_addressing_style": config.addressing_style,
+    }
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    try:  # stopped even when it never became ready
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=STORAGE_KINDS)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """An empty storage of each backend: a local folder, a bucket on the moto server."""
+    if request.param == "local":
+        return LocalStorage(tmp_path / "storage")
+    moto: MotoServer = request.getfixturevalue("moto_server")
+    return S3Storage(moto.new_bucket())
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +167,10 @@ class QueueEnv:
     #: Settings fields (``task_time_limit``...) to override, as their variables' text.
     overrides: dict[str, str] = field(default_factory=dict)
     workers: list[ChildProcess] = field(default_factory=list)
+    #: Storage settings fields beyond the local folder (see :func:`s3_fields`).
+    storage: dict[str, str] = field(default_factory=dict)
+    #: Encryption keys (id -> base64); the first is the active one. Empty: no encryption.
+    encryption_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def redis_url(self) -> str:
@@ -76,26 +183,49 @@ class QueueEnv:
             "storage_dir": str(self.root / "storage"),
             "scratch_dir": str(self.root / "scratch"),
             "restore_interval": "1",
+            **self.storage,
+            **self._active_key(),
             **self.overrides,
         }
 
-    def variables(self) -> dict[str, str]:
+    def _active_key(self) -> dict[str, str]:
+        for key_id in self.encryption_keys:  # the first one
+            return {"encryption_active_key": key_id}
+        return {}
+
+    def variables(self, **overrides: str) -> dict[str, str]:
         """The environment a worker gets: the same settings, as ``REDACTOR_*``."""
-        named = {f"REDACTOR_{name.upper()}": value for name, value in self.fields().items()}
+        fields = {**self.fields(), **overrides}
+        named = {f"REDACTOR_{name.upper()}": value for name, value in fields.items()}
+        if self.encryption_keys:
+            named["REDACTOR_ENCRYPTION_KEYS"] = json.dumps(self.encryption_keys)
         return {**named, **FAST_PIPELINE_ENV}
 
     def settings(self) -> ServiceSettings:
-        return ServiceSettings(**self.fields(), pipeline=FAST_OPTIONS)  # type: ignore[arg-type]
+        return ServiceSettings(
+            **self.fields(),  # type: ignore[arg-type]
+            encryption_keys=self.encryption_keys,  # type: ignore[arg-type]
+            pipeline=FAST_OPTIONS,
+        )
 
     def client(self) -> RedactorClient:
         return RedactorClient(self.settings())
 
-    def start_worker(self, name: str) -> ChildProcess:
-        """A worker with one pool process; returns once it consumes from the queue."""
+    def private_disk(self, name: str) -> dict[str, str]:
+        """Folders of one worker's own, as on a host of its own: its scratch folder, and
+        a local storage folder that never exists (nothing may be stored on a local disk)."""
+        return {
+            "storage_dir": str(self.root / name / "no-local-storage"),
+            "scratch_dir": str(self.root / name / "scratch"),
+        }
+
+    def start_worker(self, name: str, queue: str = "redactor", **overrides: str) -> ChildProcess:
+        """A worker with one pool process consuming ``queue`` (comma-separated names),
+        with settings ``overrides``; returns once it consumes."""
         log_path = self.root / f"{name}.log"
-        env = {**os.environ, **self.variables(), "GLOG_minloglevel": "2"}
+        env = {**os.environ, **self.variables(**overrides), "GLOG_minloglevel": "2"}
         worker = worker_process(
-            env=env, concurrency=1, queue="redactor", hostname=f"{name}@%h", log_path=log_path
+            env=env, concurrency=1, queue=queue, hostname=f"{name}@%h", log_path=log_path
         )
         self.workers.append(worker)
         worker.start()
@@ -129,24 +259,53 @@ class QueueEnv:
             worker.kill()
 
 
+#: Time limits for the session-long worlds: long enough for a busy two-core machine.
+SESSION_LIMITS = {
+    "task_soft_time_limit": "90",
+    "task_time_limit": "100",
+    "visibility_timeout": "110",
+}
+
+
 @pytest.fixture(scope="session")
 def queue_env(
     redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[QueueEnv]:
     """Two workers (one process each) on database 0, started once for the session."""
     env = QueueEnv(
-        redis_server,
-        tmp_path_factory.mktemp("queue"),
-        database=0,
-        overrides={
-            "task_soft_time_limit": "90",
-            "task_time_limit": "100",
-            "visibility_timeout": "110",
-        },
+        redis_server, tmp_path_factory.mktemp("queue"), database=0, overrides=SESSION_LIMITS
     )
     try:
         env.start_worker("w1")
         env.start_worker("w2")
+        yield env
+    finally:
+        env.stop_workers()
+
+
+@pytest.fixture(scope="session")
+def s3_queue_env(
+    redis_server: RedisServer, moto_server: MotoServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[QueueEnv]:
+    """``queue_env`` as it runs across hosts: a bucket, originals encrypted, and two
+    workers sharing only Redis and the bucket (each has its own scratch folder and a
+    local storage folder that does not exist).
+
+    Jobs that read text go to the OCR queue, which only ``w2`` consumes (with
+    ``REDACTOR_OCR_DEVICE=cuda``, which falls back to the CPU here).
+    """
+    env = QueueEnv(
+        redis_server,
+        tmp_path_factory.mktemp("s3queue"),
+        database=S3_QUEUE_DATABASE,
+        overrides={**SESSION_LIMITS, "ocr_queue": OCR_QUEUE},
+        storage=s3_fields(moto_server.new_bucket()),
+        encryption_keys=TEST_ENCRYPTION_KEYS,
+    )
+    redis.Redis.from_url(env.redis_url).flushdb()
+    try:
+        env.start_worker("w1", **env.private_disk("w1"))
+        env.start_worker("w2", f"redactor,{OCR_QUEUE}", ocr_device="cuda", **env.private_disk("w2"))
         yield env
     finally:
         env.stop_workers()
@@ -180,14 +339,24 @@ def isolated_env(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable
 FRESH_DATABASES = range(8, 16)
 
 
-@pytest.fixture
-def fresh_env(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[..., QueueEnv]]:
-    """Like ``isolated_env``, on a database emptied first (8, 9, ...), for retention tests."""
+def _fresh_worlds(
+    redis_server: RedisServer,
+    tmp_path: Path,
+    storage: Callable[[], dict[str, str]] = dict,
+    encryption_keys: dict[str, str] | None = None,
+) -> Iterator[Callable[..., QueueEnv]]:
     made: list[QueueEnv] = []
 
     def make(**overrides: str) -> QueueEnv:
         database = FRESH_DATABASES[len(made)]
-        env = QueueEnv(redis_server, tmp_path / f"fresh{database}", database, overrides=overrides)
+        env = QueueEnv(
+            redis_server,
+            tmp_path / f"fresh{database}",
+            database,
+            overrides=overrides,
+            storage=storage(),
+            encryption_keys=encryption_keys or {},
+        )
         redis.Redis.from_url(env.redis_url).flushdb()
         made.append(env)
         return env
@@ -197,3 +366,22 @@ def fresh_env(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[..
     finally:
         for env in made:
             env.stop_workers()
+
+
+@pytest.fixture
+def fresh_env(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[..., QueueEnv]]:
+    """Like ``isolated_env``, on a database emptied first (8, 9, ...), for retention tests."""
+    yield from _fresh_worlds(redis_server, tmp_path)
+
+
+@pytest.fixture
+def s3_fresh_env(
+    redis_server: RedisServer, moto_server: MotoServer, tmp_path: Path
+) -> Iterator[Callable[..., QueueEnv]]:
+    """``fresh_env`` on a bucket of its own, with originals encrypted."""
+    yield from _fresh_worlds(
+        redis_server,
+        tmp_path,
+        storage=lambda: s3_fields(moto_server.new_bucket()),
+        encryption_keys=TEST_ENCRYPTION_KEYS,
+    )

@@ -209,3 +209,9 @@ def test_tenant_validation(tenant: str, valid: bool) -> None:
 def test_output_format_must_be_a_short_name(output_format: str) -> None:
     with pytest.raises(InvalidKey):
         keys.result_key("acme", "A" * 22, output_format)
+
+
+def test_given_many_new_ids_then_none_looks_like_a_command_line_option() -> None:
+    ids = {keys.new_upload_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert not any(upload_id.startswith("-") for upload_id in ids)

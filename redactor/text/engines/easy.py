@@ -15,7 +15,7 @@ import models
 from redactor.errors import ModelIntegrityError
 from redactor.findings import RGBImage
 from redactor.text.engines.layout import line_from_quad, to_confidence, to_quad
-from redactor.text.ocr import MalformedOcrOutput, OcrLine
+from redactor.text.ocr import Device, MalformedOcrOutput, OcrLine, resolve_device
 
 
 def verified_model_dir() -> Path:
@@ -31,11 +31,12 @@ def verified_model_dir() -> Path:
 
 
 class EasyOcrEngine:
-    """EasyOCR's English reader; slow on CPU, kept as the second engine."""
+    """EasyOCR's English reader; slow on CPU, kept as the second engine (and the one
+    that runs on CUDA: ``device`` ``auto`` or ``cuda`` uses a GPU when torch sees one)."""
 
     name = "easyocr"
 
-    def __init__(self, gpu: bool = False, threads: int | None = None) -> None:
+    def __init__(self, device: Device = "cpu", threads: int | None = None) -> None:
         import easyocr
         import torch
 
@@ -43,9 +44,10 @@ class EasyOcrEngine:
             torch.set_num_threads(threads)
         folder = str(verified_model_dir())
         self.version = f"easyocr@{importlib.metadata.version('easyocr')}"
+        self.device = resolve_device(device, torch.cuda.is_available, self.name)
         self._reader = easyocr.Reader(
             ["en"],
-            gpu=gpu,
+            gpu=self.device == "cuda",
             model_storage_directory=folder,
             user_network_directory=folder,
             download_enabled=False,

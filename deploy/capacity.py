@@ -1,0 +1,209 @@
+"""Measure what capacity planning needs: seconds per image, sizes, Redis bytes per job.
+
+    python deploy/capacity.py [--repeat 1] [--records 2000]
+
+One process, one thread (as a worker process runs when there is one per core), the
+default pipeline (faces, personal text with RapidOCR, codes), models loaded first and
+one warm-up image. Images: the four in samples/, ten photos from the shared test set
+(one of them a full 12 MP phone photo) and three rendered 1600x1200 scenes with
+personal text. Then a private redis-server holds ``--records`` finished job records
+with the reports those images produced, to measure Redis memory per job.
+
+Prints the figures docs/deploy.md's capacity table is built from. Only sizes, counts
+and times are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+from PIL import Image
+from pillow_heif import register_heif_opener
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from redactor.jobs import JobRecord, JobResult, JobState, utcnow  # noqa: E402
+from redactor.options import PipelineOptions  # noqa: E402
+from redactor.pipeline import Pipeline  # noqa: E402
+from redactor.retention import Deleter, DueItem, Target  # noqa: E402
+from redactor.service.redis_jobs import RedisJobStore, connect  # noqa: E402
+from redactor.service.stack import RedisServer  # noqa: E402
+from redactor.storage import LocalStorage, keys  # noqa: E402
+from redactor.threads import limit_threads  # noqa: E402
+from tests.integration.text_render import SCENES  # noqa: E402
+from tests.support import SHARED_IMAGES  # noqa: E402
+
+SHARED = [
+    "face_group_selfie.jpg",
+    "face_holding_award.jpg",
+    "face_portrait_closeup.jpg",
+    "face_crowd_fans.jpg",
+    "exif_orientation8_portrait.jpg",
+    "exif_iphone_gps.heic",
+    "plate_cn_car_street.jpg",
+    "receipt_store_card.jpg",
+    "product_hands_no_face.jpg",
+    "doc_handwritten_form_iphone.jpg",
+]
+SCENE_SIZE = (1600, 1200)
+
+
+def images() -> dict[str, bytes]:
+    found = {p.name: p.read_bytes() for p in sorted((ROOT / "samples").rglob("*.*"))}
+    found.update({name: (SHARED_IMAGES / name).read_bytes() for name in SHARED})
+    for name, make in SCENES.items():
+        buffer = io.BytesIO()
+        scene = Image.fromarray(make().image).resize(SCENE_SIZE, Image.Resampling.BICUBIC)
+        scene.save(buffer, "JPEG", quality=90)
+        found[f"scene_{name}_1600x1200.jpg"] = buffer.getvalue()
+    return found
+
+
+def time_pipeline(
+    pipeline: Pipeline, inputs: dict[str, bytes], repeat: int
+) -> list[dict[str, Any]]:
+    pipeline.run(next(iter(inputs.values())))  # warm-up
+    rows = []
+    for name, data in inputs.items():
+        runs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = pipeline.run(data)
+            runs.append(time.perf_counter() - started)
+        assert result.ok, (name, result.report.error_code)
+        with Image.open(io.BytesIO(data)) as im:
+            pixels = im.size[0] * im.size[1]
+        rows.append(
+            {
+                "name": name,
+                "megapixels": pixels / 1e6,
+                "seconds": min(runs),
+                "in_bytes": len(data),
+                "out_bytes": len(result.output or b""),
+                "report": result.report.to_dict(),
+            }
+        )
+    return rows
+
+
+@dataclass
+class TunedRedis(RedisServer):
+    """The stack's redis-server with extra configuration arguments."""
+
+    extra: tuple[str, ...] = ()
+
+    def argv(self) -> list[str]:
+        return [*super().argv(), *self.extra]
+
+
+def redis_bytes_per_job(
+    reports: list[dict[str, Any]], records: int, extra: tuple[str, ...] = ()
+) -> tuple[float, float]:
+    """Redis memory per job, as ``used_memory`` growth over ``records`` jobs: while the
+    job is held (finished record with its report, indexes), and for good once retention
+    has deleted its objects (the record without its report, plus three audit events)."""
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        server = TunedRedis(
+            data, port=_free_port(), appendfsync="no", log_path=data / "log", extra=extra
+        )
+        server.start()
+        try:
+            client = connect(server.url)
+            store = RedisJobStore(client, result_retention=timedelta(days=30))
+            start = _used_memory(client)
+            job_ids = [_finished_job(store, reports[i % len(reports)]) for i in range(records)]
+            held = _used_memory(client)
+            later = utcnow() + timedelta(days=365)
+            deleter = Deleter(LocalStorage(data / "storage"), store, lambda: later, "capacity:1")
+            for job_id in job_ids:
+                for target in (Target.ORIGINAL, Target.RESULT):
+                    deleter.delete_if_due(DueItem(target, job_id))
+            deleted = _used_memory(client)
+            return (held - start) / records, (deleted - start) / records
+        finally:
+            server.stop()
+
+
+def _used_memory(client: redis.Redis) -> int:
+    return int(client.info("memory")["used_memory"])
+
+
+def _finished_job(store: RedisJobStore, report: dict[str, Any]) -> str:
+    job_id = keys.new_upload_id()
+    record = JobRecord.new(
+        job_id, "tenant-a", PipelineOptions(), now=utcnow(), original_retention=timedelta(hours=24)
+    )
+    store.create(record)
+    store.transition(job_id, JobState.QUEUED, expected={JobState.RECEIVED})
+    claimed = store.transition(job_id, JobState.PROCESSING, expected={JobState.QUEUED}, attempt=0)
+    result = JobResult(
+        result_key=keys.result_key("tenant-a", job_id, "jpeg"),
+        report_key=keys.report_key("tenant-a", job_id),
+        output_format="jpeg",
+        report=report,
+    )
+    store.set_result(job_id, result, attempt=claimed.attempts)
+    return job_id
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per image (the fastest counts)")
+    parser.add_argument("--records", type=int, default=2000, help="job records for Redis memory")
+    args = parser.parse_args()
+
+    register_heif_opener()
+    limit_threads(1)
+    started = time.perf_counter()
+    pipeline = Pipeline.build(PipelineOptions(), hash_key=b"capacity-measurement")
+    load_seconds = time.perf_counter() - started
+    rows = time_pipeline(pipeline, images(), args.repeat)
+
+    print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"models loaded in {load_seconds:.1f} s\n")
+    print("| image | MP | s | in KiB | out KiB |\n|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['name']} | {row['megapixels']:.1f} | {row['seconds']:.2f} "
+            f"| {row['in_bytes'] / 1024:.0f} | {row['out_bytes'] / 1024:.0f} |"
+        )
+    seconds = [row["seconds"] for row in rows]
+    median = statistics.median(seconds)
+    print(f"\nmedian {median:.2f} s/image, mean {statistics.mean(seconds):.2f} s/image")
+    print(f"images/hour per core at the median: {3600 / median:.0f}")
+    print(f"mean original {statistics.mean(r['in_bytes'] for r in rows) / 1024:.0f} KiB")
+    print(f"mean result {statistics.mean(r['out_bytes'] for r in rows) / 1024:.0f} KiB")
+    reports = [r["report"] for r in rows]
+    report_bytes = statistics.mean(len(json.dumps(r, sort_keys=True)) for r in reports)
+    print(f"mean report {report_bytes / 1024:.1f} KiB")
+    for extra in ((), ("--hash-max-listpack-value", "4096")):
+        held, kept = redis_bytes_per_job(reports, args.records, extra)
+        print(f"Redis {' '.join(extra) or '(defaults)'}: {held:.0f} bytes per job while held")
+        print(f"  (record with report, indexes); {kept:.0f} bytes per job kept after deletion")
+        print("  (record without report, three audit events)")
+
+
+if __name__ == "__main__":
+    main()
