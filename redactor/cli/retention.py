@@ -66,7 +66,12 @@ def sweep(dry_run: bool, orphans: bool) -> None:
             }
         )
         return
-    _echo_json(retention.sweeper().sweep(orphans=orphans).as_dict())
+    from redactor.cli.service import settings_or_exit
+    from redactor.service.requeue import open_requeuer
+
+    summary = retention.sweeper().sweep(orphans=orphans).as_dict()
+    summary["requeued"] = open_requeuer(settings_or_exit()).requeue_lost(now)
+    _echo_json(summary)
 
 
 @click.command()

@@ -62,6 +62,19 @@ def connect(url: str, *, outage_seconds: float = 30.0) -> redis.Redis:
     )
 
 
+UNFINISHED_KEY = "redactor:jobs:unfinished"
+
+
+def write_unfinished_index(pipe: Pipeline, record: JobRecord) -> None:
+    """Index unfinished jobs by when they entered their state (see :mod:`requeue`)."""
+    if not record.finished and record.state is not JobState.ERASED:
+        since = record.timestamps.get(record.state)
+        score = since.timestamp() if since else 0.0
+        pipe.zadd(UNFINISHED_KEY, {record.job_id: score})
+    else:
+        pipe.zrem(UNFINISHED_KEY, record.job_id)
+
+
 class RedisJobStore:
     def __init__(
         self, client: redis.Redis, *, result_retention: timedelta, clock: Clock = utcnow
@@ -181,6 +194,7 @@ class RedisJobStore:
         pipe.delete(job_key(record.job_id))
         pipe.hset(job_key(record.job_id), mapping=fields)
         write_index(pipe, record)
+        write_unfinished_index(pipe, record)
 
 
 def _strings(reply: Any) -> dict[str, str]:
