@@ -28,6 +28,7 @@ from redactor.http.limits import BodyLimitMiddleware, RateLimiter
 from redactor.http.logging import AccessLogMiddleware
 from redactor.http.metrics import ApiMetrics
 from redactor.http.routes import health, jobs, uploads
+from redactor.http.routes.page import page_router
 from redactor.http.settings import ServerSettings
 from redactor.jobs import utcnow
 from redactor.retention import max_deletion_lateness, overdue_count
@@ -76,7 +77,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.context = context
-    for router in (uploads.router, jobs.router, health.router):
+    for router in (uploads.router, jobs.router, health.router, page_router()):
         app.include_router(router)
     for error in (redis.RedisError, StorageError, OperationalError):
         app.add_exception_handler(error, _unavailable)

@@ -139,6 +139,10 @@ class JobOut(BaseModel):
     timestamps: dict[JobState, datetime]
     original_deadline: datetime
     result_deadline: datetime | None
+    #: When the original was verifiably deleted (retention); ``null`` while it is kept.
+    original_deleted_at: datetime | None = None
+    #: When the result and report were deleted (retention); ``null`` while they are kept.
+    result_deleted_at: datetime | None = None
     output_format: str | None
     failure: FailureOut | None
     links: Links
@@ -156,6 +160,8 @@ class JobOut(BaseModel):
             timestamps=record.timestamps,
             original_deadline=record.original_deadline,
             result_deadline=record.result_deadline,
+            original_deleted_at=record.original_deleted_at,
+            result_deleted_at=record.result_deleted_at,
             output_format=record.output_format,
             failure=failure,
             links=Links.for_job(record.job_id),

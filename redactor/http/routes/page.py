@@ -1,0 +1,76 @@
+"""The web page at ``/``: sign in with a key, upload, review and erase, in a browser.
+
+Three hand-written files (plus small modules) from ``redactor/http/static/``; no build
+step. Every page response carries a strict Content-Security-Policy: scripts, styles and
+requests only to this origin, images from this origin or the ``blob:`` URLs the page
+makes from results it fetched, no inline script, no framing. The page keeps the API key
+in the browser session only (``sessionStorage``), never in a cookie or a URL.
+
+The files are read once, when the router is built, and only those names are served:
+a request can never turn into a file path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Response, status
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "img-src 'self' blob: data:",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
+def static_files(folder: Path = STATIC_DIR) -> dict[str, tuple[bytes, str]]:
+    """``name -> (bytes, media type)`` for every servable file directly in ``folder``."""
+    return {
+        path.name: (path.read_bytes(), MEDIA_TYPES[path.suffix])
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.suffix in MEDIA_TYPES
+    }
+
+
+def page_router(folder: Path = STATIC_DIR) -> APIRouter:
+    """``GET /`` (the page) and ``GET /static/{name}`` (its scripts, styles and icon)."""
+    files = static_files(folder)
+    router = APIRouter(include_in_schema=False)
+
+    def answer(name: str) -> Response:
+        if name not in files:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file")
+        content, media_type = files[name]
+        return Response(content, media_type=media_type, headers=SECURITY_HEADERS)
+
+    @router.get("/")
+    async def index() -> Response:
+        return answer("index.html")
+
+    @router.get("/static/{name}")
+    async def static(name: str) -> Response:
+        return answer(name)
+
+    return router
