@@ -1,0 +1,181 @@
+"""Run redactor over the benchmark corpus and score what comes out.
+
+``python -m bench.eval [--quick] [--out DIR]`` builds the corpus into ``DIR/corpus``
+(``DIR/corpus-quick``), runs the pipeline with default options and faces-only on
+every image, prints the metrics and writes ``DIR/eval.json`` (``eval-quick.json``):
+per-metric values and per-case details (ids, kinds, boxes, scores; never personal text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench.corpus import ROOT, Corpus, generate
+from bench.scorer import (
+    FACE_REDACTED_BELOW,
+    PRODUCT_SSIM_MIN,
+    READABLE_WITHIN,
+    CaseScore,
+    RapidReader,
+    Scorer,
+    aggregate,
+)
+from redactor.options import PipelineOptions
+from redactor.pipeline import Pipeline
+
+DEFAULT_OUT = ROOT / "bench-out"
+MODES: dict[str, PipelineOptions] = {
+    "default": PipelineOptions(),
+    "faces_only": PipelineOptions(text="off", codes=False),
+}
+HEADLINES = (
+    ("face_recall", "face recall"),
+    ("redaction_precision", "redaction precision"),
+    ("false_positives_per_image", "false-positive regions / image"),
+    ("outside_changed_fraction", "share of pixels changed outside truth"),
+    ("text_recall", "personal-text recall"),
+    ("product_kept", "product text kept"),
+    ("metadata_clean", "metadata clean"),
+    ("orientation_correct", "orientation correct"),
+    ("size_correct", "upright size correct"),
+    ("seconds_per_image", "seconds / image"),
+)
+
+Progressed = Callable[[], object]
+
+
+def run_case(pipeline: Pipeline, corpus: Corpus, index: int, scorer: Scorer) -> CaseScore:
+    """One image through the pipeline and the scorer; a pipeline failure is scored, not raised."""
+    case = corpus.cases[index]
+    source = corpus.read(case)
+    start = time.perf_counter()
+    try:
+        result = pipeline.run(source)
+        output, error = result.output, result.report.error_code
+    except Exception as exc:
+        output, error = None, f"pipeline raised {type(exc).__name__}"
+    return scorer.score(case, source, output, error, time.perf_counter() - start)
+
+
+def run_mode(
+    options: PipelineOptions, corpus: Corpus, scorer: Scorer, step: Progressed
+) -> list[CaseScore]:
+    pipeline = Pipeline.build(options)
+    scores = []
+    for index in range(len(corpus.cases)):
+        scores.append(run_case(pipeline, corpus, index, scorer))
+        step()
+    return scores
+
+
+def evaluate(corpus: Corpus, scorer: Scorer, console: Console) -> dict[str, Any]:
+    """Every mode over the corpus: metrics, options and per-case scores."""
+    results: dict[str, Any] = {}
+    with Progress(console=console, transient=True) as progress:
+        for mode, options in MODES.items():
+            task = progress.add_task(mode, total=len(corpus.cases))
+            scores = run_mode(options, corpus, scorer, partial(progress.advance, task))
+            results[mode] = {
+                "options": options.model_dump(mode="json"),
+                "metrics": aggregate(scores),
+                "cases": [s.to_dict() for s in scores],
+            }
+    return results
+
+
+def report(corpus: Corpus, results: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "corpus": {
+            "root": str(corpus.root),
+            "seed": corpus.seed,
+            "quick": corpus.quick,
+            "cases": len(corpus.cases),
+            "kinds": {c.kind: sum(x.kind == c.kind for x in corpus.cases) for c in corpus.cases},
+        },
+        "thresholds": {
+            "face_redacted_below_detail_kept": FACE_REDACTED_BELOW,
+            "text_readable_within_distance": READABLE_WITHIN,
+            "product_ssim_min": PRODUCT_SSIM_MIN,
+        },
+        "modes": results,
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically: a reader never sees half a report."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=1))
+    partial.replace(path)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def headline_table(results: dict[str, Any]) -> Table:
+    table = Table(title="redactor benchmark")
+    table.add_column("metric")
+    for mode in results:
+        table.add_column(mode, justify="right")
+    for key, label in HEADLINES:
+        table.add_row(label, *(_cell(r["metrics"][key]) for r in results.values()))
+    return table
+
+
+def breakdown_table(results: dict[str, Any], key: str, title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("group")
+    for mode in results:
+        table.add_column(mode, justify="right")
+    groups = sorted({g for r in results.values() for g in r["metrics"][key]})
+    for group in groups:
+        cells = []
+        for r in results.values():
+            entry = r["metrics"][key].get(group)
+            cells.append("-" if entry is None else f"{_cell(entry['rate'])} (n={entry['n']})")
+        table.add_row(group, *cells)
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description="Score redactor on the labelled benchmark corpus.")
+    parser.add_argument("--quick", action="store_true", help="12 images (the smoke test)")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="folder for the corpus and eval.json"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    logging.basicConfig(level=logging.WARNING)
+    console = Console()
+    out: Path = args.out
+    suffix = "-quick" if args.quick else ""
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = generate(out / f"corpus{suffix}", quick=args.quick)
+    console.print(f"corpus: {len(corpus.cases)} images in {corpus.root}")
+    results = evaluate(corpus, Scorer(RapidReader()), console)
+    path = out / f"eval{suffix}.json"
+    write_json(path, report(corpus, results))
+    console.print(headline_table(results))
+    console.print(breakdown_table(results, "face_recall_by_width", "face recall by face width"))
+    console.print(breakdown_table(results, "text_recall_by_kind", "personal-text recall by kind"))
+    failed = {mode: r["metrics"]["failed"] for mode, r in results.items() if r["metrics"]["failed"]}
+    if failed:
+        console.print(f"[red]pipeline failures (counted as misses): {failed}")
+    console.print(f"details: {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()
