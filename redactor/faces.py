@@ -35,6 +35,8 @@ RELIABLE_FRACTION = 0.065
 TILE_INPUT_SIDE = 384
 #: Margin added around the whole frame for one extra pass (faces cut by the edge).
 EDGE_PAD_FRACTION = 0.15
+#: Edge-pass detections larger than this share of the frame need confirmation.
+EDGE_UNCONFIRMED_MAX_AREA = 0.12
 #: A short-range detection this confident is kept without confirmation.
 SHORT_RANGE_SURE = 0.85
 #: Crops (detection box grown by these factors) the full-range model confirms on.
@@ -154,8 +156,13 @@ class MediaPipeFaceDetector:
         # (measured: a selfie-taker's half face at 0.53, a hand at a product's edge at 0.52).
         pad = max(1, round(max(whole.shape[:2]) * EDGE_PAD_FRACTION))
         bordered = _bordered(whole, pad)
+        frame_area = whole.shape[0] * whole.shape[1]
         for box, score in self._short(bordered):
-            if _reaches_past_edge(box, pad, whole):
+            if not _reaches_past_edge(box, pad, whole):
+                continue
+            # Giant unconfirmed boxes were flat backgrounds and products in the eval.
+            huge = box.area > EDGE_UNCONFIRMED_MAX_AREA * frame_area
+            if not huge or self._confirmed(bordered, box, score):
                 yield box.shifted(-pad, -pad).times(back), score
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
         for side in pyramid_sides(width, height, min_face):
