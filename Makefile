@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 PYTEST_ARGS ?=
 
-.PHONY: constraints demo test install system-deps lint typecheck unit eval bench bench-smoke clean help
+.PHONY: constraints demo test install system-deps lint typecheck unit eval eval-quick clean help
 
 help:
 	@echo "make demo    redact the bundled sample images into $(DEMO_OUT)/ (no server needed)"
 	@echo "make test    install everything, then lint, type-check and run the whole test suite"
-	@echo "make lint | typecheck | unit | bench | clean"
+	@echo "make eval    quality figures on the generated corpus (minutes)"
+	@echo "make lint | typecheck | unit | constraints | clean"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,3 +53,9 @@ constraints: $(STAMP)
 	  echo '# Regenerate after changing pyproject.toml: `make constraints`.'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^redactor'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
+
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval
+
+eval-quick: $(STAMP)
+	$(BIN)/python -m bench.eval --quick
