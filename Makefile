@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 PYTEST_ARGS ?=
 
-.PHONY: constraints demo test install system-deps lint typecheck unit eval eval-quick clean help
+.PHONY: constraints demo test install system-deps lint typecheck unit eval eval-quick bench bench-quick clean help
 
 help:
 	@echo "make demo    redact the bundled sample images into $(DEMO_OUT)/ (no server needed)"
 	@echo "make test    install everything, then lint, type-check and run the whole test suite"
 	@echo "make eval    quality figures on the generated corpus (minutes)"
+	@echo "make bench   speed figures and peers side by side (minutes); bench-quick: small"
 	@echo "make lint | typecheck | unit | constraints | clean"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -57,5 +58,13 @@ constraints: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m bench.eval
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.speed
+	$(BIN)/python -m bench.peers
+
 eval-quick: $(STAMP)
 	$(BIN)/python -m bench.eval --quick
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.speed --quick
+	$(BIN)/python -m bench.peers --quick

