@@ -71,6 +71,7 @@ from redactor.metadata import (
     assert_metadata_free,
     exif_orientation,
     inspect_container,
+    jpeg_frame,
     metadata_in,
     sniff_format,
     unsupported,
@@ -256,6 +257,8 @@ def _decode_with_pillow(
 ) -> _Pixels:
     if image_format is ImageFormat.PNG:
         _verify_png(data)
+    if image_format is ImageFormat.JPEG:
+        _verify_jpeg_scans(data)
     with (
         _decoder_errors(image_format),
         Image.open(io.BytesIO(data), formats=[image_format.label]) as image,
@@ -279,6 +282,23 @@ def _verify_png(data: bytes) -> None:
         Image.open(io.BytesIO(data), formats=["PNG"]) as image,
     ):
         image.verify()
+
+
+def _verify_jpeg_scans(data: bytes) -> None:
+    """Refuse a JPEG whose scans are too short for its frame (libjpeg would fill in grey).
+
+    A scan that meets a marker early is padded by libjpeg with a warning Pillow never
+    sees, so a header promising 2500x2500 pixels over a few hundred bytes of data would
+    decode "whole". Arithmetic-coded JPEGs (rare) can use under a bit a block: not checked.
+    """
+    frame = jpeg_frame(data)
+    if frame is None or not frame.huffman or frame.height == 0:
+        return
+    if frame.scan_bytes * 8 < frame.minimum_scan_bits():
+        raise CorruptImage(
+            f"the JPEG's scans hold {frame.scan_bytes} bytes, too few for its "
+            f"{frame.width}x{frame.height} frame: the data is truncated or corrupt"
+        )
 
 
 def _is_animated(image: Image.Image) -> bool:
@@ -717,7 +737,30 @@ def _encode_gif(job: _EncodeJob) -> bytes:
     transparent = job.frames[0].shape[2] == 4
     # Frames are whole composited canvases: with transparency, each must replace the last.
     disposal = {"disposal": 2} if transparent and len(images) > 1 else {}
-    return _save(images, "GIF", **disposal, **_animation_options(job.source))
+    options = {**disposal, **_animation_options(job.source)}
+    try:
+        return _save(images, "GIF", **options)
+    except OverflowError:
+        if "duration" not in options:
+            raise
+        options["duration"] = _fitted_gif_durations(options["duration"])
+        return _save(images, "GIF", **options)
+
+
+#: A GIF frame's delay is 16 bits of hundredths of a second.
+_GIF_MAX_DURATION_MS = 65_535 * 10
+
+
+def _fitted_gif_durations(durations: list[int]) -> list[int]:
+    """Delays scaled so that the whole animation fits in one GIF delay field.
+
+    Pillow's writer merges frames it finds identical (by its own comparison, which also
+    calls a frame identical when it only grows the canvas) and adds their delays with
+    no bound; past 65,535 hundredths of a second that is an ``OverflowError`` (found by
+    fuzzing). Scaled like this, no merge can overflow; it is needed only then.
+    """
+    total = sum(durations)
+    return [duration * _GIF_MAX_DURATION_MS // total for duration in durations]
 
 
 _TRANSPARENT_KEY = 1 << 24  # sorts after every packed RGB colour

@@ -26,7 +26,7 @@ import io
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import pillow_heif
@@ -454,6 +454,12 @@ def jpeg_metadata(data: bytes) -> ContainerMetadata:
 
 def _jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
     """Yield (marker, payload) for each segment; EOI comes with the bytes that follow it."""
+    for marker, payload, _ in _jpeg_markers(data):
+        yield marker, payload
+
+
+def _jpeg_markers(data: bytes) -> Iterator[tuple[int, bytes, int]]:
+    """(marker, payload, size of the entropy-coded data after it: only SOS has any)."""
     position = 2
     while True:
         position = data.find(b"\xff", position)
@@ -463,16 +469,79 @@ def _jpeg_segments(data: bytes) -> Iterator[tuple[int, bytes]]:
             return
         marker = data[position + 1]
         if marker == _EOI:
-            yield marker, data[position + 2 :]
+            yield marker, data[position + 2 :], 0
             return
         if marker == 0 or marker in _STANDALONE_MARKERS or position + 4 > len(data):
             position += 2
             continue
         (length,) = struct.unpack_from(">H", data, position + 2)
-        yield marker, data[position + 4 : position + 2 + length]
+        payload = data[position + 4 : position + 2 + length]
         position += 2 + max(length, 2)
+        scan_start = position
         if marker == _SOS:
             position = _end_of_entropy_data(data, position)
+        yield marker, payload, position - scan_start
+
+
+#: Frame headers of Huffman-coded DCT JPEGs (baseline, extended, progressive).
+_HUFFMAN_DCT_FRAMES = frozenset({0xC0, 0xC1, 0xC2})
+_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # not DHT, JPG, DAC
+
+
+@dataclass(frozen=True)
+class JpegFrame:
+    """A JPEG's first frame header (SOFn) and the entropy-coded bytes of its scans."""
+
+    marker: int
+    width: int
+    height: int
+    #: (horizontal, vertical) sampling factors, one pair per component.
+    sampling: tuple[tuple[int, int], ...]
+    scan_bytes: int
+
+    @property
+    def huffman(self) -> bool:
+        return self.marker in _HUFFMAN_DCT_FRAMES
+
+    def minimum_scan_bits(self) -> int:
+        """The fewest bits Huffman-coded scans can hold for this frame: one per 8x8 block.
+
+        Every block of every component has its DC coefficient coded in some scan, with a
+        code of at least one bit. A file with fewer bits has lost data that libjpeg would
+        silently fill with grey ("premature end of data segment") instead of failing.
+        """
+        if not self.sampling or any(h < 1 or v < 1 for h, v in self.sampling):
+            return 0
+        h_max = max(h for h, _ in self.sampling)
+        v_max = max(v for _, v in self.sampling)
+        return sum(
+            _blocks(self.width * h, h_max) * _blocks(self.height * v, v_max)
+            for h, v in self.sampling
+        )
+
+
+def _blocks(scaled_size: int, max_factor: int) -> int:
+    """8-pixel blocks along one side of a component (its size rounded up, then its blocks)."""
+    pixels = -(-scaled_size // max_factor)
+    return -(-pixels // 8)
+
+
+def jpeg_frame(data: bytes) -> JpegFrame | None:
+    """The first frame header of a JPEG and the size of all its scans; None if it has none."""
+    frame: JpegFrame | None = None
+    scan_bytes = 0
+    for marker, payload, scanned in _jpeg_markers(data):
+        if frame is None and marker in _FRAME_MARKERS and len(payload) >= 6:
+            frame = _frame_header(marker, payload)
+        scan_bytes += scanned
+    return None if frame is None else replace(frame, scan_bytes=scan_bytes)
+
+
+def _frame_header(marker: int, payload: bytes) -> JpegFrame:
+    height, width, count = struct.unpack_from(">HHB", payload, 1)
+    components = payload[6 : 6 + 3 * count]
+    sampling = tuple((byte >> 4, byte & 0x0F) for byte in components[1::3])
+    return JpegFrame(marker, width, height, sampling, 0)
 
 
 def _end_of_entropy_data(data: bytes, position: int) -> int:
