@@ -76,5 +76,13 @@ def verify_all() -> list[VerifyResult]:
             path = verify_file(entry)
             results.append(VerifyResult(entry, path, ok=True, problem=None))
         except ModelIntegrityError as exc:
-            results.append(VerifyResult(entry, entry.location(), ok=False, problem=str(exc)))
+            results.append(VerifyResult(entry, _where(entry), ok=False, problem=str(exc)))
     return results
+
+
+def _where(entry: ModelFile) -> Path:
+    """Where the file should be; its manifest path alone when its package is missing."""
+    try:
+        return entry.location()
+    except ModelIntegrityError:
+        return Path(entry.path)

@@ -6,12 +6,14 @@ Used by the CLI; knows nothing about terminals. Each worker process builds one
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import tempfile
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,11 @@ from redactor.errors import ConfigError, RedactorError
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline, RedactionResult
 from redactor.report import Report
+
+#: What a worker process returns for one file: its report, output bytes and format.
+FileResult = tuple[Report, bytes | None, str | None]
+#: The function a worker process runs on one file's path (injectable for tests).
+FileWork = Callable[[str], FileResult]
 
 EXTENSIONS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "tiff": ".tif", "gif": ".gif"}
 
@@ -123,7 +130,7 @@ def _init_worker(options_json: str) -> None:
     _worker_pipeline = _build(PipelineOptions.model_validate_json(options_json))
 
 
-def _redact_in_worker(source: str) -> tuple[Report, bytes | None, str | None]:
+def _redact_in_worker(source: str) -> FileResult:
     assert _worker_pipeline is not None, "worker initialiser did not run"
     return _run_file(_worker_pipeline, Path(source))
 
@@ -142,19 +149,96 @@ def _run_file(pipeline: Pipeline | Report, source: Path) -> tuple[Report, bytes 
     return result.report, result.output, result.output_format
 
 
+_DIED = (
+    "the worker process died while redacting this file, twice (out of memory, or a crash "
+    "in a decoder)"
+)
+
+
+def _crashed(message: str) -> FileResult:
+    return Report(status="failed", error_code="worker_crashed", error=message), None, None
+
+
 def _read_limited(path: Path, limit: int) -> bytes:
     """Read at most ``limit + 1`` bytes, so a huge file is refused without reading it all."""
     with path.open("rb") as f:
         return f.read(limit + 1)
 
 
-class BatchRunner:
-    """Runs items through pipelines, in this process (jobs=1) or a pool of processes."""
+class _Worker:
+    """A spawned process that redacts the files it is sent, one at a time, on its own pipe."""
 
-    def __init__(self, options: PipelineOptions, out: Path, jobs: int = 1) -> None:
+    def __init__(self, options_json: str, work: FileWork) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, options_json, work), daemon=True)
+        self.process.start()
+        child.close()  # so a dead process's pipe reads as closed
+        #: The item it is redacting now, by position in the batch.
+        self.index: int | None = None
+
+    def send(self, index: int, items: Sequence[BatchItem]) -> None:
+        self.index = index
+        with contextlib.suppress(OSError):  # already dead: seen so on its handles
+            self.connection.send(str(items[index].source))
+
+    def handles(self) -> list[Any]:
+        return [self.connection, self.process.sentinel]
+
+    def ready(self) -> bool:
+        return bool(wait(self.handles(), timeout=0))
+
+    def collect(self) -> tuple[int, FileResult | None]:
+        """Its item and result; ``None`` if it died before sending a whole result."""
+        assert self.index is not None
+        index, self.index = self.index, None
+        try:
+            if self.connection.poll():
+                return index, self.connection.recv()
+        except (EOFError, OSError):
+            pass
+        return index, None
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.send(None)
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
+def _serve(connection: Connection, options_json: str, work: FileWork) -> None:
+    """A worker process's loop: build the pipeline once, then redact each path sent."""
+    _init_worker(options_json)
+    while (source := connection.recv()) is not None:
+        connection.send(work(source))
+
+
+class BatchRunner:
+    """Runs items through pipelines, in this process (jobs=1) or in worker processes.
+
+    Each worker process redacts one file at a time over a pipe of its own. A process
+    that dies (the OOM killer, a crash in a native decoder) takes only its own file with
+    it: the file gets a second try in a fresh process, and fails as ``worker_crashed``
+    only if it kills that one too; the rest of the batch goes on. (With one shared result
+    queue, as in ``concurrent.futures``, one death fails every file in flight, and a
+    process killed while sending its result hangs the whole pool for ever.)
+    """
+
+    def __init__(
+        self,
+        options: PipelineOptions,
+        out: Path,
+        jobs: int = 1,
+        *,
+        work: FileWork | None = None,
+    ) -> None:
         self.options = options
         self.out = out
         self.jobs = max(1, jobs)
+        self.work = work or _redact_in_worker
         self._taken: set[Path] = set()
 
     def run(
@@ -167,34 +251,52 @@ class BatchRunner:
             on_done(results[-1])
         return results
 
-    def _results(
-        self, items: Sequence[BatchItem]
-    ) -> Iterator[tuple[BatchItem, tuple[Report, bytes | None, str | None]]]:
+    def _results(self, items: Sequence[BatchItem]) -> Iterator[tuple[BatchItem, FileResult]]:
         if self.jobs == 1:
             pipeline = _build(self.options)
             for item in items:
                 yield item, _run_file(pipeline, item.source)
             return
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=self.jobs,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(self.options.model_dump_json(),),
-        ) as pool:
-            futures: list[tuple[BatchItem, Future[Any]]] = [
-                (item, pool.submit(_redact_in_worker, str(item.source))) for item in items
-            ]
-            for item, future in futures:
-                try:
-                    yield item, future.result()
-                except Exception as exc:  # noqa: BLE001 - a dead worker fails its files, not the batch
-                    report = Report(
-                        status="failed",
-                        error_code="worker_crashed",
-                        error=f"worker process failed: {type(exc).__name__}",
-                    )
-                    yield item, (report, None, None)
+        workers = [self._worker() for _ in range(min(self.jobs, len(items)))]
+        try:
+            yield from self._in_order(items, workers)
+        finally:
+            for worker in workers:
+                worker.stop()
+
+    def _worker(self) -> _Worker:
+        return _Worker(self.options.model_dump_json(), self.work)
+
+    def _in_order(
+        self, items: Sequence[BatchItem], workers: list[_Worker]
+    ) -> Iterator[tuple[BatchItem, FileResult]]:
+        """Feed idle workers, collect what they finish, and yield it in input order."""
+        waiting = deque(range(len(items)))
+        finished: dict[int, FileResult] = {}
+        tries: Counter[int] = Counter()
+        shown = 0
+        while shown < len(items):
+            for worker in workers:
+                if worker.index is None and waiting:
+                    worker.send(waiting.popleft(), items)
+            busy = [worker for worker in workers if worker.index is not None]
+            wait([handle for worker in busy for handle in worker.handles()])
+            for number, worker in enumerate(workers):
+                if worker.index is None or not worker.ready():
+                    continue
+                index, result = worker.collect()
+                if result is None:  # the process died: replace it, try its file once more
+                    worker.stop()
+                    workers[number] = self._worker()
+                    tries[index] += 1
+                    if tries[index] < 2:
+                        waiting.appendleft(index)
+                        continue
+                    result = _crashed(_DIED)
+                finished[index] = result
+            while shown in finished:
+                yield items[shown], finished.pop(shown)
+                shown += 1
 
     def _store(
         self,

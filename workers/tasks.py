@@ -26,9 +26,9 @@ import redis
 from billiard.einfo import ExceptionInfo
 from celery import Task, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import celeryd_init, worker_process_init
+from celery.signals import celeryd_init, worker_init, worker_process_init
 
-from redactor.errors import StorageError
+from redactor.errors import RedactorError, StorageError
 from redactor.jobs import (
     TASK_NAME,
     Failure,
@@ -56,6 +56,28 @@ _job_store: RedisJobStore | None = None
 def _init_worker(sender: str, instance: Any, **_: Any) -> None:
     """At worker start: nothing of this node runs yet, so its scratch leftovers go."""
     scratch.clear(scratch.node_folder(instance.app.settings.scratch_dir, sender))
+
+
+@worker_init.connect  # type: ignore[untyped-decorator]
+def _refuse_to_start_without_models(sender: Any, **_: Any) -> None:
+    """A redaction worker whose model files are missing or altered does not start.
+
+    Checked in the main process, before any pool process exists: were it left to the
+    pool processes, their errors would only be logged (Celery swallows exceptions from
+    signal handlers) and the worker would take tasks and fail every job. Every file of
+    the manifest is checked, since any job may ask for any engine. ``SystemExit`` is the
+    one exception Celery lets through here; its message names each file and checksum.
+    """
+    consumed = set(sender.app.amqp.queues.consume_from)
+    if not consumed & set(sender.app.settings.redaction_queues()):
+        return  # the retention worker loads no models
+    from models import verify_all
+
+    problems = [result.problem for result in verify_all() if not result.ok]
+    if problems:
+        for problem in problems:
+            log.critical("worker not started: %s", problem)
+        raise SystemExit("worker not started: " + "; ".join(str(p) for p in problems))
 
 
 @worker_process_init.connect  # type: ignore[untyped-decorator]
@@ -147,10 +169,19 @@ class RedactTask(Task):  # type: ignore[misc]
 
 
 def _failure_for(exc: BaseException) -> Failure:
+    """The job's failure for what made the task give up, with the error's own words.
+
+    Storage and Redis errors say what failed and how (``could not write results/...: No
+    space left on device``); their messages carry keys made of ids, never image data.
+    """
     if isinstance(exc, TimeLimitExceeded | SoftTimeLimitExceeded):
         return Failure("timeout", "the task ran out of time")
     if isinstance(exc, TRANSIENT_ERRORS):
-        return Failure("unavailable", "storage or Redis stayed unavailable through every retry")
+        return Failure(
+            "unavailable", f"storage or Redis stayed unavailable through every retry: {exc}"
+        )
+    if isinstance(exc, RedactorError):
+        return Failure(exc.code, str(exc))
     return Failure("internal_error", f"unexpected {type(exc).__name__}")
 
 
@@ -166,7 +197,9 @@ def _failure_for(exc: BaseException) -> Failure:
 )
 def redact_upload(self: Task, message: object) -> str:
     """Redact the upload a version-1 message (JSON text) names; see docs/task-schema.md."""
-    outcome: str = _get_processor().process(message, task_id=self.request.id)
+    outcome: str = _get_processor().process(
+        message, task_id=self.request.id, retries=self.request.retries or 0
+    )
     _count_finished(self.request, outcome)
     return outcome
 

@@ -14,7 +14,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from redactor.batch import BatchItem, BatchRunner, ItemResult, check_output_folder, discover
+from redactor.batch import (
+    BatchItem,
+    BatchRunner,
+    ItemResult,
+    check_output_folder,
+    discover,
+    write_atomically,
+)
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
@@ -202,8 +209,19 @@ def redact(
     started = time.perf_counter()
     results = _run_with_progress(BatchRunner(options, out, jobs), items, console, quiet)
     elapsed = time.perf_counter() - started
-    _write_report(report_path, results, options, elapsed)
     failed = [r for r in results if r.output is None]
+    try:
+        _write_report(report_path, results, options, elapsed)
+    except OSError as exc:
+        # The outputs are written; only the report is missing, and no partial one is left.
+        _summary(console, results, failed, elapsed, None)
+        Console(stderr=True).print(
+            f"[red]error:[/] could not write the report {report_path}: "
+            f"{exc.strerror or type(exc).__name__}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_SOME_FAILED)
     _summary(console, results, failed, elapsed, report_path)
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
@@ -259,8 +277,7 @@ def _write_report(
             for r in results
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_atomically(path, (json.dumps(document, indent=2) + "\n").encode())
 
 
 def _summary(
@@ -268,12 +285,12 @@ def _summary(
     results: list[ItemResult],
     failed: list[ItemResult],
     elapsed: float,
-    report: Path,
+    report: Path | None,
 ) -> None:
     kinds = Counter(f.kind for r in results for f in r.report.findings)
     found = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "nothing to redact"
     console.print(
         f"{len(results) - len(failed)} of {len(results)} files redacted in {elapsed:.1f} s "
-        f"({found}); {len(failed)} failed. Report: {report}",
+        f"({found}); {len(failed)} failed." + (f" Report: {report}" if report else ""),
         highlight=False,
     )

@@ -67,6 +67,10 @@ log = logging.getLogger(__name__)
 
 #: What :meth:`Processor.process` did with a message, for logs and task results.
 SKIPPED = "skipped"
+#: Attempts that may end without the task finishing (its process killed, out of memory,
+#: a crash in a native decoder) before the job fails with ``worker_lost``. Without a
+#: bound, an image that kills its worker every time would be redelivered for ever.
+MAX_LOST_ATTEMPTS = 3
 
 
 class PipelineCache:
@@ -115,8 +119,12 @@ class Processor:
         self._retention = self.policy
         self._deleter = Deleter(self.storage, self.jobs, self.clock, self.actor)
 
-    def process(self, payload: object, *, task_id: str | None = None) -> str:
-        """Handle one message; returns the job's resulting state, or ``skipped``."""
+    def process(self, payload: object, *, task_id: str | None = None, retries: int = 0) -> str:
+        """Handle one message; returns the job's resulting state, or ``skipped``.
+
+        ``retries``: earlier runs of this message that ended asking for a retry (a
+        transient error); every other earlier attempt of the job was lost.
+        """
         try:
             message = parse_task_message(payload)
         except InvalidTaskMessage as exc:
@@ -124,6 +132,9 @@ class Processor:
         record = self._claim(message)
         if record is None:
             return SKIPPED
+        lost = record.attempts - 1 - retries
+        if lost >= MAX_LOST_ATTEMPTS:
+            return self._fail(record, _lost_failure(lost))
         log.info("job %s claimed (attempt %d)", record.job_id, record.attempts)
         try:
             with self._scratch(record):
@@ -229,7 +240,11 @@ class Processor:
             report=report,
         )
         self.storage.put(published.result_key, result.output)
-        self.storage.put(published.report_key, json.dumps(report, sort_keys=True).encode())
+        try:
+            self.storage.put(published.report_key, json.dumps(report, sort_keys=True).encode())
+        except StorageError:
+            self._discard(published.result_key)
+            raise
         try:
             self.jobs.set_result(record.job_id, published, attempt=record.attempts)
         except TransitionConflict as exc:
@@ -263,6 +278,15 @@ class Processor:
             self._deleter.delete_if_due(DueItem(Target.ORIGINAL, job_id))
         except StorageError as exc:
             log.warning("job %s: original not deleted yet (the sweeper retries): %s", job_id, exc)
+
+    def _discard(self, key: str) -> None:
+        """Delete an output whose companion could not be written, so no half of a
+        publication is left behind if the retries also fail (best effort: the error that
+        stopped the publication is the one that propagates)."""
+        try:
+            self.storage.delete(key)
+        except StorageError as exc:
+            log.warning("could not remove the unpublished %s: %s", key, exc)
 
     def _unpublishable(self, current: JobRecord, published: JobResult) -> str:
         """This attempt lost the job: to a newer attempt, a failure or an erasure.
@@ -339,6 +363,14 @@ class Processor:
         finally:
             tempfile.tempdir = previous
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lost_failure(lost: int) -> Failure:
+    return Failure(
+        "worker_lost",
+        f"the worker redacting this image died {lost} times (killed, out of memory, or a "
+        "crash while decoding); it is not tried again",
+    )
 
 
 def _window(seconds: int | None) -> timedelta | None:
