@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 PYTEST_ARGS ?=
 
-.PHONY: constraints demo test install system-deps lint typecheck unit eval eval-quick bench bench-quick clean help
+.PHONY: constraints demo test install system-deps lint typecheck unit eval eval-quick bench bench-quick reliability-long fuzz clean help
 
 help:
 	@echo "make demo    redact the bundled sample images into $(DEMO_OUT)/ (no server needed)"
 	@echo "make test    install everything, then lint, type-check and run the whole test suite"
 	@echo "make eval    quality figures on the generated corpus (minutes)"
 	@echo "make bench   speed figures and peers side by side (minutes); bench-quick: small"
+	@echo "make reliability-long   the long fault-injection variants (400 jobs, 20 Redis kills; tens of minutes)"
+	@echo "make fuzz    coverage-guided fuzzing of decode-and-sanitise (FUZZ_SECONDS, default 600)"
 	@echo "make lint | typecheck | unit | constraints | clean"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -68,3 +70,10 @@ eval-quick: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench.speed --quick
 	$(BIN)/python -m bench.peers --quick
+
+reliability-long: $(STAMP) system-deps
+	REDACTOR_LONG_RELIABILITY=1 $(BIN)/python -m pytest -q -m reliability tests/reliability
+
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz --seconds $(FUZZ_SECONDS)
