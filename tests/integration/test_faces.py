@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from redactor.faces import MediaPipeFaceDetector, pyramid_sides, tile_grid
-from redactor.geometry import Box
+from redactor.faces import MediaPipeFaceDetector, edge_windows, pyramid_sides, tile_grid
+from redactor.geometry import Box, overlap_of_smaller
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
 from tests.support import decode_rgb, face_boxes, load_image_bytes
@@ -142,6 +142,26 @@ def test_tiles_cover_the_image_and_overlap() -> None:
         covered[t.y : t.y + t.side_y, t.x : t.x + t.side_x] = True
     assert covered.all()
     assert pyramid_sides(1600, 1200, 20)[-1] <= 20 / 0.065 + 1
+
+
+def test_edge_windows_cover_the_whole_border_band() -> None:
+    width, height, side = 690, 500, 240
+    covered = np.zeros((height, width), dtype=bool)
+    for x, y in edge_windows(width, height, side):
+        assert 0 <= x <= width - side and 0 <= y <= height - side
+        covered[y : y + side, x : x + side] = True
+    band = np.ones((height, width), dtype=bool)
+    band[side : height - side, side : width - side] = False
+    assert covered[band].all()
+
+
+@pytest.mark.parametrize("box", [(522, 60, 600, 240), (0, 415, 60, 590)])
+def test_faces_cut_by_the_frame_edge_are_found(
+    detector: MediaPipeFaceDetector, box: tuple[int, int, int, int]
+) -> None:
+    # The two half faces at the selfie's edges (60 and 78 px wide in a 600 px frame).
+    found = detector.detect(decode_rgb(load_image_bytes("face_group_selfie.jpg")))
+    assert any(overlap_of_smaller(f.box, Box(*box)) > 0.5 for f in found)
 
 
 def test_a_coffee_cup_is_not_a_face(detector: MediaPipeFaceDetector) -> None:
