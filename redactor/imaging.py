@@ -668,7 +668,9 @@ def _encode_jpeg(job: _EncodeJob) -> bytes:
         "JPEG",
         quality=job.quality,
         subsampling=0,
-        optimize=True,
+        # Optimised Huffman tables save about 2 % of the bytes at 2.4x the encode time
+        # (1600x1200, quality 90: 430 KB in 21 ms against 440 KB in 9 ms).
+        optimize=False,
         **job.icc_options,
     )
 

@@ -148,8 +148,14 @@ def classify(
 
 
 def qr_regions(grey: Grey) -> list[Box]:
-    """QR-like regions by their finder patterns (decoded or not)."""
-    found, points = cv2.QRCodeDetector().detectMulti(grey)
+    """QR-like regions by their finder patterns (decoded or not).
+
+    OpenCV's ArUco-based finder: on the benchmark's 1600x1200 scenes it takes 20-30 ms
+    where the classic ``QRCodeDetector`` took 33 ms to 1.4 s (it pairs every candidate
+    finder pattern), and it also finds QR codes at one pixel a module, which the classic
+    one misses.
+    """
+    found, points = cv2.QRCodeDetectorAruco().detectMulti(grey)
     if not found or points is None:
         return []
     return [Box.around((float(x), float(y)) for x, y in quad) for quad in points]
