@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from redactor.detail import DetailMap
 from redactor.errors import ConfigError, DetectionError
 from redactor.findings import TEXT, Finding, RGBImage
 from redactor.geometry import Box, union_box
@@ -46,6 +47,11 @@ logger = logging.getLogger(__name__)
 #: Longest image side OCR runs at. Larger images are shrunk for OCR (time grows with
 #: pixels; text this small in a photo is rarely legible anyway) and boxes scaled back.
 MAX_OCR_SIDE = 2400
+#: Text is read only inside the box around every area with local contrast, grown by
+#: this margin (flat margins and backdrops hold no text; see :mod:`redactor.detail`)...
+DETAIL_MARGIN = 24
+#: ...when that box leaves at least this share of the image out (else the whole image).
+MIN_CROP_SAVING = 0.2
 #: Kinds that make a line count towards an address block.
 BLOCK_KINDS = frozenset({NAME, ADDRESS, PHONE, EMAIL})
 #: Kinds whose cue may sit on the line above the item (a form's column header).
@@ -76,6 +82,21 @@ def _bounded(image: RGBImage, max_side: int) -> tuple[RGBImage, float]:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     return small.astype(np.uint8), width / size[0]
+
+
+def _text_area(image: RGBImage) -> Box | None:
+    """Where text can be: the whole image, the part of it around every detailed area when
+    that leaves enough out, or ``None`` when the image is flat everywhere."""
+    height, width = image.shape[:2]
+    whole = Box(0, 0, width, height)
+    if height < 2 or width < 2:
+        return whole
+    bounds = DetailMap(image).bounds(margin=DETAIL_MARGIN)
+    if bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds.to_int()
+    cropped = Box(x0, y0, x1, y1)
+    return cropped if cropped.area <= (1 - MIN_CROP_SAVING) * whole.area else whole
 
 
 def _validated(raw: object, engine: str) -> list[OcrLine]:
@@ -161,9 +182,13 @@ class TextDetector:
     def _read(self, image: RGBImage) -> list[OcrLine]:
         _check_image(image)
         small, factor = _bounded(image, self._max_side)
+        area = _text_area(small)
+        if area is None:
+            return []
+        x0, y0, x1, y1 = area.to_int()
         engine = self._engine.name
         try:
-            raw = self._engine.read(small)
+            raw = self._engine.read(np.ascontiguousarray(small[y0:y1, x0:x1]))
         except MalformedOcrOutput:
             raise DetectionError(f"OCR engine {engine!r} returned malformed output") from None
         except Exception as exc:  # noqa: BLE001 - any engine failure must fail closed
@@ -171,6 +196,8 @@ class TextDetector:
             logger.error("OCR engine %s raised %s", engine, type(exc).__name__)
             raise DetectionError(f"OCR engine {engine!r} failed ({type(exc).__name__})") from None
         lines = _validated(raw, engine)
+        if x0 or y0:
+            lines = [line.shifted(x0, y0) for line in lines]
         return [line.scaled(factor) for line in lines] if factor != 1.0 else lines
 
     def _everything(self, lines: Sequence[TextLine]) -> list[_Hit]:
@@ -356,7 +383,10 @@ def build_text_detector(
     if options.text == "off":
         return None
     return TextDetector(
-        shared_engine(options.ocr_engine, EngineSettings(threads=threads)),
+        shared_engine(
+            options.ocr_engine,
+            EngineSettings(threads=threads, detection_side=options.ocr_detection_side),
+        ),
         options.text,
         options.allow_terms,
         options.deny_terms,

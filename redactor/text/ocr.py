@@ -37,6 +37,9 @@ class OcrWord:
     def scaled(self, factor: float) -> OcrWord:
         return replace(self, box=self.box.times(factor))
 
+    def shifted(self, dx: float, dy: float) -> OcrWord:
+        return replace(self, box=self.box.shifted(dx, dy))
+
 
 @dataclass(frozen=True, slots=True)
 class OcrLine:
@@ -54,6 +57,15 @@ class OcrLine:
             self.box.times(factor),
             self.confidence,
             tuple(w.scaled(factor) for w in self.words),
+        )
+
+    def shifted(self, dx: float, dy: float) -> OcrLine:
+        """The line in a coordinate system whose origin is ``(-dx, -dy)`` (a crop's parent)."""
+        return OcrLine(
+            self.text,
+            self.box.shifted(dx, dy),
+            self.confidence,
+            tuple(w.shifted(dx, dy) for w in self.words),
         )
 
 
@@ -107,11 +119,14 @@ def resolve_device(requested: Device, cuda_available: Callable[[], bool], engine
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    """How to run an engine: CPU threads (``None``: the runtime's default) and device
-    (default: this process's preference, see :func:`prefer_device`)."""
+    """How to run an engine: CPU threads (``None``: the runtime's default), device
+    (default: this process's preference, see :func:`prefer_device`) and the longest side
+    an engine with a separate text detector detects at (``None``: the image's own size);
+    recognition always reads the full-resolution crops."""
 
     threads: int | None = None
     device: Device = field(default_factory=_current_device)
+    detection_side: int | None = None
 
 
 EngineFactory = Callable[[EngineSettings], OcrEngine]
@@ -120,7 +135,7 @@ EngineFactory = Callable[[EngineSettings], OcrEngine]
 def _rapidocr(settings: EngineSettings) -> OcrEngine:
     from redactor.text.engines.rapid import RapidOcrEngine
 
-    return RapidOcrEngine(threads=settings.threads)
+    return RapidOcrEngine(threads=settings.threads, detection_side=settings.detection_side)
 
 
 def _easyocr(settings: EngineSettings) -> OcrEngine:

@@ -135,6 +135,27 @@ def test_small_face_in_a_large_product_scene(detector: MediaPipeFaceDetector) ->
     )
 
 
+@pytest.mark.parametrize("at", [(1300, 900), (250, 240), (770, 520)])
+def test_small_face_on_a_plain_backdrop_is_found_and_flat_tiles_are_skipped(
+    at: tuple[int, int],
+) -> None:
+    """A 30 px face on a studio backdrop (noise of +-3 levels, as in a JPEG): the tiles
+    over the backdrop are skipped, the ones over the face are run and find it."""
+    import cv2
+    from skimage import data
+
+    rng = np.random.default_rng(1)
+    scene = (243 + rng.integers(-3, 4, (1200, 1600, 3))).astype(np.uint8)
+    face = cv2.resize(data.astronaut()[30:230, 150:300], (30, 40), interpolation=cv2.INTER_AREA)
+    x, y = at
+    scene[y : y + 40, x : x + 30] = face
+    detector = MediaPipeFaceDetector()
+    found = detector.detect(scene)
+    assert any(overlap_of_smaller(f.box, Box(x, y, x + 30, y + 40)) > 0.5 for f in found)
+    assert detector.tiles_skipped > 0
+    assert detector.tiles_run <= 8  # of 44: only tiles touching the face hold detail
+
+
 def test_tiles_cover_the_image_and_overlap() -> None:
     tiles = tile_grid(1000, 700, 300, 60)
     covered = np.zeros((700, 1000), dtype=bool)

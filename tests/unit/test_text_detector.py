@@ -15,7 +15,12 @@ from redactor.geometry import Box
 from redactor.options import PipelineOptions, TextPolicy
 from redactor.pii import build_recognizers
 from redactor.pii.names import NameRecognizer
-from redactor.text.detector import TextDetector, build_code_detector, build_text_detector
+from redactor.text.detector import (
+    DETAIL_MARGIN,
+    TextDetector,
+    build_code_detector,
+    build_text_detector,
+)
 from redactor.text.ocr import MalformedOcrOutput, OcrLine
 from tests.unit.pii.test_names import LISTS
 from tests.unit.test_text_lines import run
@@ -54,7 +59,12 @@ def detector(
     return TextDetector(FakeEngine(output), policy, allow, deny, hash_key, recognizers=RECOGNIZERS)
 
 
-IMAGE = np.zeros((600, 800, 3), np.uint8)
+def textured(height: int, width: int) -> RGBImage:
+    """Detail everywhere, so the engine is given the whole image (see ``redactor.detail``)."""
+    return np.random.default_rng(3).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+IMAGE = textured(600, 800)
 
 
 def test_given_an_engine_that_raises_then_detection_fails_closed_without_the_text() -> None:
@@ -160,7 +170,7 @@ def test_findings_hold_keyed_hashes_never_text() -> None:
 def test_given_a_large_image_then_ocr_runs_bounded_and_boxes_come_back_full_size() -> None:
     engine = FakeEngine([run("jane@example.com", 100, 100)])
     text = TextDetector(engine, "pii", recognizers=RECOGNIZERS, max_side=2000)
-    (finding,) = text.detect(np.zeros((3000, 5000, 3), np.uint8))
+    (finding,) = text.detect(textured(3000, 5000))
     assert max(engine.seen[0][:2]) == 2000
     assert finding.box.x0 == pytest.approx(250.0)
     assert finding.box.y0 == pytest.approx(250.0)
@@ -174,3 +184,41 @@ def test_given_a_wrong_image_then_detection_fails() -> None:
 def test_builders_return_none_when_switched_off() -> None:
     assert build_text_detector(PipelineOptions(text="off")) is None
     assert build_code_detector(PipelineOptions(codes=False)) is None
+
+
+def _on_backdrop(height: int, width: int, patch: Box) -> RGBImage:
+    """A white backdrop (with JPEG-like noise of +-3 levels) and one textured patch."""
+    rng = np.random.default_rng(5)
+    image = (250 + rng.integers(-3, 4, (height, width, 3))).astype(np.uint8)
+    x0, y0, x1, y1 = patch.to_int()
+    image[y0:y1, x0:x1] = textured(y1 - y0, x1 - x0)
+    return image
+
+
+def test_given_a_label_on_a_plain_backdrop_then_only_its_area_is_read_and_boxes_map_back() -> None:
+    # The engine answers in the coordinates of what it was given: the crop.
+    engine = FakeEngine([run("jane@example.com", 30, 40)])
+    text = TextDetector(engine, "pii", recognizers=RECOGNIZERS)
+    (finding,) = text.detect(_on_backdrop(1200, 1600, Box(500, 300, 900, 600)))
+    # The crop: the patch, the margin, and the detail window's reach (under 8 px a side).
+    ((height, width, _),) = engine.seen
+    assert 300 + 2 * DETAIL_MARGIN <= height <= 300 + 2 * DETAIL_MARGIN + 16
+    assert 400 + 2 * DETAIL_MARGIN <= width <= 400 + 2 * DETAIL_MARGIN + 16
+    crop_x0, crop_y0 = finding.box.x0 - 30, finding.box.y0 - 40
+    assert 500 - DETAIL_MARGIN - 8 <= crop_x0 <= 500 - DETAIL_MARGIN
+    assert 300 - DETAIL_MARGIN - 8 <= crop_y0 <= 300 - DETAIL_MARGIN
+
+
+def test_given_detail_over_most_of_the_image_then_the_whole_image_is_read() -> None:
+    engine = FakeEngine()
+    TextDetector(engine, "pii", recognizers=RECOGNIZERS).detect(
+        _on_backdrop(600, 800, Box(20, 20, 780, 580))
+    )
+    assert engine.seen == [(600, 800, 3)]
+
+
+def test_given_a_flat_image_then_nothing_is_read_and_nothing_found() -> None:
+    engine = FakeEngine(error=RuntimeError("must not be called"))
+    flat = np.full((600, 800, 3), 128, np.uint8)
+    assert TextDetector(engine, "pii", recognizers=RECOGNIZERS).detect(flat) == []
+    assert engine.seen == []
