@@ -38,10 +38,18 @@ class PipelineOptions(BaseModel):
     #: Minimum MediaPipe score for a face. Low on purpose: a missed face is a leak,
     #: an extra blurred patch is only a cosmetic cost.
     face_threshold: float = Field(default=0.35, ge=0.05, le=0.99)
+    #: Smallest face width (px) the tile pyramid is built to find; the pyramid's cost
+    #: grows with the square of 1 / this (see ``docs/benchmarks.md`` for the trade-off).
+    min_face_px: int = Field(default=20, ge=12, le=200)
     #: The redacted ellipse is the detection box grown by this factor.
     face_mask_scale: float = Field(default=1.35, ge=1.0, le=3.0)
     text: TextPolicy = "pii"
     ocr_engine: OcrEngineName = "rapidocr"
+    #: Longest side text detection runs at (``None``: the image's own size, up to the
+    #: OCR bound of 2400 px); recognition still reads full-resolution crops. 1280 found
+    #: as much personal text as the full size on every set measured, in 0.6x the time at
+    #: 1600x1200 and 0.45x at 4000x3000 (docs/benchmarks.md).
+    ocr_detection_side: int | None = Field(default=1280, ge=320, le=4000)
     codes: bool = True
     allow_terms: tuple[str, ...] = ()
     deny_terms: tuple[str, ...] = ()

@@ -71,7 +71,11 @@ class Pipeline:
         if options.faces:
             from redactor.faces import MediaPipeFaceDetector
 
-            detectors.append(MediaPipeFaceDetector(threshold=options.face_threshold))
+            detectors.append(
+                MediaPipeFaceDetector(
+                    threshold=options.face_threshold, min_face_px=options.min_face_px
+                )
+            )
         if options.text != "off":
             from redactor.text.detector import build_text_detector
 

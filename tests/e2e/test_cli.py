@@ -38,6 +38,9 @@ def test_help_explains_every_option() -> None:
         "--text",
         "--allow",
         "--drop-icc",
+        "--min-face",
+        "--ocr-detection-side",
+        "--ocr-full-size",
     ]:
         assert option in result.stdout
     assert "Exit status" in result.stdout
@@ -121,6 +124,24 @@ def test_reports_carry_no_personal_content(batch: tuple) -> None:  # type: ignor
     text = (out / "redactor-report.json").read_text()
     for secret in ["Canon", "GPS", "Nikon"]:
         assert secret not in text
+
+
+def test_speed_options_are_taken_and_out_of_range_ones_refused(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(shared_image("face_two_nikon_exif.jpg"), src / "a.jpg")
+    fast = run_cli(
+        "redact", src, "--out", tmp_path / "out", "--min-face", "32", "--ocr-detection-side", "960"
+    )
+    assert fast.returncode == 0, fast.stderr
+    report = json.loads((tmp_path / "out" / "redactor-report.json").read_text())
+    (entry,) = report["files"]
+    assert entry["status"] == "redacted"
+    assert [f["kind"] for f in entry["findings"]].count("face") >= 2
+    refused = run_cli("redact", src, "--out", tmp_path / "out2", "--min-face", "5")
+    assert refused.returncode == 2
+    assert "--min-face" in refused.stderr
+    assert not (tmp_path / "out2").exists()
 
 
 def test_output_inside_input_is_refused(tmp_path: Path) -> None:

@@ -220,3 +220,20 @@ def test_easyocr_finds_the_contact_details_on_a_label() -> None:
         if item.kind in {"pii.email", "pii.phone", "pii.address"}:
             assert coverage(item.box, findings, rendered.image.shape) >= 0.95, item.kind
     assert {f.model for f in findings} == {"easyocr@1.7.2"}
+
+
+def test_given_a_bounded_detection_canvas_then_text_is_still_found_where_it_is() -> None:
+    """Detection on a smaller canvas, recognition on full-resolution crops: the boxes
+    come back in the image's pixels and the shipping label is still covered."""
+    rendered = shipping_scene()
+    height, width = rendered.image.shape[:2]
+    side = max(height, width) * 3 // 4
+    bounded = create_engine("rapidocr", EngineSettings(threads=2, detection_side=side))
+    findings = TextDetector(bounded, "pii", hash_key=KEY).detect(rendered.image)
+    detector = bounded._ocr.text_det  # type: ignore[attr-defined]
+    assert (detector.limit_type, detector.limit_side_len) == ("max", side)
+    for item in rendered.personal:
+        assert coverage(item.box, findings, rendered.image.shape) >= 0.95, item.kind
+    # An image within the canvas is detected by RapidOCR's own rule again.
+    bounded.read(rendered.image[: height // 2, : width // 2])
+    assert (detector.limit_type, detector.limit_side_len) == ("min", 736)

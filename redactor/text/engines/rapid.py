@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,9 @@ from redactor.text.ocr import MalformedOcrOutput, OcrLine
 #: the short side up to 736 px, so a 3000 x 5 strip would become 440,000 px wide and
 #: exhaust memory; padded, it is never scaled up by more than the short side needs.
 MAX_ASPECT = 3.0
+#: RapidOCR's own rule for the detector's input, kept for images within the detection
+#: side: the short side is scaled up to at least this (small print in small images).
+DET_MIN_SHORT_SIDE = 736
 #: Lines scored below this are dropped by RapidOCR. Lower than its default (0.5):
 #: a faint line of personal text is still personal text.
 MIN_LINE_SCORE = 0.3
@@ -56,15 +60,32 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, detection_side: int | None = None) -> None:
         from rapidocr import RapidOCR
 
         self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}"
-        self._ocr = RapidOCR(params=_params(threads))
+        self._ocr: Any = RapidOCR(params=_params(threads))
+        self._detection_side = detection_side
+        self._lock = threading.Lock()
 
     def read(self, image: RGBImage) -> Sequence[OcrLine]:
-        # RapidOCR takes arrays in OpenCV's BGR order.
-        return parse_output(self._ocr(cv2.cvtColor(padded_to_aspect(image), cv2.COLOR_RGB2BGR)))
+        padded = padded_to_aspect(image)
+        with self._lock:
+            self._bound_detection(*padded.shape[:2])
+            # RapidOCR takes arrays in OpenCV's BGR order.
+            result = self._ocr(cv2.cvtColor(padded, cv2.COLOR_RGB2BGR))
+        return parse_output(result)
+
+    def _bound_detection(self, height: int, width: int) -> None:
+        """Detect on a canvas of at most ``detection_side`` (boxes come back in the
+        image's pixels and recognition crops the full-resolution image), or by
+        RapidOCR's own rule for images within it."""
+        detector = self._ocr.text_det or self._ocr._load_det_model()
+        side = self._detection_side
+        if side is not None and max(height, width) > side:
+            detector.limit_type, detector.limit_side_len = "max", side
+        else:
+            detector.limit_type, detector.limit_side_len = "min", DET_MIN_SHORT_SIDE
 
 
 def padded_to_aspect(image: RGBImage, max_aspect: float = MAX_ASPECT) -> RGBImage:
