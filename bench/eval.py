@@ -39,7 +39,13 @@ DEFAULT_OUT = ROOT / "bench-out"
 MODES: dict[str, PipelineOptions] = {
     "default": PipelineOptions(),
     "faces_only": PipelineOptions(text="off", codes=False),
+    # The speed levers of docs/benchmarks.md, scored for what they cost in recall.
+    "det_full_size": PipelineOptions(ocr_detection_side=None),
+    "det_960": PipelineOptions(ocr_detection_side=960),
+    "faces_min_24": PipelineOptions(text="off", codes=False, min_face_px=24),
+    "faces_min_32": PipelineOptions(text="off", codes=False, min_face_px=32),
 }
+DEFAULT_MODES = ("default", "faces_only")
 HEADLINES = (
     ("face_recall", "face recall"),
     ("redaction_precision", "redaction precision"),
@@ -80,11 +86,14 @@ def run_mode(
     return scores
 
 
-def evaluate(corpus: Corpus, scorer: Scorer, console: Console) -> dict[str, Any]:
-    """Every mode over the corpus: metrics, options and per-case scores."""
+def evaluate(
+    corpus: Corpus, scorer: Scorer, console: Console, modes: Sequence[str] = DEFAULT_MODES
+) -> dict[str, Any]:
+    """Each mode over the corpus: metrics, options and per-case scores."""
     results: dict[str, Any] = {}
     with Progress(console=console, transient=True) as progress:
-        for mode, options in MODES.items():
+        for mode in modes:
+            options = MODES[mode]
             task = progress.add_task(mode, total=len(corpus.cases))
             scores = run_mode(options, corpus, scorer, partial(progress.advance, task))
             results[mode] = {
@@ -155,7 +164,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="folder for the corpus and eval.json"
     )
+    parser.add_argument(
+        "--modes",
+        default=",".join(DEFAULT_MODES),
+        help=f"comma-separated pipeline modes to score, of: {', '.join(MODES)}",
+    )
     args = parser.parse_args(argv)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        parser.error(f"unknown mode(s) {unknown}; choose from {', '.join(MODES)}")
     os.environ.setdefault("GLOG_minloglevel", "2")
     logging.basicConfig(level=logging.WARNING)
     console = Console()
@@ -164,8 +182,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     corpus = generate(out / f"corpus{suffix}", quick=args.quick)
     console.print(f"corpus: {len(corpus.cases)} images in {corpus.root}")
-    results = evaluate(corpus, Scorer(RapidReader()), console)
-    path = out / f"eval{suffix}.json"
+    results = evaluate(corpus, Scorer(RapidReader()), console, modes)
+    tag = "" if tuple(modes) == DEFAULT_MODES else "-" + "-".join(modes)
+    path = out / f"eval{suffix}{tag}.json"
     write_json(path, report(corpus, results))
     console.print(headline_table(results))
     console.print(breakdown_table(results, "face_recall_by_width", "face recall by face width"))

@@ -10,6 +10,10 @@ scaled to the canvas) with, placed at seeded random spots that never overlap:
   street addresses, phones, e-mails, UPS tracking numbers, IBANs;
 * a product panel whose text must stay readable.
 
+The ``1600x1200-studio`` scenes hold the same things on a plain studio backdrop (a
+light sweep with sensor-like noise) instead of a photo: the flat lay of a product
+studio, where the detectors skip the backdrop (``redactor/detail.py``).
+
 The 4000x3000 scenes are the same scenes drawn 2.5 times larger (a phone photo of the
 same table): the same random draws, every size and font scaled, so the two sizes differ
 only in pixels. Face boxes are the source boxes mapped through crop, scale and placement;
@@ -55,7 +59,12 @@ FACE_SOURCES = (
 FACE_WIDTHS = (36, 48, 64, 90, 130, 180, 260)
 BACKGROUNDS = ("coffee", "chelsea", "rocket")
 BASE_WIDTH = 1600
-SIZES: dict[str, tuple[int, int]] = {"1600x1200": (1600, 1200), "4000x3000": (4000, 3000)}
+SIZES: dict[str, tuple[int, int]] = {
+    "1600x1200": (1600, 1200),
+    "4000x3000": (4000, 3000),
+    "1600x1200-studio": (1600, 1200),
+}
+STUDIO = "studio"
 PRINTS_PER_SCENE = 4
 JPEG_QUALITY = 90
 TEXT_FONTS = (
@@ -358,20 +367,32 @@ def _apart(a: Box, b: Box, gap: float) -> bool:
 
 
 def _background(name: str, size: tuple[int, int]) -> Image.Image:
+    if name == STUDIO:
+        return _studio_backdrop(size)
     from skimage import data
 
     pixels = getattr(data, name)()
     return Image.fromarray(pixels).convert("RGB").resize(size, Image.Resampling.BICUBIC)
 
 
+def _studio_backdrop(size: tuple[int, int]) -> Image.Image:
+    """A paper sweep: light grey, brighter towards the bottom, with faint grain."""
+    width, height = size
+    sweep = np.linspace(232.0, 246.0, height, dtype=np.float32)[:, None, None]
+    grain = np.random.default_rng(height).normal(0.0, 1.2, (height, width, 1))
+    pixels = np.clip(sweep + grain + np.array([0.0, 0.0, 2.0]), 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels, "RGB")
+
+
 # --- scenes ---------------------------------------------------------------------------------
 
 
-def scene(seed: int, size: tuple[int, int]) -> BenchImage:
-    """Scene ``seed`` drawn at ``size``; the same seed gives the same bytes."""
+def scene(seed: int, size: tuple[int, int], backdrop: str | None = None) -> BenchImage:
+    """Scene ``seed`` drawn at ``size`` on ``backdrop`` (default: a photo chosen by the
+    seed; or :data:`STUDIO`); the same seed gives the same bytes."""
     rng = random.Random(seed)
     scale = size[0] / BASE_WIDTH
-    canvas = _background(BACKGROUNDS[seed % len(BACKGROUNDS)], size)
+    canvas = _background(backdrop or BACKGROUNDS[seed % len(BACKGROUNDS)], size)
     layout = _Layout(rng, *size, gap=12 * scale)
     personal: list[tuple[str, Box]] = []
     product: list[Box] = []
@@ -392,7 +413,7 @@ def scene(seed: int, size: tuple[int, int]) -> BenchImage:
     faces = _paste_prints(canvas, rng, layout, scale)
     buffer = io.BytesIO()
     canvas.save(buffer, "JPEG", quality=JPEG_QUALITY)
-    name = f"scene{seed:02d}_{size[0]}x{size[1]}"
+    name = f"{backdrop or 'scene'}{seed:02d}_{size[0]}x{size[1]}"
     return BenchImage(name, size, buffer.getvalue(), Truth(faces, tuple(personal), tuple(product)))
 
 
@@ -426,7 +447,8 @@ def _paste_prints(
 
 def image_set(size: str, count: int) -> list[BenchImage]:
     """``count`` scenes (seeds 0, 1, ...) at ``size``, one of :data:`SIZES`."""
-    return [scene(seed, SIZES[size]) for seed in range(count)]
+    backdrop = STUDIO if size.endswith("-" + STUDIO) else None
+    return [scene(seed, SIZES[size], backdrop) for seed in range(count)]
 
 
 def write_set(images: Sequence[BenchImage], folder: Path) -> list[Path]:

@@ -2,10 +2,10 @@
 
     python -m bench.speed [--quick] [--out bench-out/speed.json]
 
-Images: the scenes of ``bench/images.py`` (12 at 1600x1200 and 4 at 4000x3000, JPEG;
-``--quick``: one of each). Everything is measured in one run, so every ratio compares
-figures taken under the same conditions (the machine may be shared: its load average is
-recorded before and after).
+Images: the scenes of ``bench/images.py`` (12 at 1600x1200, 4 at 4000x3000 and 4 on a
+plain studio backdrop at 1600x1200, JPEG; ``--quick``: one of each). Everything is
+measured in one run, so every ratio compares figures taken under the same conditions
+(the machine may be shared: its load average is recorded before and after).
 
 * **Throughput** (images/s) of the faces-only pipeline (``text="off", codes=False``),
   the full one (faces, personal text, codes) and the floor (``imaging.decode`` +
@@ -15,7 +15,13 @@ recorded before and after).
   and the queue workers do), builds each pipeline once, warms each up on one image, and
   then, once per run, redacts every image (the two starting at different ones). A run's
   throughput is the images both processes did over the slower one's wall time; the
-  figure is the median of the runs.
+  figure is the median of the runs. Two speed levers are measured beside the defaults,
+  at 1600x1200: faces-only with the pyramid built for 32 px faces (``faces_min32``) and
+  the full pipeline with text detection at the image's own size (``full_det_full_size``,
+  also at 4000x3000: the default detects on a 1280 px canvas) and on a 960 px one
+  (``full_det960``); what they cost in recall is ``python -m bench.eval --modes ...``'s
+  to say. Threads: the
+  1600x1200 phases again in one process of two threads, against two of one.
 * **Stages** (ms per image, one process): the reports' ``timings_ms``, with ``text`` split
   into OCR detection, direction classification and recognition (RapidOCR's own per-step
   times, read from its output by a wrapper around the engine's RapidOCR object), the
@@ -68,6 +74,26 @@ from bench import images as bench_images
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINES = ("floor", "faces", "full")
+#: Options of each measured pipeline: the two of the targets and the speed levers of
+#: docs/benchmarks.md (``floor`` is decode + encode, no pipeline).
+PIPELINE_OPTIONS: dict[str, dict[str, Any]] = {
+    "faces": {"text": "off", "codes": False},
+    "full": {},
+    "faces_min32": {"text": "off", "codes": False, "min_face_px": 32},
+    "full_det_full_size": {"ocr_detection_side": None},
+    "full_det960": {"ocr_detection_side": 960},
+}
+#: (pipeline, image set) phases, in order: the targets' pipelines on the photo scenes at
+#: both sizes, both on the studio scenes (plain backdrop), the levers at 1600x1200.
+PHASES = (
+    *((pipeline, size) for pipeline in PIPELINES for size in ("1600x1200", "4000x3000")),
+    ("faces", "1600x1200-studio"),
+    ("full", "1600x1200-studio"),
+    ("faces_min32", "1600x1200"),
+    ("full_det_full_size", "1600x1200"),
+    ("full_det960", "1600x1200"),
+    ("full_det_full_size", "4000x3000"),
+)
 PROCESS_COUNTS = (1, 2)
 QUEUE_WORKERS = 2
 #: Targets from the issue: images/s across the two cores at 1600x1200, seconds, MB.
@@ -189,17 +215,9 @@ class StageProbe:
 
         return timed_call
 
-    def rapidocr(self, ocr: Callable[..., Any]) -> Callable[..., Any]:
+    def rapidocr(self, ocr: Any) -> Any:
         """Record RapidOCR's own detection, classification and recognition times."""
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            output = ocr(*args, **kwargs)
-            steps = [*getattr(output, "elapse_list", []), None, None, None][:3]
-            for name, seconds in zip(("ocr.det", "ocr.cls", "ocr.rec"), steps, strict=True):
-                self.ms[name] += (seconds or 0.0) * 1000
-            return output
-
-        return call
+        return _TimedRapidOcr(ocr, self.ms)
 
     def attach(self, pipeline: Any) -> None:
         """Wrap the detectors' parts; the code module's functions are wrapped once."""
@@ -242,6 +260,25 @@ class StageProbe:
         return {**timings, **parts}
 
 
+class _TimedRapidOcr:
+    """A RapidOCR object whose calls add its per-step times to ``ms``; every attribute
+    (the engine adapter sets its detector's canvas) is the wrapped object's."""
+
+    def __init__(self, ocr: Any, ms: defaultdict[str, float]) -> None:
+        self._wrapped = ocr
+        self._ms = ms
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        output = self._wrapped(*args, **kwargs)
+        steps = [*getattr(output, "elapse_list", []), None, None, None][:3]
+        for name, seconds in zip(("ocr.det", "ocr.cls", "ocr.rec"), steps, strict=True):
+            self._ms[name] += (seconds or 0.0) * 1000
+        return output
+
+
 # --- work done in a spawned process ----------------------------------------------------------
 
 Runner = Callable[[bytes], dict[str, float]]
@@ -278,7 +315,7 @@ def _pipeline_runner(name: str, probe: StageProbe) -> tuple[Runner, float]:
     from redactor.options import PipelineOptions
     from redactor.pipeline import Pipeline
 
-    options = PipelineOptions(text="off", codes=False) if name == "faces" else PipelineOptions()
+    options = PipelineOptions(**PIPELINE_OPTIONS[name])
     started = time.perf_counter()
     pipeline = Pipeline.build(options)
     build_s = time.perf_counter() - started
@@ -303,6 +340,8 @@ class Job:
     runs: int
     warm_up: bool
     spawned_at: float
+    #: Native threads of the process (``limit_threads``).
+    threads: int = 1
 
 
 @dataclass
@@ -326,16 +365,21 @@ class ProcessReport:
     phases: list[Phase]
 
 
-def _build_runners() -> tuple[dict[str, Runner], dict[str, float], float]:
-    """The full pipeline first (a worker's default), then faces-only, then the floor;
+def _build_runners(
+    names: Sequence[str],
+) -> tuple[dict[str, Runner], dict[str, float], float]:
+    """The full pipeline first (a worker's default), then the others ``names`` holds;
     also the build seconds of each and the wall-clock time the full one was ready."""
     probe = StageProbe()
     probe.attach_codes()
-    full, full_s = _pipeline_runner("full", probe)
+    runners: dict[str, Runner] = {"floor": _floor_runner()}
+    build_s: dict[str, float] = {}
+    runners["full"], build_s["full"] = _pipeline_runner("full", probe)
     full_ready_at = time.time()
-    faces, faces_s = _pipeline_runner("faces", probe)
-    runners = {"full": full, "faces": faces, "floor": _floor_runner()}
-    return runners, {"full": full_s, "faces": faces_s}, full_ready_at
+    for name in dict.fromkeys(names):
+        if name not in runners:
+            runners[name], build_s[name] = _pipeline_runner(name, probe)
+    return runners, build_s, full_ready_at
 
 
 def _rotated(items: Sequence[str], job: Job) -> list[str]:
@@ -359,8 +403,8 @@ def _run_phase(job: Job, runner: Runner, phase: Phase, paths: Sequence[str], bar
 def _process(job: Job, barrier: Any) -> ProcessReport:
     from redactor.threads import limit_threads
 
-    limit_threads(1)
-    runners, build_s, full_ready_at = _build_runners()
+    limit_threads(job.threads)
+    runners, build_s, full_ready_at = _build_runners([p for p, _, _ in job.phases])
     startup_s = full_ready_at - job.spawned_at
     phases = []
     for pipeline, size, paths in job.phases:
@@ -387,6 +431,7 @@ def run_processes(
     runs: int,
     warm_up: bool,
     timeout: float = 3600,
+    threads: int = 1,
 ) -> list[ProcessReport]:
     """Spawn ``processes`` processes doing ``phases`` in step; their reports in order."""
     context = multiprocessing.get_context("spawn")
@@ -395,7 +440,11 @@ def run_processes(
     children = [
         context.Process(
             target=_process_main,
-            args=(Job(i, processes, phases, runs, warm_up, time.time()), barrier, results),
+            args=(
+                Job(i, processes, phases, runs, warm_up, time.time(), threads),
+                barrier,
+                results,
+            ),
         )
         for i in range(processes)
     ]
@@ -619,10 +668,20 @@ def percentile(values: Sequence[float], pct: int) -> float:
 # --- report ---------------------------------------------------------------------------------
 
 
+def _table(title: str, columns: Sequence[str], labels: int = 1) -> Table:
+    """A table whose first ``labels`` columns are left-aligned labels, the rest figures."""
+    view = Table(title=title)
+    for index, column in enumerate(columns):
+        view.add_column(column, justify="left" if index < labels else "right")
+    return view
+
+
 def throughput_table(rows: Sequence[ThroughputRow]) -> Table:
-    view = Table(title="Throughput, images/s (median of runs; 1 thread per process)")
-    for column in ("pipeline", "size", "1 process", "2 processes", "2p / 1p", "ms/image (1p)"):
-        view.add_column(column, justify="left" if column in ("pipeline", "size") else "right")
+    view = _table(
+        "Throughput, images/s (median of runs; 1 thread per process)",
+        ("pipeline", "size", "1 process", "2 processes", "2p / 1p", "ms/image (1p)"),
+        labels=2,
+    )
     for row in rows:
         one, two = row.median(1), row.median(2)
         view.add_row(
@@ -649,10 +708,50 @@ def stage_table(rows: Sequence[ThroughputRow]) -> Table:
     return view
 
 
+def threads_comparison(
+    rows: Sequence[ThroughputRow],
+    threaded: Sequence[ProcessReport],
+    phases: Sequence[tuple[str, str, tuple[str, ...]]],
+) -> list[dict[str, Any]]:
+    """The same two cores used two ways: one process of two threads against two
+    processes of one thread (and one process of one thread), per 1600x1200 pipeline."""
+    at = {(r.pipeline, r.size): r for r in rows}
+    compared = []
+    for index, (pipeline, size, _) in enumerate(phases):
+        row = at[(pipeline, size)]
+        two_threads = statistics.median(throughput(threaded, index))
+        compared.append(
+            {
+                "pipeline": pipeline,
+                "size": size,
+                "one_process_one_thread": round(row.median(1), 3),
+                "one_process_two_threads": round(two_threads, 3),
+                "two_processes_one_thread": round(row.median(2), 3),
+            }
+        )
+    return compared
+
+
+def threads_table(compared: Sequence[dict[str, Any]]) -> Table:
+    view = _table(
+        "Two cores, two ways: images/s at 1600x1200 (median of runs)",
+        ("pipeline", "1 process x 1 thread", "1 x 2 threads", "2 processes x 1"),
+    )
+    for row in compared:
+        view.add_row(
+            row["pipeline"],
+            f"{row['one_process_one_thread']:.2f}",
+            f"{row['one_process_two_threads']:.2f}",
+            f"{row['two_processes_one_thread']:.2f}",
+        )
+    return view
+
+
 def queue_table(queue: QueueResult) -> Table:
-    view = Table(title=f"Through the queue: {queue.workers} one-process workers, 1600x1200")
-    for column in ("pipeline", "jobs", "p50 s", "p95 s", "images/s"):
-        view.add_column(column, justify="left" if column == "pipeline" else "right")
+    view = _table(
+        f"Through the queue: {queue.workers} one-process workers, 1600x1200",
+        ("pipeline", "jobs", "p50 s", "p95 s", "images/s"),
+    )
     for name, latencies in queue.latency_s.items():
         view.add_row(
             name,
@@ -704,9 +803,9 @@ def targets(rows: Sequence[ThroughputRow], startup: dict[str, Any]) -> list[dict
 
 
 def targets_table(checks: Sequence[dict[str, Any]]) -> Table:
-    view = Table(title="Targets (recall targets: python -m bench.peers)")
-    for column in ("target", "measured", "goal", "met"):
-        view.add_column(column, justify="left" if column == "target" else "right")
+    view = _table(
+        "Targets (recall targets: python -m bench.peers)", ("target", "measured", "goal", "met")
+    )
     for check in checks:
         view.add_row(
             check["target"],
@@ -736,9 +835,9 @@ def prepare_images(counts: dict[str, int], folder: Path) -> dict[str, list[Path]
 
 def plan(paths: dict[str, list[Path]]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple(
-        (pipeline, size, tuple(str(p) for p in files))
-        for pipeline in PIPELINES
-        for size, files in paths.items()
+        (pipeline, size, tuple(str(p) for p in paths[size]))
+        for pipeline, size in PHASES
+        if size in paths
     )
 
 
@@ -757,7 +856,11 @@ def main(quick: bool, out: Path, runs: int | None, queue_jobs: int | None) -> No
     os.environ.setdefault("GLOG_minloglevel", "2")  # inherited by every child process
     runs = runs or (1 if quick else 3)
     queue_jobs = queue_jobs or (2 if quick else 24)
-    counts = {"1600x1200": 1, "4000x3000": 1} if quick else {"1600x1200": 12, "4000x3000": 4}
+    counts = (
+        {"1600x1200": 1, "4000x3000": 1, "1600x1200-studio": 1}
+        if quick
+        else {"1600x1200": 12, "4000x3000": 4, "1600x1200-studio": 4}
+    )
     machine_before = describe_machine()
     paths = prepare_images(counts, work_dir(out) / "images")
     phases = plan(paths)
@@ -766,14 +869,19 @@ def main(quick: bool, out: Path, runs: int | None, queue_jobs: int | None) -> No
         for count in PROCESS_COUNTS:
             click.echo(f"{count} process(es): {len(phases)} phases x {runs} run(s) ...", err=True)
             by_count[count] = run_processes(count, phases, runs, warm_up=not quick)
+        threaded_phases = tuple(p for p in phases if p[1] == "1600x1200" and p[0] in PIPELINES)
+        click.echo("1 process of 2 threads: the 1600x1200 phases ...", err=True)
+        threaded = run_processes(1, threaded_phases, runs, warm_up=not quick, threads=2)
         click.echo(f"queue: {QUEUE_WORKERS} workers, {queue_jobs} jobs per pipeline ...", err=True)
         queue = measure_queue(paths["1600x1200"], queue_jobs, warm_up=not quick)
     rows = summarise(by_count, phases)
+    threads_rows = threads_comparison(rows, threaded, threaded_phases)
     startup = startup_summary(by_count, queue)
     checks = targets(rows, startup)
     console = Console()
     for view in (
         throughput_table(rows),
+        threads_table(threads_rows),
         stage_table(rows),
         queue_table(queue),
         targets_table(checks),
@@ -788,6 +896,7 @@ def main(quick: bool, out: Path, runs: int | None, queue_jobs: int | None) -> No
         "machine": machine_before,
         "load_average_during": load.summary(),
         "throughput": [asdict(row) for row in rows],
+        "threads": threads_rows,
         "queue": asdict(queue),
         "startup_and_memory": startup,
         "targets": checks,
