@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.findings import RGBImage
-from redactor.geometry import Box
+from redactor.geometry import Box, intersection, union_box
 
 #: Side of the square window the local range is taken over.
 WINDOW = 8
@@ -57,6 +57,7 @@ class DetailMap:
         )
         self._rows = np.flatnonzero(detailed.any(axis=1))
         self._cols = np.flatnonzero(detailed.any(axis=0))
+        self._detailed = detailed
 
     def count(self, box: Box) -> int:
         """Detailed pixels inside ``box`` (clipped to the image; at half resolution, a
@@ -85,3 +86,48 @@ class DetailMap:
             float(self._rows[-1] + 1),
         ).times(1 / self._scale)
         return box.padded(margin).clipped(self.width, self.height)
+
+    def regions(self, gap: int, min_side: int = 0) -> list[Box]:
+        """Boxes around the groups of detailed pixels: pixels closer than ``gap`` belong
+        to one group (a dilation by ``gap``, which also leaves a margin of ``gap`` / 2
+        around each), every box grown to at least ``min_side`` a side (within the
+        image), and boxes that then overlap merged. No two boxes overlap, and every
+        detailed pixel lies at least ``gap`` / 2 inside one of them (or at the image's
+        edge). Empty for an image that is flat everywhere."""
+        if not len(self._rows):
+            return []
+        reach = max(1, round(gap * self._scale))
+        joined = cv2.dilate(self._detailed, np.ones((reach, reach), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        boxes = []
+        for x, y, w, h, _area in stats[1:count]:
+            box = Box(float(x), float(y), float(x + w), float(y + h)).times(1 / self._scale)
+            boxes.append(_at_least(box, min_side, self.width, self.height))
+        return _disjoint(boxes)
+
+
+def _at_least(box: Box, side: float, width: int, height: int) -> Box:
+    """``box`` grown about its centre to ``side`` in each direction, shifted to stay
+    inside the image, then clipped to it."""
+    grow_x, grow_y = max(0.0, side - box.width) / 2, max(0.0, side - box.height) / 2
+    box = Box(box.x0 - grow_x, box.y0 - grow_y, box.x1 + grow_x, box.y1 + grow_y)
+    dx = max(0.0, -box.x0) - max(0.0, box.x1 - width)
+    dy = max(0.0, -box.y0) - max(0.0, box.y1 - height)
+    return box.shifted(dx, dy).clipped(width, height)
+
+
+def _disjoint(boxes: list[Box]) -> list[Box]:
+    """Merge overlapping boxes into their union until none overlap."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                if intersection(boxes[i], boxes[j]) > 0:
+                    boxes[i] = union_box([boxes[i], boxes[j]])
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(boxes, key=lambda b: (b.y0, b.x0))

@@ -47,11 +47,17 @@ logger = logging.getLogger(__name__)
 #: Longest image side OCR runs at. Larger images are shrunk for OCR (time grows with
 #: pixels; text this small in a photo is rarely legible anyway) and boxes scaled back.
 MAX_OCR_SIDE = 2400
-#: Text is read only inside the box around every area with local contrast, grown by
-#: this margin (flat margins and backdrops hold no text; see :mod:`redactor.detail`)...
-DETAIL_MARGIN = 24
-#: ...when that box leaves at least this share of the image out (else the whole image).
+#: Text is read only in the regions around the groups of detail (flat margins and
+#: backdrops hold no text; see :mod:`redactor.detail`): detail closer than this (px, at
+#: OCR resolution) is one region, and each region keeps half of it as a margin...
+REGION_GAP = 48
+#: ...and is at least this large a side (RapidOCR's detector needs 32 px after scaling)...
+REGION_MIN_SIDE = 128
+#: ...when the regions leave at least this share of the image out; else the box around
+#: them all, or the whole image.
 MIN_CROP_SAVING = 0.2
+#: More regions than this are read as one box around them all (each call has a cost).
+MAX_REGIONS = 8
 #: Kinds that make a line count towards an address block.
 BLOCK_KINDS = frozenset({NAME, ADDRESS, PHONE, EMAIL})
 #: Kinds whose cue may sit on the line above the item (a form's column header).
@@ -84,19 +90,29 @@ def _bounded(image: RGBImage, max_side: int) -> tuple[RGBImage, float]:
     return small.astype(np.uint8), width / size[0]
 
 
-def _text_area(image: RGBImage) -> Box | None:
-    """Where text can be: the whole image, the part of it around every detailed area when
-    that leaves enough out, or ``None`` when the image is flat everywhere."""
+def text_areas(image: RGBImage) -> list[Box]:
+    """Where text can be, in integer pixels: the regions around the groups of detail
+    when they leave enough of the image out, else the box around all detail when that
+    does, else the whole image; nothing when the image is flat everywhere."""
     height, width = image.shape[:2]
     whole = Box(0, 0, width, height)
     if height < 2 or width < 2:
-        return whole
-    bounds = DetailMap(image).bounds(margin=DETAIL_MARGIN)
-    if bounds is None:
-        return None
-    x0, y0, x1, y1 = bounds.to_int()
-    cropped = Box(x0, y0, x1, y1)
-    return cropped if cropped.area <= (1 - MIN_CROP_SAVING) * whole.area else whole
+        return [whole]
+    detail = DetailMap(image)
+    regions = [_whole_pixels(r) for r in detail.regions(REGION_GAP, REGION_MIN_SIDE)]
+    if not regions:
+        return []
+    small_enough = (1 - MIN_CROP_SAVING) * whole.area
+    if len(regions) <= MAX_REGIONS and sum(r.area for r in regions) <= small_enough:
+        return regions
+    bounds = detail.bounds(margin=REGION_GAP / 2)
+    if bounds is not None and _whole_pixels(bounds).area <= small_enough:
+        return [_whole_pixels(bounds)]
+    return [whole]
+
+
+def _whole_pixels(box: Box) -> Box:
+    return Box(*(float(v) for v in box.to_int()))
 
 
 def _validated(raw: object, engine: str) -> list[OcrLine]:
@@ -182,23 +198,26 @@ class TextDetector:
     def _read(self, image: RGBImage) -> list[OcrLine]:
         _check_image(image)
         small, factor = _bounded(image, self._max_side)
-        area = _text_area(small)
-        if area is None:
-            return []
-        x0, y0, x1, y1 = area.to_int()
+        frame = (small.shape[0], small.shape[1])
+        lines = []
+        for area in text_areas(small):
+            x0, y0, x1, y1 = area.to_int()
+            region = np.ascontiguousarray(small[y0:y1, x0:x1])
+            read = self._read_region(region, frame)
+            lines += [line.shifted(x0, y0) for line in read] if x0 or y0 else read
+        return [line.scaled(factor) for line in lines] if factor != 1.0 else lines
+
+    def _read_region(self, region: RGBImage, frame: tuple[int, int]) -> list[OcrLine]:
         engine = self._engine.name
         try:
-            raw = self._engine.read(np.ascontiguousarray(small[y0:y1, x0:x1]))
+            raw = self._engine.read(region, frame=frame)
         except MalformedOcrOutput:
             raise DetectionError(f"OCR engine {engine!r} returned malformed output") from None
         except Exception as exc:  # noqa: BLE001 - any engine failure must fail closed
             # The cause is dropped on purpose: an engine's message could quote the text.
             logger.error("OCR engine %s raised %s", engine, type(exc).__name__)
             raise DetectionError(f"OCR engine {engine!r} failed ({type(exc).__name__})") from None
-        lines = _validated(raw, engine)
-        if x0 or y0:
-            lines = [line.shifted(x0, y0) for line in lines]
-        return [line.scaled(factor) for line in lines] if factor != 1.0 else lines
+        return _validated(raw, engine)
 
     def _everything(self, lines: Sequence[TextLine]) -> list[_Hit]:
         """Under ``all``: every line, as one match the allow list then cuts into runs."""

@@ -74,12 +74,18 @@ class OcrEngine(Protocol):
 
     ``name`` is the registry name, ``version`` identifies engine and weights for reports.
     Engines are built once per process and must be safe to call repeatedly.
+
+    ``frame`` is the (height, width) of the whole image when ``image`` is a region of
+    it: an engine that rescales for detection must scale the region as it would have
+    scaled the whole image, so that a region finds what the whole image would.
     """
 
     name: str
     version: str
 
-    def read(self, image: RGBImage) -> Sequence[OcrLine]: ...
+    def read(
+        self, image: RGBImage, *, frame: tuple[int, int] | None = None
+    ) -> Sequence[OcrLine]: ...
 
 
 _preferred_device: Device = "cpu"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from redactor.findings import Finding
-from redactor.geometry import Box
+from redactor.geometry import Box, union_box
 from redactor.text.detector import TextDetector
 from redactor.text.ocr import EngineSettings, OcrEngine, create_engine
 from tests.integration.text_render import (
@@ -237,3 +238,32 @@ def test_given_a_bounded_detection_canvas_then_text_is_still_found_where_it_is()
     # An image within the canvas is detected by RapidOCR's own rule again.
     bounded.read(rendered.image[: height // 2, : width // 2])
     assert (detector.limit_type, detector.limit_side_len) == ("min", 736)
+
+
+def test_given_a_label_on_a_studio_backdrop_then_only_its_region_is_read_and_all_found(
+    engine: OcrEngine,
+) -> None:
+    """The label of the shipping scene on a plain sweep: read as a region at the scale
+    the whole image would get, every personal item still covered."""
+    rendered = shipping_scene()
+    label = union_box([item.box for item in rendered.personal]).padded(30)
+    x0, y0, x1, y1 = label.clipped(*rendered.image.shape[1::-1]).to_int()
+    rng = np.random.default_rng(2)
+    canvas = (240 + rng.integers(-2, 3, (1200, 1600, 3))).astype(np.uint8)
+    at_x, at_y = 900, 600
+    canvas[at_y : at_y + y1 - y0, at_x : at_x + x1 - x0] = rendered.image[y0:y1, x0:x1]
+    seen: list[tuple[tuple[int, ...], tuple[int, int] | None]] = []
+
+    class Spy:
+        name, version = engine.name, engine.version
+
+        def read(self, image: np.ndarray, *, frame: tuple[int, int] | None = None) -> Any:
+            seen.append((image.shape, frame))
+            return engine.read(image, frame=frame)
+
+    findings = TextDetector(Spy(), "pii", hash_key=KEY).detect(canvas)
+    ((shape, frame),) = seen
+    assert frame == (1200, 1600) and shape[0] * shape[1] < 0.3 * 1200 * 1600
+    for item in rendered.personal:
+        moved = item.box.shifted(at_x - x0, at_y - y0)
+        assert coverage(moved, findings, canvas.shape) >= 0.95, item.kind

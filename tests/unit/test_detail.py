@@ -90,3 +90,45 @@ def test_given_a_box_outside_the_image_then_it_has_no_detail() -> None:
     detail = DetailMap(np.full((50, 50, 3), 0, np.uint8))
     assert detail.count(Box(60, 60, 90, 90)) == 0
     assert detail.count(Box(-10, -10, 0, 0)) == 0
+
+
+def _patch(image: np.ndarray, box: Box) -> None:
+    x0, y0, x1, y1 = box.to_int()
+    image[y0:y1, x0:x1] = RNG.integers(0, 256, (y1 - y0, x1 - x0, 3), dtype=np.uint8)
+
+
+def test_given_two_patches_far_apart_then_two_regions_each_with_a_margin() -> None:
+    image = backdrop(1200, 1600)
+    _patch(image, Box(100, 100, 400, 300))
+    _patch(image, Box(1000, 700, 1500, 1100))
+    first, second = DetailMap(image).regions(gap=48)
+    assert first.x0 <= 100 - 24 and first.y0 <= 100 - 24 and first.x1 >= 400 + 24
+    assert first.x1 < 500 and first.y1 < 400
+    assert second.x0 <= 1000 - 24 and second.y1 >= 1100 + 24
+
+
+def test_given_patches_closer_than_the_gap_then_one_region() -> None:
+    image = backdrop(600, 800)
+    _patch(image, Box(100, 100, 300, 200))
+    _patch(image, Box(330, 100, 500, 200))  # 30 px apart
+    (region,) = DetailMap(image).regions(gap=48)
+    assert region.x0 < 100 and region.x1 > 500
+
+
+def test_given_a_speck_at_the_edge_then_its_region_is_grown_inside_the_image() -> None:
+    image = backdrop(600, 800)
+    _patch(image, Box(790, 590, 800, 600))
+    (region,) = DetailMap(image).regions(gap=16, min_side=128)
+    assert region == Box(672, 472, 800, 600)
+
+
+def test_given_regions_that_overlap_once_grown_then_they_are_merged() -> None:
+    image = backdrop(600, 800)
+    _patch(image, Box(100, 100, 110, 110))
+    _patch(image, Box(180, 100, 190, 110))  # 70 px apart: two groups, overlapping at 128
+    (region,) = DetailMap(image).regions(gap=48, min_side=128)
+    assert region.x0 <= 100 and region.x1 >= 190
+
+
+def test_given_a_flat_image_then_no_regions() -> None:
+    assert DetailMap(backdrop(300, 300)).regions(gap=48) == []

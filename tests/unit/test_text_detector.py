@@ -16,7 +16,8 @@ from redactor.options import PipelineOptions, TextPolicy
 from redactor.pii import build_recognizers
 from redactor.pii.names import NameRecognizer
 from redactor.text.detector import (
-    DETAIL_MARGIN,
+    MAX_REGIONS,
+    REGION_GAP,
     TextDetector,
     build_code_detector,
     build_text_detector,
@@ -39,11 +40,13 @@ class FakeEngine:
     output: Any = ()
     error: Exception | None = None
     seen: list[tuple[int, ...]] = field(default_factory=list)
+    frames: list[tuple[int, int] | None] = field(default_factory=list)
     name: str = "fake"
     version: str = "fake@1.0"
 
-    def read(self, image: RGBImage) -> Sequence[OcrLine]:
+    def read(self, image: RGBImage, *, frame: tuple[int, int] | None = None) -> Sequence[OcrLine]:
         self.seen.append(image.shape)
+        self.frames.append(frame)
         if self.error is not None:
             raise self.error
         return self.output  # type: ignore[no-any-return]
@@ -200,13 +203,16 @@ def test_given_a_label_on_a_plain_backdrop_then_only_its_area_is_read_and_boxes_
     engine = FakeEngine([run("jane@example.com", 30, 40)])
     text = TextDetector(engine, "pii", recognizers=RECOGNIZERS)
     (finding,) = text.detect(_on_backdrop(1200, 1600, Box(500, 300, 900, 600)))
-    # The crop: the patch, the margin, and the detail window's reach (under 8 px a side).
+    # The region: the patch, a margin of half the gap, and the detail window's reach
+    # (under 8 px a side); the engine is told the whole image's size.
+    margin = REGION_GAP // 2
     ((height, width, _),) = engine.seen
-    assert 300 + 2 * DETAIL_MARGIN <= height <= 300 + 2 * DETAIL_MARGIN + 16
-    assert 400 + 2 * DETAIL_MARGIN <= width <= 400 + 2 * DETAIL_MARGIN + 16
+    assert engine.frames == [(1200, 1600)]
+    assert 300 + 2 * margin <= height <= 300 + 2 * margin + 18
+    assert 400 + 2 * margin <= width <= 400 + 2 * margin + 18
     crop_x0, crop_y0 = finding.box.x0 - 30, finding.box.y0 - 40
-    assert 500 - DETAIL_MARGIN - 8 <= crop_x0 <= 500 - DETAIL_MARGIN
-    assert 300 - DETAIL_MARGIN - 8 <= crop_y0 <= 300 - DETAIL_MARGIN
+    assert 500 - margin - 9 <= crop_x0 <= 500 - margin
+    assert 300 - margin - 9 <= crop_y0 <= 300 - margin
 
 
 def test_given_detail_over_most_of_the_image_then_the_whole_image_is_read() -> None:
@@ -222,3 +228,28 @@ def test_given_a_flat_image_then_nothing_is_read_and_nothing_found() -> None:
     flat = np.full((600, 800, 3), 128, np.uint8)
     assert TextDetector(engine, "pii", recognizers=RECOGNIZERS).detect(flat) == []
     assert engine.seen == []
+
+
+def test_given_two_labels_apart_then_each_region_is_read_once_and_lines_map_back() -> None:
+    image = _on_backdrop(1200, 1600, Box(100, 100, 500, 300))
+    image[800:1000, 1000:1400] = textured(200, 400)
+    engine = FakeEngine([run("jane@example.com", 60, 60)])
+    findings = TextDetector(engine, "pii", recognizers=RECOGNIZERS).detect(image)
+    assert engine.frames == [(1200, 1600), (1200, 1600)]
+    # Each region starts half a gap (and the detail window's reach) before its label.
+    starts = sorted(f.box.x0 - 60 for f in findings)
+    assert starts == [
+        pytest.approx(100 - REGION_GAP // 2, abs=9),
+        pytest.approx(1000 - REGION_GAP // 2, abs=9),
+    ]
+
+
+def test_given_too_many_regions_then_the_box_around_them_all_is_read() -> None:
+    image = _on_backdrop(1200, 1600, Box(200, 200, 240, 240))
+    for i in range(MAX_REGIONS + 2):
+        x, y = 200 + (i % 4) * 200, 200 + (i // 4) * 200
+        image[y : y + 40, x : x + 40] = textured(40, 40)
+    engine = FakeEngine()
+    TextDetector(engine, "pii", recognizers=RECOGNIZERS).detect(image)
+    ((height, width, _),) = engine.seen
+    assert 600 + 40 <= width <= 600 + 40 + 2 * REGION_GAP and height < 700

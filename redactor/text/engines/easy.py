@@ -54,7 +54,9 @@ class EasyOcrEngine:
             verbose=False,
         )
 
-    def read(self, image: RGBImage) -> Sequence[OcrLine]:
+    def read(self, image: RGBImage, *, frame: tuple[int, int] | None = None) -> Sequence[OcrLine]:
+        # EasyOCR detects at the image's own scale (mag_ratio 1) up to its canvas size,
+        # which the text detector's bound keeps us under: a region needs no rescaling.
         return parse_output(self._reader.readtext(image))
 
 
