@@ -103,6 +103,7 @@ def test_given_quick_speed_then_every_figure_is_reported(tmp_path: Path) -> None
     memory = report["startup_and_memory"]
     assert memory["queue_worker_start_to_models_loaded_s"] > 0
     assert memory["peak_rss_mb_queue_pool"] > 0
+    assert memory["peak_rss_mb_worker_pipelines_all_sizes"] > 0
     assert len(report["targets"]) == 4
 
 
