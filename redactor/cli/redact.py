@@ -121,7 +121,7 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     default=20,
     show_default=True,
     metavar="PX",
-    help="Smallest face width to find. Larger is faster: 32 needs about a third of the "
+    help="Smallest face width to find. Larger is faster: 32 needs 40 % of the "
     "face-model calls on a 1600x1200 photo (docs/benchmarks.md).",
 )
 @click.option(
