@@ -267,3 +267,13 @@ def test_given_a_label_on_a_studio_backdrop_then_only_its_region_is_read_and_all
     for item in rendered.personal:
         moved = item.box.shifted(at_x - x0, at_y - y0)
         assert coverage(moved, findings, canvas.shape) >= 0.95, item.kind
+
+
+def test_given_a_region_too_small_to_detect_at_its_scale_then_reading_fails_closed() -> None:
+    """RapidOCR reports an input that rounds to nothing as "no text"; the adapter must
+    refuse instead (the text detector never makes such regions: they are >= 128 px)."""
+    small = create_engine("rapidocr", EngineSettings(threads=1, detection_side=320))
+    with pytest.raises(ValueError, match="under 32 px"):
+        small.read(np.full((40, 40, 3), 255, np.uint8), frame=(4000, 4000))
+    text = TextDetector(small, "pii", hash_key=KEY)
+    assert text.detect(np.full((300, 300, 3), 255, np.uint8)) == []  # flat: nothing to read

@@ -33,6 +33,8 @@ MAX_ASPECT = 3.0
 #: RapidOCR's own rule for the detector's input, kept for images within the detection
 #: side: the short side is scaled up to at least this (small print in small images).
 DET_MIN_SHORT_SIDE = 736
+#: Smallest side of the detector's input (RapidOCR rounds it to multiples of 32 px).
+MIN_DETECTION_SIDE = 32
 #: Text lines per recognition call (see :func:`_params`).
 REC_BATCH = 1
 #: Lines scored below this are dropped by RapidOCR. Lower than its default (0.5):
@@ -78,6 +80,10 @@ class RapidOcrEngine:
         padded = padded_to_aspect(image)
         height, width = padded.shape[:2]
         ratio = self.detection_ratio(*padded_size(*(frame or (height, width))))
+        if min(height, width) * ratio < MIN_DETECTION_SIDE:
+            # RapidOCR rounds its detector's input to multiples of 32 px and answers an
+            # input rounded to nothing with "no text": that must never pass as a reading.
+            raise ValueError("the text detector's input would be under 32 px")
         with self._lock:
             self._scale_detection(height, width, ratio)
             # RapidOCR takes arrays in OpenCV's BGR order.
