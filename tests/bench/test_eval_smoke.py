@@ -8,10 +8,21 @@ from pathlib import Path
 import pytest
 
 from bench import corpus
-from bench.eval import HEADLINES, MODES, main, run_case
+from bench.eval import DEFAULT_MODES, HEADLINES, main, run_case
 from bench.scorer import Scorer, aggregate
 from redactor.pipeline import RedactionResult
 from redactor.report import Report
+
+
+@pytest.mark.parametrize("modes", ["nope", "default,nope", ","])
+def test_given_unknown_modes_then_the_eval_refuses_before_building_anything(
+    modes: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--quick", "--out", str(tmp_path), "--modes", modes])
+    assert exit_info.value.code == 2
+    assert "unknown mode" in capsys.readouterr().err
+    assert not (tmp_path / "corpus-quick").exists()
 
 
 @pytest.mark.models
@@ -22,7 +33,7 @@ def test_quick_eval_scores_every_case_and_writes_no_personal_text(tmp_path: Path
 
     report = json.loads(path.read_text())
     assert report["corpus"]["cases"] == 12
-    assert set(report["modes"]) == set(MODES)
+    assert list(report["modes"]) == list(DEFAULT_MODES)
     for mode in report["modes"].values():
         assert len(mode["cases"]) == 12
         for key, _ in HEADLINES:
