@@ -48,7 +48,8 @@ class PipelineOptions(BaseModel):
     #: Longest side text detection runs at (``None``: the image's own size, up to the
     #: OCR bound of 2400 px); recognition still reads full-resolution crops. 1280 found
     #: as much personal text as the full size on every set measured, in 0.6x the time at
-    #: 1600x1200 and 0.45x at 4000x3000 (docs/benchmarks.md).
+    #: 1600x1200 and 0.45x at 4000x3000 (docs/benchmarks.md). RapidOCR only: EasyOCR
+    #: detects at the image's own size.
     ocr_detection_side: int | None = Field(default=1280, ge=320, le=4000)
     codes: bool = True
     allow_terms: tuple[str, ...] = ()

@@ -131,7 +131,7 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     metavar="PX",
     help="Find text on the image shrunk to this longest side (smaller is faster; very "
-    "small print may be missed); words are always read at full resolution.",
+    "small print may be missed); words are always read at full resolution. RapidOCR only.",
 )
 @click.option(
     "--ocr-full-size",

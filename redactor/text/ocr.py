@@ -127,8 +127,9 @@ def resolve_device(requested: Device, cuda_available: Callable[[], bool], engine
 class EngineSettings:
     """How to run an engine: CPU threads (``None``: the runtime's default), device
     (default: this process's preference, see :func:`prefer_device`) and the longest side
-    an engine with a separate text detector detects at (``None``: the image's own size);
-    recognition always reads the full-resolution crops."""
+    text is detected at (``None``: the image's own size; recognition always reads the
+    full-resolution crops). Only RapidOCR takes ``detection_side``; EasyOCR always
+    detects at the image's own size."""
 
     threads: int | None = None
     device: Device = field(default_factory=_current_device)
