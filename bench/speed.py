@@ -297,10 +297,8 @@ def _floor_runner() -> Runner:
         image = imaging.decode(data, options.limits)
         decoded = time.perf_counter()
         frames = [frame.copy() for frame in image.frames]
-        encoded = imaging.encode(
-            frames, image, keep_icc=options.keep_icc, jpeg_quality=options.jpeg_quality
-        )
-        imaging.assert_metadata_free(encoded.data, icc_allowed=options.keep_icc)
+        encoded = imaging.encode(frames, image, icc=options.icc, jpeg_quality=options.jpeg_quality)
+        imaging.assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
         done = time.perf_counter()
         return {
             "decode": (decoded - started) * 1000,

@@ -26,8 +26,9 @@ Decisions, and why:
 * **JPEG** files with an MPF trailer (MPO) are decoded and re-encoded as their first image;
   the secondary pictures (gain maps, depth, second views) are dropped.
 * **Colour.** CMYK converts to sRGB through its embedded CMYK profile when ImageCms can use
-  it (plain conversion otherwise); an ICC profile is kept only when it describes RGB, since
-  the output is always RGB(A).
+  it (plain conversion otherwise). The upload's profile is never written as it came: the
+  output gets the profile :func:`redactor.profiles.choose_profile` makes of it (colour kept,
+  text never), or none; GIF output never holds one.
 * **16 bits.** Pillow cannot hold 16-bit colour, so 16-bit colour PNGs (not APNGs) and TIFFs
   are decoded and re-encoded with OpenCV, keeping ``uint16``. OpenCV cannot write an ICC
   profile: one is added to 16-bit PNG output by hand, and is dropped from 16-bit TIFF output.
@@ -55,8 +56,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pillow_heif
-from PIL import Image, ImageCms, ImageFile
+from PIL import Image, ImageCms, ImageFile, PngImagePlugin
 
+from redactor.containers.icc import colour_space
 from redactor.errors import (
     ConfigError,
     CorruptImage,
@@ -77,7 +79,8 @@ from redactor.metadata import (
     unsupported,
     webp_is_lossless,
 )
-from redactor.options import Limits
+from redactor.options import IccMode, IccState, Limits
+from redactor.profiles import ProfileChoice, choose_profile
 
 __all__ = [
     "DecodedImage",
@@ -109,6 +112,7 @@ class DecodedImage:
 
     frames: tuple[Frame, ...]
     format: ImageFormat
+    #: The upload's ICC profile as it came (any colour space); never written as it is.
     icc_profile: bytes | None
     #: Metadata groups in the input: name -> count of entries (never values).
     metadata_found: dict[str, int]
@@ -229,6 +233,8 @@ def decode(data: bytes, limits: Limits) -> DecodedImage:
             "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True in this process; partial images "
             "could pass as whole ones. Remove whatever sets it."
         )
+    if image_format is ImageFormat.PNG:
+        _check_png_profile_size(container.icc_profiles)
     budget = _PixelBudget(limits, image_format)
     if image_format is ImageFormat.HEIF:
         pixels = _decode_heif(data, budget)
@@ -237,7 +243,7 @@ def decode(data: bytes, limits: Limits) -> DecodedImage:
     return DecodedImage(
         frames=tuple(_read_only(frame) for frame in _uniform(pixels.frames)),
         format=image_format,
-        icc_profile=_rgb_icc_profile(pixels.icc_profile),
+        icc_profile=pixels.icc_profile if isinstance(pixels.icc_profile, bytes) else None,
         metadata_found=dict(container.groups),
         orientation=pixels.orientation,
         frame_durations_ms=None if pixels.durations is None else tuple(pixels.durations),
@@ -273,6 +279,16 @@ def _decode_with_pillow(
         ):
             return _decode_16bit_png(image, data, budget, orientation)
         return _read_pillow_frames(image, image_format, budget, orientation)
+
+
+def _check_png_profile_size(profiles: list[bytes]) -> None:
+    """Pillow refuses to inflate an ``iCCP`` past its text-chunk limit; say so plainly."""
+    largest = max((len(profile) for profile in profiles), default=0)
+    if largest > PngImagePlugin.MAX_TEXT_CHUNK:
+        raise ImageTooLarge(
+            f"the PNG's colour profile inflates to {largest} bytes, above the decoder's limit "
+            f"of {PngImagePlugin.MAX_TEXT_CHUNK}"
+        )
 
 
 def _verify_png(data: bytes) -> None:
@@ -478,7 +494,7 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
 
 
 def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
-    if icc and _icc_colour_space(icc) == b"CMYK":
+    if icc and colour_space(icc) == b"CMYK":
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             converted = ImageCms.profileToProfile(image, source, _srgb_profile(), outputMode="RGB")
@@ -487,19 +503,6 @@ def _cmyk_to_rgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         if converted is not None:
             return converted
     return image.convert("RGB")
-
-
-def _icc_colour_space(icc: bytes) -> bytes | None:
-    if len(icc) < 128 or icc[36:40] != b"acsp":
-        return None
-    return icc[16:20]
-
-
-def _rgb_icc_profile(icc: object) -> bytes | None:
-    """The profile if it can describe RGB output (CMYK and grey ones cannot)."""
-    if isinstance(icc, bytes) and _icc_colour_space(icc) == b"RGB ":
-        return icc
-    return None
 
 
 _ORIENT: dict[int, Callable[[Frame], Frame]] = {
@@ -597,6 +600,9 @@ class EncodedImage:
     format: ImageFormat
     width: int
     height: int
+    #: The ICC profile written (None: none) and what became of the upload's profile.
+    icc_profile: bytes | None = None
+    icc_state: IccState = "absent"
 
 
 @dataclass(frozen=True)
@@ -610,19 +616,35 @@ class _EncodeJob:
 
 
 def encode(
-    frames: Sequence[Frame], source: DecodedImage, *, keep_icc: bool, jpeg_quality: int
+    frames: Sequence[Frame], source: DecodedImage, *, icc: IccMode, jpeg_quality: int
 ) -> EncodedImage:
-    """Encode frames built from ``source`` with no metadata but (optionally) its ICC profile.
+    """Encode frames built from ``source`` with no metadata but the ICC profile ``icc``
+    makes of the upload's (see :mod:`redactor.profiles`).
 
     Images are made from the arrays (``Image.fromarray``), so nothing of the input's
     container can carry over. ``jpeg_quality`` is also the quality of lossy WebP output.
     """
     arrays = _checked_frames(frames, source)
     output_format = output_format_for(source.format)
-    icc = source.icc_profile if keep_icc else None
-    job = _EncodeJob(arrays, source, icc, jpeg_quality, {"icc_profile": icc} if icc else {})
+    choice = choose_profile(source.icc_profile, icc)
+    if choice.profile is not None and not _holds_profile(output_format, arrays):
+        choice = ProfileChoice(None, "dropped")
+    profile = choice.profile
+    job = _EncodeJob(
+        arrays, source, profile, jpeg_quality, {"icc_profile": profile} if profile else {}
+    )
     height, width = arrays[0].shape[:2]
-    return EncodedImage(_ENCODERS[output_format](job), output_format, int(width), int(height))
+    data = _ENCODERS[output_format](job)
+    return EncodedImage(data, output_format, int(width), int(height), profile, choice.state)
+
+
+def _holds_profile(output_format: ImageFormat, frames: list[Frame]) -> bool:
+    """GIF output has no profile; 16-bit TIFF output is written by OpenCV, which has none."""
+    if output_format is ImageFormat.GIF:
+        return False
+    return not (
+        output_format is ImageFormat.TIFF and any(frame.dtype == np.uint16 for frame in frames)
+    )
 
 
 def _checked_frames(frames: Sequence[Frame], source: DecodedImage) -> list[Frame]:

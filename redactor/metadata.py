@@ -15,8 +15,12 @@ Group names: ``exif`` (IFD0 and Exif IFD tags), ``gps``, ``exif_thumbnail`` (IFD
 ``jfif_thumbnail``, ``png_text``, ``png_time``, ``png_exif``, ``png_unknown_chunks``,
 ``webp_exif``, ``webp_xmp``, ``webp_unknown_chunks``, ``gif_comment``, ``gif_plain_text``,
 ``gif_application_data``, ``tiff_subifds``, ``heif_exif``, ``heif_xmp``, ``heif_metadata``,
-``heif_thumbnail``, ``heif_depth``, ``heif_aux`` and ``trailing_data`` (bytes after the
-end of the image, where cameras put extra pictures).
+``heif_thumbnail``, ``heif_depth``, ``heif_aux``, ``icc_name`` (a PNG ``iCCP`` profile
+name other than Pillow's neutral one) and ``trailing_data`` (bytes after the end of the
+image, where cameras put extra pictures).
+
+The walkers also hand back every ICC profile they see, so that the output check can read
+the profiles themselves (:mod:`redactor.containers.icc`): a profile's own tags can hold text.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import codecs
 import io
 import struct
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,6 +36,7 @@ from enum import StrEnum
 
 import pillow_heif
 
+from redactor.containers.icc import written_profile_problems
 from redactor.errors import CorruptImage, RedactorError, UnsupportedImage
 
 EXIF_HEADER = b"Exif\x00\x00"
@@ -51,6 +57,8 @@ class ContainerMetadata:
     groups: Counter[str] = field(default_factory=Counter)
     #: The first EXIF block (TIFF structure), the one a viewer reads the orientation from.
     exif: bytes | None = None
+    #: Every ICC profile found, as stored (``b""`` for one that cannot be extracted).
+    icc_profiles: list[bytes] = field(default_factory=list)
 
     def add_exif(self, block: bytes) -> None:
         if self.exif is None:
@@ -350,8 +358,8 @@ _TIFF_STRUCTURAL_TAGS = frozenset(
         323, 324, 325, 338, 339, 340, 341, 347, 529, 530, 531, 532,
     }
 )  # fmt: skip
-_TIFF_BLOB_GROUPS = {700: "xmp", 34675: "icc", 330: "tiff_subifds"}
-_TIFF_IPTC_TAG, _TIFF_PHOTOSHOP_TAG = 33723, 34377
+_TIFF_BLOB_GROUPS = {700: "xmp", 330: "tiff_subifds"}
+_TIFF_IPTC_TAG, _TIFF_PHOTOSHOP_TAG, _TIFF_ICC_TAG = 33723, 34377, 34675
 
 
 def tiff_metadata(data: bytes) -> ContainerMetadata:
@@ -366,12 +374,12 @@ def tiff_metadata(data: bytes) -> ContainerMetadata:
         page = tiff.ifd(offset)
         if page is None:
             break
-        _count_tiff_page(tiff, page, found.groups)
+        _count_tiff_page(tiff, page, found.groups, found.icc_profiles)
         offset = page.next_offset
     return found
 
 
-def _count_tiff_page(tiff: _Tiff, page: _Ifd, groups: Counter[str]) -> None:
+def _count_tiff_page(tiff: _Tiff, page: _Ifd, groups: Counter[str], profiles: list[bytes]) -> None:
     for tag, entry in page.entries.items():
         if tag in _TIFF_STRUCTURAL_TAGS:
             continue
@@ -387,6 +395,9 @@ def _count_tiff_page(tiff: _Tiff, page: _Ifd, groups: Counter[str]) -> None:
             _count_iptc(tiff.blob(entry), groups)
         elif tag == _TIFF_PHOTOSHOP_TAG:
             _count_photoshop_irb(tiff.blob(entry), groups)
+        elif tag == _TIFF_ICC_TAG:
+            groups["icc"] += 1
+            profiles.append(tiff.blob(entry))
         else:
             groups[_TIFF_BLOB_GROUPS.get(tag, "exif")] += 1
 
@@ -436,12 +447,19 @@ def _count_iptc(blob: bytes, groups: Counter[str]) -> None:
 _SOS, _EOI, _COM, _APP0 = 0xDA, 0xD9, 0xFE, 0xE0
 _STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
 _XMP_SIGNATURES = (b"http://ns.adobe.com/xap/1.0/\x00", b"http://ns.adobe.com/xmp/extension/\x00")
+#: APP2 ICC segments: this signature, the segment's sequence number and count, a chunk.
+_JPEG_ICC_SIGNATURE = b"ICC_PROFILE\x00"
 
 
 def jpeg_metadata(data: bytes) -> ContainerMetadata:
     """Metadata in a JPEG: APPn and COM segments, and anything after the end of the image."""
     found = ContainerMetadata()
+    icc_chunks: list[tuple[int, bytes]] = []
     for marker, payload in _jpeg_segments(data):
+        if marker == _APP0 + 2 and payload.startswith(_JPEG_ICC_SIGNATURE):
+            icc_chunks.append(
+                (payload[len(_JPEG_ICC_SIGNATURE)], payload[len(_JPEG_ICC_SIGNATURE) + 2 :])
+            )
         if marker == _EOI:
             if payload:
                 found.groups["trailing_data"] += 1
@@ -449,6 +467,8 @@ def jpeg_metadata(data: bytes) -> ContainerMetadata:
             found.groups["jpeg_comment"] += 1
         elif _APP0 <= marker <= _APP0 + 15:
             _classify_app_segment(marker - _APP0, payload, found)
+    if icc_chunks:
+        found.icc_profiles.append(b"".join(chunk for _, chunk in sorted(icc_chunks)))
     return found
 
 
@@ -567,7 +587,7 @@ def _classify_app_segment(number: int, payload: bytes, found: ContainerMetadata)
         found.add_exif(payload)
     elif number == 1 and payload.startswith(_XMP_SIGNATURES):
         groups["xmp"] += 1
-    elif number == 2 and payload.startswith(b"ICC_PROFILE\x00"):
+    elif number == 2 and payload.startswith(_JPEG_ICC_SIGNATURE):
         groups["icc"] = 1  # one profile, however many segments carry it
     elif number == 2 and payload.startswith(b"MPF\x00"):
         groups["mpf"] += 1
@@ -585,6 +605,20 @@ _PNG_PIXEL_CHUNKS = frozenset(
     b"sPLT acTL fcTL fdAT oFFs sCAL pCAL sTER".split()
 )
 _PNG_XMP_KEYWORD = b"XML:com.adobe.xmp\x00"
+#: The profile name Pillow writes in ``iCCP``; any other name is text from the upload.
+_PNG_ICC_NAME = b"ICC Profile"
+#: Most bytes inflated from one ``iCCP`` chunk; a larger profile counts as unreadable.
+_MAX_INFLATED_PROFILE = 16 * 1024 * 1024
+
+
+def _inflate(compressed: bytes) -> bytes:
+    """A zlib stream inflated up to the limit; ``b""`` if it is corrupt or over the limit."""
+    inflater = zlib.decompressobj()
+    try:
+        data = inflater.decompress(compressed, _MAX_INFLATED_PROFILE)
+    except zlib.error:
+        return b""
+    return data if inflater.eof else b""
 
 
 def png_metadata(data: bytes) -> ContainerMetadata:
@@ -623,6 +657,10 @@ def _classify_png_chunk(chunk_type: bytes, body: bytes, found: ContainerMetadata
         found.add_exif(body)
     elif chunk_type == b"iCCP":
         groups["icc"] += 1
+        name, _, compressed = body.partition(b"\x00")
+        if name != _PNG_ICC_NAME:
+            groups["icc_name"] += 1
+        found.icc_profiles.append(_inflate(compressed[1:]) if compressed[:1] == b"\x00" else b"")
     elif chunk_type not in _PNG_PIXEL_CHUNKS:
         groups["png_unknown_chunks"] += 1
 
@@ -664,6 +702,7 @@ def webp_metadata(data: bytes) -> ContainerMetadata:
             found.groups["webp_xmp"] += 1
         elif fourcc == b"ICCP":
             found.groups["icc"] += 1
+            found.icc_profiles.append(body)
         elif fourcc not in _WEBP_PIXEL_CHUNKS:
             found.groups["webp_unknown_chunks"] += 1
     if end < len(data):
@@ -764,8 +803,10 @@ def _count_heif_image(info: Mapping[str, object], found: ContainerMetadata) -> N
         found.add_exif(exif)
     if info.get("xmp"):
         groups["heif_xmp"] += 1
-    if info.get("icc_profile"):
+    profile = info.get("icc_profile")
+    if profile:
         groups["icc"] = 1
+        found.icc_profiles.append(profile if isinstance(profile, bytes) else b"")
     for key, group in (
         ("metadata", "heif_metadata"),
         ("thumbnails", "heif_thumbnail"),
@@ -809,8 +850,24 @@ def metadata_in(data: bytes) -> dict[str, int]:
     return {name: count for name, count in sorted(groups.items()) if count > 0}
 
 
-def assert_metadata_free(data: bytes, *, icc_allowed: bool) -> None:
-    """Raise :class:`MetadataLeak` if ``data`` carries any metadata but (allowed) ICC."""
-    leaked = [name for name in metadata_in(data) if not (icc_allowed and name == "icc")]
+def assert_metadata_free(data: bytes, *, icc_profile: bytes | None) -> None:
+    """Raise :class:`MetadataLeak` if ``data`` carries any metadata but ``icc_profile``.
+
+    Every profile in ``data`` must be exactly ``icc_profile`` and, read tag by tag, hold
+    nothing but colour data and the text redactor writes.
+    """
+    found = inspect_container(data, sniff_format(data))
+    leaked = [name for name, count in sorted(found.groups.items()) if count and name != "icc"]
     if leaked:
         raise MetadataLeak(f"the encoded image still carries metadata: {', '.join(leaked)}")
+    if not found.groups["icc"]:
+        return
+    if icc_profile is None:
+        raise MetadataLeak("the encoded image still carries metadata: icc")
+    if not found.icc_profiles or any(profile != icc_profile for profile in found.icc_profiles):
+        raise MetadataLeak("the encoded image carries a colour profile redactor did not write")
+    problems = {problem for p in found.icc_profiles for problem in written_profile_problems(p)}
+    if problems:
+        raise MetadataLeak(
+            f"the encoded image's colour profile is not clean: {'; '.join(sorted(problems))}"
+        )

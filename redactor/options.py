@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TextPolicy = Literal["pii", "all", "off"]
 OcrEngineName = Literal["rapidocr", "easyocr"]
+#: What to do with the upload's ICC colour profile (see :mod:`redactor.profiles`): no mode
+#: publishes text redactor did not write.
+IccMode = Literal["keep", "sanitise", "drop"]
+#: What was done with it, as the report says.
+IccState = Literal["kept", "sanitised", "replaced", "dropped", "absent"]
 
 #: Kinds of finding that can be given their own style: a family (``face``, ``text``,
 #: ``code``) or one precise kind such as ``pii.email``.
@@ -56,9 +61,27 @@ class PipelineOptions(BaseModel):
     deny_terms: tuple[str, ...] = ()
     #: Style per family or per precise kind, e.g. ``{"face": "pixelate", "pii.email": "blur"}``.
     styles: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STYLES))
-    keep_icc: bool = True
+    #: ``sanitise``: colour tags only, sRGB and Display P3 swapped for redactor's own;
+    #: ``keep``: the profile's own colour tags, never a canonical copy; ``drop``: none.
+    icc: IccMode = "sanitise"
     jpeg_quality: int = Field(default=92, ge=90, le=100)
     limits: Limits = Field(default_factory=Limits)
+
+    #: Deprecated (options written before ``icc`` existed, e.g. in stored jobs and queued
+    #: messages): ``true`` means ``icc="keep"``, ``false`` means ``icc="drop"``.
+    keep_icc: bool | None = Field(default=None, exclude=True, deprecated="use icc")
+
+    @model_validator(mode="after")
+    def _translate_keep_icc(self) -> PipelineOptions:
+        legacy = self.__dict__["keep_icc"]
+        if legacy is None:
+            return self
+        mode = "keep" if legacy else "drop"
+        if "icc" in self.model_fields_set and self.icc != mode:
+            raise ValueError(f"keep_icc={str(legacy).lower()} contradicts icc; give icc only")
+        # The model is frozen; validation is the one moment its fields may still be set.
+        self.__dict__.update(icc=mode, keep_icc=None)
+        return self
 
     @field_validator("styles")
     @classmethod

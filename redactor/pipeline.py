@@ -13,12 +13,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
 
 from redactor import imaging
 from redactor.errors import RedactorError
 from redactor.findings import Detector, Finding
-from redactor.options import PipelineOptions
+from redactor.options import IccState, PipelineOptions
 from redactor.redact import apply_redactions
 from redactor.report import FindingRecord, ImageFacts, Report
 from redactor.threads import current_limit
@@ -114,7 +113,6 @@ class Pipeline:
         report.input = _facts(
             image.format.value, image.width, image.height, image.frame_count, data
         )
-        report.metadata_removed = dict(image.metadata_found)
         report.orientation_applied = image.orientation
         frames = [frame.copy() for frame in image.frames]
         multi = len(frames) > 1
@@ -129,13 +127,11 @@ class Pipeline:
             )
         with timer("encode"):
             encoded = imaging.encode(
-                frames,
-                image,
-                keep_icc=self.options.keep_icc,
-                jpeg_quality=self.options.jpeg_quality,
+                frames, image, icc=self.options.icc, jpeg_quality=self.options.jpeg_quality
             )
-            imaging.assert_metadata_free(encoded.data, icc_allowed=self.options.keep_icc)
-        report.icc_profile = _icc_state(image.icc_profile, self.options.keep_icc)
+            imaging.assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
+        report.metadata_removed = _removed(image.metadata_found, encoded.icc_state)
+        report.icc_profile = encoded.icc_state
         report.output = _facts(
             encoded.format.value, encoded.width, encoded.height, len(frames), encoded.data
         )
@@ -176,10 +172,10 @@ def _facts(fmt: str, width: int, height: int, frames: int, data: bytes) -> Image
     )
 
 
-def _icc_state(profile: bytes | None, keep: bool) -> Literal["kept", "dropped", "absent"]:
-    if not profile:
-        return "absent"
-    return "kept" if keep else "dropped"
+def _removed(found: dict[str, int], icc_state: IccState) -> dict[str, int]:
+    """Metadata groups not in the output: the profile only when it was dropped (a kept,
+    sanitised or replaced one is described by ``icc_profile``)."""
+    return {name: n for name, n in found.items() if name != "icc" or icc_state == "dropped"}
 
 
 def _failed(report: Report, code: str, message: str) -> RedactionResult:

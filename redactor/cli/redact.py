@@ -146,8 +146,16 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     help="The redacted ellipse is the face box grown by this factor.",
 )
 @click.option(
-    "--drop-icc", is_flag=True, help="Also drop the ICC colour profile (kept by default)."
+    "--icc",
+    "icc_mode",
+    type=click.Choice(["sanitise", "keep", "drop"]),
+    default="sanitise",
+    show_default=True,
+    help="The colour profile: sanitise (its colour tags only, with neutral text; sRGB and "
+    "Display P3 become redactor's own copies), keep (its own colour tags, never a copy; "
+    "text is still never kept) or drop.",
 )
+@click.option("--drop-icc", is_flag=True, hidden=True, help="Same as --icc drop (older name).")
 @click.option(
     "--jpeg-quality",
     type=click.IntRange(90, 100),
@@ -192,6 +200,7 @@ def redact(
     ocr_detection_side: int,
     ocr_full_size: bool,
     face_scale: float,
+    icc_mode: str,
     drop_icc: bool,
     jpeg_quality: int,
     max_pixels: int,
@@ -221,7 +230,7 @@ def redact(
             allow_terms=allow_terms,
             deny_terms=deny_terms,
             styles=_parse_styles(styles),
-            keep_icc=not drop_icc,
+            icc="drop" if drop_icc else icc_mode,  # type: ignore[arg-type]
             jpeg_quality=jpeg_quality,
             limits={"max_pixels": max_pixels, "max_file_bytes": max_file_mb * 1024 * 1024},  # type: ignore[arg-type]
         )

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from redactor.jobs import JobRecord, JobState
-from redactor.options import TextPolicy
+from redactor.options import IccMode, TextPolicy
 
 #: ``kind=style`` pairs, comma-separated: a family (face, text, code) or a precise kind.
 STYLES_PATTERN = r"^(face|text|code|(pii|code)\.[a-z0-9_]{1,40})=[a-z]{1,20}(,(face|text|code|(pii|code)\.[a-z0-9_]{1,40})=[a-z]{1,20}){0,19}$"  # noqa: E501
@@ -39,6 +39,12 @@ class UploadOptionsForm(BaseModel):
         description="Styles per kind, e.g. `face=pixelate,text=fill`; styles: blur, "
         "pixelate, fill.",
         examples=["face=pixelate"],
+    )
+    icc: IccMode | None = Field(
+        default=None,
+        description="The colour profile: `sanitise` (its colour tags only, with neutral "
+        "text; sRGB and Display P3 become redactor's own copies), `keep` (its own colour "
+        "tags, never a copy; text is still never kept) or `drop`.",
     )
     original_retention: int | None = Field(
         default=None,

@@ -146,6 +146,7 @@ def _pipeline_options(defaults: PipelineOptions, form: UploadOptionsForm) -> Pip
     changes = {
         "text": form.text or defaults.text,
         "codes": defaults.codes if form.codes is None else form.codes,
+        "icc": form.icc or defaults.icc,
         "styles": {**defaults.styles, **styles},
     }
     return PipelineOptions.model_validate({**defaults.model_dump(), **changes})
