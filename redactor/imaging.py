@@ -56,7 +56,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pillow_heif
-from PIL import Image, ImageCms, ImageFile, PngImagePlugin
+from PIL import Image, ImageCms, ImageFile
 
 from redactor.containers.icc import colour_space
 from redactor.errors import (
@@ -68,6 +68,7 @@ from redactor.errors import (
 )
 from redactor.findings import RGBImage
 from redactor.metadata import (
+    MAX_INFLATED_PROFILE,
     ImageFormat,
     MetadataLeak,
     assert_metadata_free,
@@ -80,7 +81,7 @@ from redactor.metadata import (
     webp_is_lossless,
 )
 from redactor.options import IccMode, IccState, Limits
-from redactor.profiles import ProfileChoice, choose_profile
+from redactor.profiles import ProfileChoice, cached_choice
 
 __all__ = [
     "DecodedImage",
@@ -282,12 +283,11 @@ def _decode_with_pillow(
 
 
 def _check_png_profile_size(profiles: list[bytes]) -> None:
-    """Pillow refuses to inflate an ``iCCP`` past its text-chunk limit; say so plainly."""
-    largest = max((len(profile) for profile in profiles), default=0)
-    if largest > PngImagePlugin.MAX_TEXT_CHUNK:
+    """Pillow refuses to inflate an ``iCCP`` past its limit; say why plainly."""
+    if any(len(profile) > MAX_INFLATED_PROFILE for profile in profiles):
         raise ImageTooLarge(
-            f"the PNG's colour profile inflates to {largest} bytes, above the decoder's limit "
-            f"of {PngImagePlugin.MAX_TEXT_CHUNK}"
+            f"the PNG's colour profile inflates to more than {MAX_INFLATED_PROFILE} bytes, "
+            "the decoder's limit"
         )
 
 
@@ -626,7 +626,7 @@ def encode(
     """
     arrays = _checked_frames(frames, source)
     output_format = output_format_for(source.format)
-    choice = choose_profile(source.icc_profile, icc)
+    choice = cached_choice(source.icc_profile, icc)
     if choice.profile is not None and not _holds_profile(output_format, arrays):
         choice = ProfileChoice(None, "dropped")
     profile = choice.profile

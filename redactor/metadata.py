@@ -607,18 +607,19 @@ _PNG_PIXEL_CHUNKS = frozenset(
 _PNG_XMP_KEYWORD = b"XML:com.adobe.xmp\x00"
 #: The profile name Pillow writes in ``iCCP``; any other name is text from the upload.
 _PNG_ICC_NAME = b"ICC Profile"
-#: Most bytes inflated from one ``iCCP`` chunk; a larger profile counts as unreadable.
-_MAX_INFLATED_PROFILE = 16 * 1024 * 1024
+#: Most bytes inflated from one ``iCCP`` chunk: the largest profile redactor writes, and
+#: Pillow's own limit. A longer profile is cut one byte past it, which shows it is longer.
+MAX_INFLATED_PROFILE = 1024 * 1024
 
 
 def _inflate(compressed: bytes) -> bytes:
-    """A zlib stream inflated up to the limit; ``b""`` if it is corrupt or over the limit."""
+    """A profile inflated up to one byte past the limit; ``b""`` if it is corrupt."""
     inflater = zlib.decompressobj()
     try:
-        data = inflater.decompress(compressed, _MAX_INFLATED_PROFILE)
+        data = inflater.decompress(compressed, MAX_INFLATED_PROFILE + 1)
     except zlib.error:
         return b""
-    return data if inflater.eof else b""
+    return data if inflater.eof or len(data) > MAX_INFLATED_PROFILE else b""
 
 
 def png_metadata(data: bytes) -> ContainerMetadata:

@@ -75,11 +75,11 @@ class ProfileChoice:
     state: IccState
 
 
-def choose_profile(source: bytes | None, mode: IccMode) -> ProfileChoice:
-    """The output profile for an upload's ``source`` profile under ``mode``."""
+def cached_choice(source: bytes | None, mode: IccMode) -> ProfileChoice:
+    """:func:`choose_profile`, remembered for small profiles: uploads share a handful."""
     if source and len(source) <= _CACHED_PROFILE_BYTES:
-        return _cached_choice(source, mode)  # uploads share a handful of profiles
-    return _choice(source, mode)
+        return _remembered_choice(source, mode)
+    return choose_profile(source, mode)
 
 
 #: Profiles up to this size have their choice cached (a camera's or a phone's profile).
@@ -87,11 +87,12 @@ _CACHED_PROFILE_BYTES = 64 * 1024
 
 
 @functools.lru_cache(maxsize=32)
-def _cached_choice(source: bytes, mode: IccMode) -> ProfileChoice:
-    return _choice(source, mode)
+def _remembered_choice(source: bytes, mode: IccMode) -> ProfileChoice:
+    return choose_profile(source, mode)
 
 
-def _choice(source: bytes | None, mode: IccMode) -> ProfileChoice:
+def choose_profile(source: bytes | None, mode: IccMode) -> ProfileChoice:
+    """The output profile for an upload's ``source`` profile under ``mode``."""
     if not source:
         return ProfileChoice(None, "absent")
     rebuilt = None if mode == "drop" else rebuild(source)
