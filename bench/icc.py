@@ -26,8 +26,8 @@ from PIL import Image, ImageCms
 
 from redactor.colour import ciede2000
 from redactor.containers.icc import COLOUR_TAGS, read_profile
+from redactor.imaging.profiles import chart_lab, choose_profile
 from redactor.options import IccMode
-from redactor.profiles import chart_lab, choose_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT.parent / "shared" / "test-images"

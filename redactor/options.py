@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 TextPolicy = Literal["pii", "all", "off"]
 OcrEngineName = Literal["rapidocr", "easyocr"]
-#: What to do with the upload's ICC colour profile (see :mod:`redactor.profiles`): no mode
+#: What to do with the upload's ICC colour profile (see :mod:`redactor.imaging.profiles`): no mode
 #: publishes text redactor did not write.
 IccMode = Literal["keep", "sanitise", "drop"]
 #: What was done with it, as the report says.

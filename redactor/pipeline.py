@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from redactor import imaging
+from redactor.containers import assert_metadata_free
 from redactor.errors import RedactorError
-from redactor.findings import Detector, Finding
+from redactor.findings import Detector, Finding, RGBImage
 from redactor.options import IccState, PipelineOptions
 from redactor.redact import apply_redactions
 from redactor.report import FindingRecord, ImageFacts, Report
@@ -129,7 +130,7 @@ class Pipeline:
             encoded = imaging.encode(
                 frames, image, icc=self.options.icc, jpeg_quality=self.options.jpeg_quality
             )
-            imaging.assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
+            assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
         report.metadata_removed = _removed(image.metadata_found, encoded.icc_state)
         report.icc_profile = encoded.icc_state
         report.output = _facts(
@@ -137,7 +138,7 @@ class Pipeline:
         )
         return encoded.data, encoded.format.value
 
-    def _detect(self, view: imaging.RGBImage, timer: _Timer) -> list[Finding]:
+    def _detect(self, view: RGBImage, timer: _Timer) -> list[Finding]:
         findings: list[Finding] = []
         for detector in self.detectors:
             with timer(detector.name):

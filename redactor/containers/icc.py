@@ -107,14 +107,6 @@ def read_header(data: bytes) -> IccHeader:
     )
 
 
-def colour_space(data: bytes) -> bytes | None:
-    """The profile's data colour space (``RGB ``, ``CMYK``, ``GRAY``...), None if unreadable."""
-    try:
-        return read_header(data).colour_space
-    except IccError:
-        return None
-
-
 def tag_table(data: bytes) -> list[tuple[bytes, bytes]]:
     """(signature, tag bytes) for every entry of the tag table, in table order."""
     (declared,) = struct.unpack_from(">I", data, HEADER_SIZE)

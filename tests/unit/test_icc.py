@@ -21,7 +21,7 @@ from redactor.containers.icc import (
     written_profile_problems,
 )
 from redactor.containers.icc_types import IccError, read_value, write_value
-from redactor.profiles import (
+from redactor.imaging.profiles import (
     CANONICAL_DELTA_E,
     MAX_PROFILE_BYTES,
     canonical_profiles,

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from redactor.containers import assert_metadata_free, metadata_in
 from redactor.containers.icc import written_profile_problems
-from redactor.imaging import assert_metadata_free, decode, metadata_in
+from redactor.imaging import decode
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
 from tests.unit import icc_cases

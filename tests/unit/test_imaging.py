@@ -12,19 +12,16 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile, ImageOps
 
+from redactor.containers import ImageFormat, assert_metadata_free, metadata_in, sniff_format
 from redactor.containers.icc import COLOUR_TAGS, read_profile
 from redactor.errors import ConfigError, CorruptImage, ImageTooLarge, UnsupportedImage
 from redactor.imaging import (
     DecodedImage,
-    ImageFormat,
-    assert_metadata_free,
     decode,
     detection_view,
     detection_views,
     encode,
-    metadata_in,
     output_format_for,
-    sniff_format,
 )
 from redactor.options import Limits
 from tests.support import shared_image

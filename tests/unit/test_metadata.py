@@ -12,19 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from redactor.containers import MetadataLeak, assert_metadata_free, inspect, metadata_in
+from redactor.containers.exif import exif_orientation
 from redactor.containers.icc import write_profile
 from redactor.errors import CorruptImage, RedactorError
-from redactor.imaging import (
-    EncodedImage,
-    MetadataLeak,
-    assert_metadata_free,
-    decode,
-    encode,
-    metadata_in,
-)
-from redactor.metadata import exif_orientation, webp_is_lossless
+from redactor.imaging import EncodedImage, decode, encode
+from redactor.imaging.profiles import canonical_profiles
 from redactor.options import IccMode, Limits
-from redactor.profiles import canonical_profiles
 from tests.support import shared_image
 from tests.unit import imaging_cases as cases
 
@@ -342,8 +336,10 @@ def test_given_unusable_orientation_value_then_corrupt_image(block: bytes) -> No
         (cases.animation([cases.gradient(), cases.noise(48, 64)], "WEBP", quality=90), False),
     ],
 )
-def test_webp_is_lossless(data: bytes, lossless: bool) -> None:
-    assert webp_is_lossless(data) is lossless
+def test_given_webp_then_inspection_says_whether_every_bitstream_is_lossless(
+    data: bytes, lossless: bool
+) -> None:
+    assert inspect(data).lossless is lossless
 
 
 # --- Robustness --------------------------------------------------------------------------------

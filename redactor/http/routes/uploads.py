@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from redactor.containers import sniff_format
 from redactor.errors import UnsupportedImage
 from redactor.http.deps import Context, CurrentKey, OwnedJob, Upload
 from redactor.http.listing import Cursor, InvalidCursor, tenant_page
@@ -23,7 +24,6 @@ from redactor.http.schemas import (
     UploadOptionsForm,
     upload_request_schema,
 )
-from redactor.metadata import sniff_format
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionLimitExceeded, RetentionPolicy
 from redactor.service.client import RedactorClient
