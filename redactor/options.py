@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 TextPolicy = Literal["pii", "all", "off"]
 OcrEngineName = Literal["rapidocr", "easyocr"]
-#: What to do with the upload's ICC colour profile (see :mod:`redactor.imaging.profiles`): no mode
-#: publishes text redactor did not write.
-IccMode = Literal["keep", "sanitise", "drop"]
+#: What to do with the upload's ICC colour profile (see :mod:`redactor.imaging.profiles`):
+#: no mode publishes text redactor did not write.
+IccMode = Literal["sanitise", "keep", "drop"]
 #: What was done with it, as the report says.
 IccState = Literal["kept", "sanitised", "replaced", "dropped", "absent"]
 
@@ -85,7 +85,14 @@ class PipelineOptions(BaseModel):
 
     @field_validator("styles")
     @classmethod
-    def _fill_default_styles(cls, value: dict[str, str]) -> dict[str, str]:
+    def _check_and_fill_styles(cls, value: dict[str, str]) -> dict[str, str]:
+        """Kinds and style names are checked against the style registry, here only."""
+        from redactor.styles import style_choice_problem  # styles load OpenCV: not at import
+
+        for kind, style in value.items():
+            problem = style_choice_problem(kind, style)
+            if problem:
+                raise ValueError(problem)
         return {**DEFAULT_STYLES, **value}
 
     def style_for(self, kind: str) -> str:
