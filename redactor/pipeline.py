@@ -115,6 +115,7 @@ class Pipeline:
             image.format.value, image.width, image.height, image.frame_count, data
         )
         report.orientation_applied = image.orientation
+        report.notes.extend(image.notes)
         frames = [frame.copy() for frame in image.frames]
         multi = len(frames) > 1
         for index, frame in enumerate(frames):

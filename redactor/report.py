@@ -61,6 +61,9 @@ class Report:
     #: colour tags), ``replaced`` (by redactor's sRGB or Display P3), ``dropped`` or ``absent``.
     icc_profile: IccState | None = None
     orientation_applied: int | None = None
+    #: Things done that a reader should know, in redactor's words (never content), e.g.
+    #: an invalid EXIF Orientation treated as 1.
+    notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     redactor_version: str = __version__
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from redactor.containers.tiff_structure import TiffStructure
-from redactor.errors import CorruptImage
+from redactor.containers.tiff_structure import Entry, TiffStructure
 
 EXIF_HEADER = b"Exif\x00\x00"
 
@@ -24,21 +24,34 @@ def _strip_exif_header(block: bytes) -> bytes:
     return block[len(EXIF_HEADER) :] if block.startswith(EXIF_HEADER) else block
 
 
-def exif_orientation(block: bytes) -> int | None:
-    """The Orientation tag of an EXIF block; None when no tag can be read at all.
+@dataclass(frozen=True)
+class Orientation:
+    """An Orientation tag as a viewer reads it: 1-8, and a note when the tag held
+    something else (0, 9, 65535, text), which browsers, Pillow and exiftool show as 1."""
 
-    Raises :class:`CorruptImage` when the tag is there but holds no valid orientation (1-8):
-    the file then asks for a rotation redactor cannot honour.
-    """
+    value: int = 1
+    note: str | None = None
+
+
+def orientation_of(tiff: TiffStructure, entry: Entry | None, where: str) -> Orientation:
+    """The Orientation in ``entry`` (1 when absent); ``where`` names the tag in a note."""
+    if entry is None:
+        return Orientation()
+    value = tiff.integer(entry)
+    if value is not None and 1 <= value <= 8:
+        return Orientation(value)
+    shown = "a value that is not a number" if value is None else str(value)
+    return Orientation(1, f"the {where} Orientation tag holds {shown}, not 1-8: treated as 1")
+
+
+def exif_orientation(block: bytes) -> Orientation:
+    """The Orientation of an EXIF block's IFD0; 1 when no tag can be read at all (the
+    block is garbage), as every viewer then shows the picture."""
     tiff = TiffStructure.parse(_strip_exif_header(block))
     ifd0 = None if tiff is None else tiff.ifd(tiff.first_ifd)
-    if tiff is None or ifd0 is None or ORIENTATION_TAG not in ifd0.entries:
-        return None
-    value = tiff.integer(ifd0.entries[ORIENTATION_TAG])
-    if value is None or not 1 <= value <= 8:
-        shown = "a non-integer value" if value is None else str(value)
-        raise CorruptImage(f"the EXIF Orientation tag holds {shown}; expected 1 to 8")
-    return value
+    if tiff is None or ifd0 is None:
+        return Orientation()
+    return orientation_of(tiff, ifd0.entries.get(ORIENTATION_TAG), "EXIF")
 
 
 def count_exif(block: bytes, groups: Counter[str]) -> None:

@@ -60,6 +60,8 @@ class TiffPage:
     orientation: int
     #: 16-bit RGB(A) or grey+alpha samples, which Pillow would reduce to 8 bits.
     sixteen_bit_colour: bool
+    #: Why the orientation is 1 although the page has an Orientation tag (an invalid value).
+    orientation_note: str | None = None
 
 
 @dataclass
@@ -93,10 +95,12 @@ class ContainerFacts:
     groups: dict[str, int]
     #: Every ICC profile in the container, as stored.
     icc_profiles: tuple[bytes, ...]
-    #: The Orientation of the first EXIF block (1-8; 1 if none), which JPEG, PNG, WebP and
-    #: GIF decoding applies. TIFF pages carry their own; HEIF is turned by libheif.
+    #: The Orientation of the first EXIF block (1-8; 1 if none or invalid), which JPEG, PNG,
+    #: WebP and GIF decoding applies. TIFF pages carry their own; HEIF is turned by libheif.
     orientation: int
     lossless: bool
     jpeg_frame: JpegFrame | None
     sixteen_bit_colour: bool
     tiff_pages: tuple[TiffPage, ...]
+    #: What a reader of the report should know: an invalid Orientation treated as 1.
+    notes: tuple[str, ...] = ()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from redactor.containers.exif import exif_orientation
+from redactor.containers.exif import Orientation, exif_orientation
 from redactor.containers.facts import ContainerFacts, Found
 from redactor.containers.formats import ImageFormat, sniff_format
 from redactor.containers.gif import walk_gif
@@ -54,18 +54,20 @@ def inspect(data: bytes) -> ContainerFacts:
         found = _WALKERS[image_format](data)
     except (struct.error, IndexError, ValueError) as error:  # fail closed on a walker bug
         raise CorruptImage(f"the {image_format.label} container cannot be parsed") from error
-    orientation = None
+    orientation = Orientation()
     if found.exif is not None and image_format in _EXIF_ORIENTED:
         orientation = exif_orientation(found.exif)
+    page_notes = [page.orientation_note for page in found.tiff_pages if page.orientation_note]
     return ContainerFacts(
         format=image_format,
         groups={name: count for name, count in sorted(found.groups.items()) if count > 0},
         icc_profiles=tuple(found.icc_profiles),
-        orientation=orientation or 1,
+        orientation=orientation.value,
         lossless=found.lossless,
         jpeg_frame=found.jpeg_frame,
         sixteen_bit_colour=found.sixteen_bit_colour,
         tiff_pages=tuple(found.tiff_pages),
+        notes=tuple(dict.fromkeys(n for n in (orientation.note, *page_notes) if n)),
     )
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from redactor.containers.exif import EXIF_IFD_TAG, GPS_IFD_TAG, MAKERNOTE_TAG, ORIENTATION_TAG
+from redactor.containers.exif import (
+    EXIF_IFD_TAG,
+    GPS_IFD_TAG,
+    MAKERNOTE_TAG,
+    ORIENTATION_TAG,
+    orientation_of,
+)
 from redactor.containers.facts import Found, TiffPage
 from redactor.containers.formats import unsupported
 from redactor.containers.photoshop import count_iptc, count_photoshop_irb
 from redactor.containers.tiff_structure import Ifd, TiffStructure
-from redactor.errors import CorruptImage
 
 #: Most IFDs followed in one TIFF file: far above any real multi-page document.
 _MAX_TIFF_PAGES = 10_000
@@ -70,17 +75,8 @@ def _page_layout(tiff: TiffStructure, page: Ifd) -> TiffPage:
         and (values(_SAMPLES, (1,))[:1] or (1,))[0] >= 2
         and bool(set(photometric) & _GREY_OR_RGB_PHOTOMETRICS)
     )
-    return TiffPage((width[0], height[0]), _orientation(tiff, page), sixteen_bit_colour)
-
-
-def _orientation(tiff: TiffStructure, page: Ifd) -> int:
-    entry = page.entries.get(ORIENTATION_TAG)
-    if entry is None:
-        return 1
-    value = tiff.integer(entry)
-    if value is None or not 1 <= value <= 8:
-        raise CorruptImage("the TIFF Orientation tag holds an invalid value; expected 1 to 8")
-    return value
+    orientation = orientation_of(tiff, page.entries.get(ORIENTATION_TAG), "TIFF page's")
+    return TiffPage((width[0], height[0]), orientation.value, sixteen_bit_colour, orientation.note)
 
 
 def _count_tiff_page(

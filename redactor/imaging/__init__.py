@@ -18,8 +18,9 @@ Decisions, and why:
   exactly once (TIFF: each page's own tag). XMP ``tiff:Orientation`` is ignored, as browsers
   ignore it. When an EXIF block is present but no Orientation can be read from it at all
   (garbage payload), the orientation is 1: that is also what every viewer shows, so the
-  output looks as the upload did. When the tag is readable but holds anything other than
-  1-8, decoding fails with :class:`CorruptImage` rather than guess a rotation.
+  output looks as the upload did. A tag that holds anything other than 1-8 (0, 9, 65535,
+  text) is treated as 1 too, as browsers, Pillow and exiftool do, and the report's
+  ``notes`` say so: the image is never refused for it.
 * **HEIF.** libheif (through pillow-heif) applies the ``irot``/``imir`` transforms and
   pillow-heif resets the EXIF Orientation to 1, so HEIF pixels are never rotated again;
   ``orientation`` reports the original tag. Only the primary image is decoded: the output is

@@ -38,6 +38,8 @@ class DecodedImage:
     loop: int | None
     #: The input was compressed losslessly; decides lossless or lossy WebP output.
     lossless: bool = False
+    #: What the report should say about decoding (an invalid Orientation treated as 1).
+    notes: tuple[str, ...] = ()
 
     @property
     def width(self) -> int:
@@ -162,6 +164,7 @@ def decode(data: bytes, limits: Limits) -> DecodedImage:
         frame_durations_ms=None if pixels.durations is None else tuple(pixels.durations),
         loop=pixels.loop,
         lossless=facts.lossless,
+        notes=facts.notes,
     )
 
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from redactor.containers import MetadataLeak, assert_metadata_free, inspect, metadata_in
-from redactor.containers.exif import exif_orientation
+from redactor.containers.exif import Orientation, exif_orientation
 from redactor.containers.icc import write_profile
-from redactor.errors import CorruptImage, RedactorError
+from redactor.errors import RedactorError
 from redactor.imaging import EncodedImage, decode, encode
 from redactor.imaging.profiles import canonical_profiles
 from redactor.options import IccMode, Limits
@@ -302,28 +302,29 @@ def _exif_with_orientation_entry(kind: int, value: bytes) -> bytes:
     ("block", "expected"),
     [
         (cases.camera_exif(6), 6),
-        (cases.camera_exif(), None),
+        (cases.camera_exif(), 1),
         (cases.camera_exif(3)[6:], 3),  # without the "Exif\0\0" header, as in PNG eXIf
-        (b"Exif\x00\x00" + b"\xde\xad" * 20, None),
-        (b"", None),
+        (b"Exif\x00\x00" + b"\xde\xad" * 20, 1),
+        (b"", 1),
         (_exif_with_orientation_entry(3, b"\x00\x08\x00\x00"), 8),
-        (b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05", None),  # 5 entries promised, none there
+        (b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05", 1),  # 5 entries promised, none there
     ],
 )
-def test_exif_orientation(block: bytes, expected: int | None) -> None:
-    assert exif_orientation(block) == expected
+def test_exif_orientation(block: bytes, expected: int) -> None:
+    assert exif_orientation(block) == Orientation(expected)
 
 
 @pytest.mark.parametrize(
-    "block",
+    ("block", "shown"),
     [
-        _exif_with_orientation_entry(3, b"\x00\x09\x00\x00"),
-        _exif_with_orientation_entry(2, b"six\x00"),  # ASCII, not a number
+        (_exif_with_orientation_entry(3, b"\x00\x09\x00\x00"), "9"),
+        (_exif_with_orientation_entry(2, b"six\x00"), "a value that is not a number"),
     ],
 )
-def test_given_unusable_orientation_value_then_corrupt_image(block: bytes) -> None:
-    with pytest.raises(CorruptImage, match="expected 1 to 8"):
-        exif_orientation(block)
+def test_given_unusable_orientation_value_then_1_with_a_note(block: bytes, shown: str) -> None:
+    assert exif_orientation(block) == Orientation(
+        1, f"the EXIF Orientation tag holds {shown}, not 1-8: treated as 1"
+    )
 
 
 @pytest.mark.parametrize(
