@@ -203,11 +203,14 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, sheet in sheets(load_labels(args.labels), args.only, args.scale):
-        path = args.out / sheet_name(name)
-        sheet.save(path)
-        written.append(path)
-        print(path)
+    try:
+        for name, sheet in sheets(load_labels(args.labels), args.only, args.scale):
+            path = args.out / sheet_name(name)
+            sheet.save(path)
+            written.append(path)
+            print(path)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        parser.error(str(error.args[0]))
     return written
 
 
