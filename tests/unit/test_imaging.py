@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 import time
 import zlib
 
@@ -145,27 +144,12 @@ def test_given_tiff_pages_with_their_own_orientation_then_each_page_is_turned() 
     upright = cases.marker_image()
     pages = [cases.stored_for_orientation(upright, turn) for turn in (8, 3)]
     tagged = cases.animation(pages, "TIFF", tiffinfo={274: 8})  # Pillow tags every page alike
-    data = _set_tiff_orientation_of_page(tagged, page=1, orientation=3)
+    data = cases.set_tiff_orientation_of_page(tagged, page=1, orientation=3)
 
     image = decode(data, LIMITS)
 
     assert image.frame_count == 2 and image.orientation == 8
     assert all(np.array_equal(frame, upright) for frame in image.frames)
-
-
-def _set_tiff_orientation_of_page(data: bytes, page: int, orientation: int) -> bytes:
-    buffer = bytearray(data)
-    endian = "<" if data[:2] == b"II" else ">"
-    (offset,) = struct.unpack_from(endian + "I", data, 4)
-    for _ in range(page):
-        (count,) = struct.unpack_from(endian + "H", data, offset)
-        (offset,) = struct.unpack_from(endian + "I", data, offset + 2 + 12 * count)
-    (count,) = struct.unpack_from(endian + "H", data, offset)
-    for index in range(count):
-        entry = offset + 2 + 12 * index
-        if struct.unpack_from(endian + "H", data, entry)[0] == 274:
-            struct.pack_into(endian + "H", buffer, entry + 8, orientation)
-    return bytes(buffer)
 
 
 def test_given_iphone_jpeg_with_orientation_6_then_it_decodes_portrait() -> None:

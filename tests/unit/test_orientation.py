@@ -18,7 +18,6 @@ from redactor.imaging import decode
 from redactor.options import Limits, PipelineOptions
 from redactor.pipeline import Pipeline
 from tests.unit import imaging_cases as cases
-from tests.unit.test_imaging import _set_tiff_orientation_of_page
 
 LIMITS = Limits()
 INVALID = [0, 9, 65535]
@@ -76,7 +75,7 @@ def test_given_tiff_page_with_invalid_orientation_then_page_as_stored_and_noted(
     upright = cases.marker_image()
     pages = [cases.stored_for_orientation(upright, 6), upright]
     tagged = cases.animation(pages, "TIFF", tiffinfo={274: 6})
-    data = _set_tiff_orientation_of_page(tagged, page=1, orientation=value)
+    data = cases.set_tiff_orientation_of_page(tagged, page=1, orientation=value)
 
     image = decode(data, LIMITS)
 
