@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from redactor.findings import Finding  # noqa: E402
 from redactor.geometry import Box  # noqa: E402
 from redactor.text.detector import TextDetector  # noqa: E402
-from redactor.text.ocr import EngineSettings, create_engine  # noqa: E402
+from redactor.text.engines import create_engine  # noqa: E402
+from redactor.text.ocr import EngineSettings  # noqa: E402
 from tests.integration.text_render import (  # noqa: E402
     REAL_PERSONAL,
     REAL_PRODUCT,

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from redactor.text.ocr import EngineSettings, create_engine
+from redactor.text.engines import create_engine
+from redactor.text.ocr import EngineSettings
 from tests.integration.text_render import font
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
