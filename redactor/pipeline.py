@@ -76,20 +76,9 @@ class Pipeline:
                     threshold=options.face_threshold, min_face_px=options.min_face_px
                 )
             )
-        if options.text != "off":
-            from redactor.text.detector import build_text_detector
+        from redactor.text.builders import build_text_detectors
 
-            text = build_text_detector(
-                options, hash_key=hash_key, threads=threads or current_limit()
-            )
-            if text is not None:
-                detectors.append(text)
-        if options.codes:
-            from redactor.text.detector import build_code_detector
-
-            codes = build_code_detector(options)
-            if codes is not None:
-                detectors.append(codes)
+        detectors += build_text_detectors(options, hash_key, threads=threads or current_limit())
         return cls(options, detectors, propagate=propagate)
 
     def run(self, data: bytes) -> RedactionResult:
