@@ -20,10 +20,11 @@ labels name the field in languages the lexicon may lack ("VÄrds/Given names/PrÃ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from redactor.documents.lexicon import _FIELD_NUMBER, KEPT_KINDS, LabelMatch, Lexicon
+from redactor.documents.lexicon import _FIELD_NUMBER, KEPT_KINDS, STATE, LabelMatch, Lexicon
 from redactor.text.blocks import stacked
 from redactor.text.lines import TextLine
 
@@ -87,6 +88,7 @@ def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
         labelish[m.start : m.end] = [True] * (m.end - m.start)
     _mark_label_like_parts(line.text, labelish)
     _mark_field_numbers(line.text, matches, labelish)
+    _mark_state_names(line.text, matches, labelish)
     words = frozenset(
         k for k, span in enumerate(line.spans) if _is_label_word(line.text, span, labelish)
     )
@@ -114,11 +116,25 @@ def _mark_field_numbers(text: str, matches: Sequence[LabelMatch], labelish: list
             labelish[token_start : len(head)] = [True] * (len(head) - token_start)
 
 
+def _mark_state_names(text: str, matches: Sequence[LabelMatch], labelish: list[bool]) -> None:
+    """The words after a state word ("REPUBLIC OF" + "UTOPIA") are the state's name, up
+    to a word with a digit or a ``/``."""
+    for m in matches:
+        if m.kind != STATE:
+            continue
+        for token in re.finditer(r"[^\s/]+", text[m.end :]):
+            if (
+                any(c.isdigit() for c in token.group())
+                or "/" in text[m.end : m.end + token.start()]
+            ):
+                break
+            labelish[m.end + token.start() : m.end + token.end()] = [True] * len(token.group())
+
+
 def _is_label_word(text: str, span: tuple[int, int], labelish: list[bool]) -> bool:
+    """Mostly label text; punctuation alone ("/", "-") goes with the labels around it."""
     chars = [i for i in range(*span) if text[i].isalnum()]
-    if not chars:
-        return any(labelish[span[0] : span[1]])
-    return sum(labelish[i] for i in chars) >= LABEL_WORD_SHARE * len(chars)
+    return not chars or sum(labelish[i] for i in chars) >= LABEL_WORD_SHARE * len(chars)
 
 
 def pair(lines: Sequence[TextLine], labels: Sequence[LineLabels]) -> list[Field]:

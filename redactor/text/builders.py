@@ -1,13 +1,15 @@
-"""Building the text and code detectors from the options: the one place that reads
-``options.text`` and ``options.codes`` to decide which of them exist."""
+"""Building the text and code detectors and document mode from the options: the one
+place that reads ``options.text`` and ``options.codes`` to decide which of them exist."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from redactor.findings import Detector
+from redactor.documents.review import DocumentReviewer
+from redactor.findings import Detector, Reviewer
 from redactor.options import PipelineOptions
 from redactor.pii import build_recognizers
+from redactor.pii.policy import Policy
 from redactor.text.code_detector import CodeDetector
 from redactor.text.detector import TextDetector
 from redactor.text.engines import shared_engine
@@ -46,3 +48,11 @@ def build_text_detectors(
     if options.codes:
         detectors.append(CodeDetector(hash_key))
     return detectors
+
+
+def build_reviewers(options: PipelineOptions, hash_key: bytes | None = None) -> list[Reviewer]:
+    """Document mode, which reads the text detector's lines: none when text is off."""
+    if options.text == "off":
+        return []
+    policy = Policy.build(options.text, options.allow_terms, options.deny_terms)
+    return [DocumentReviewer(policy, hash_key)]

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from redactor.documents.fields import LineLabels, analyse, pair
+from redactor.documents.lexicon import Lexicon, default_lexicon
 from redactor.findings import TEXT
 from redactor.pii import find_pii
 from redactor.pii.base import (
     ADDRESS,
     DOB,
+    DOCUMENT_FIELD,
     EMAIL,
     NAME,
     NATIONAL_ID,
@@ -36,6 +39,30 @@ BLOCK_KINDS = frozenset({NAME, ADDRESS, PHONE, EMAIL})
 CUED_KINDS = frozenset({PHONE, DOB, NATIONAL_ID, TRACKING, PLATE})
 #: Blocks larger than this are documents, not labels: only their personal lines go.
 MAX_BLOCK_LINES = 8
+#: The kind a value takes from its label, wherever it is (document mode takes the rest).
+#: Sex, height, nationality and dates of issue or expiry are left to document mode:
+#: clothing labels print "Taille"/"Größe" and packaging prints "EXP" over a date.
+LABELLED_KINDS = {
+    "surname": NAME,
+    "given_names": NAME,
+    "name": NAME,
+    "date_of_birth": DOB,
+    "address": ADDRESS,
+    "phone": PHONE,
+    "email": EMAIL,
+    "place_of_birth": DOCUMENT_FIELD,
+    "document_number": DOCUMENT_FIELD,
+    "personal_number": DOCUMENT_FIELD,
+    "account_number": DOCUMENT_FIELD,
+    "customer_number": DOCUMENT_FIELD,
+    "policy_number": DOCUMENT_FIELD,
+    "signature": DOCUMENT_FIELD,
+}
+NAME_LABELS = frozenset({"surname", "given_names", "name"})
+NUMBER_LABELS = frozenset(
+    {"document_number", "personal_number", "account_number", "customer_number", "policy_number"}
+)
+MAX_NAME_WORDS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +81,10 @@ def everything(lines: Sequence[TextLine]) -> list[Hit]:
 class LineRules:
     """The line recognizers plus the layout rules, over all the lines of one image."""
 
-    def __init__(self, recognizers: Sequence[Recognizer]) -> None:
+    def __init__(self, recognizers: Sequence[Recognizer], lexicon: Lexicon | None = None) -> None:
         self.recognizers = tuple(recognizers)
         self._cue_recognizers = [r for r in self.recognizers if r.kind in CUED_KINDS]
+        self._lexicon = lexicon or default_lexicon()
 
     def personal(self, lines: Sequence[TextLine], policy: Policy) -> list[Hit]:
         """Every personal match, the deny list's terms included."""
@@ -68,6 +96,7 @@ class LineRules:
         ]
         hits += self._cued_from_above(lines, above)
         hits += _names_below_cues(lines, above)
+        hits += labelled_values(lines, [analyse(line, self._lexicon) for line in lines])
         hits += _address_blocks(lines, hits)
         return hits
 
@@ -81,6 +110,34 @@ class LineRules:
                     span = (m.start - len(cue), m.end - len(cue))
                     hits.append(Hit(lower, PiiMatch(*span, m.kind, f"{m.rule}-above")))
         return hits
+
+
+def labelled_values(lines: Sequence[TextLine], labels: Sequence[LineLabels]) -> list[Hit]:
+    """Values whose label says they are personal ("Surname" over "TRAVELER"), when the
+    value has the shape the label promises (a date under "Date of birth")."""
+    hits = []
+    for field in pair(lines, labels):
+        kind = LABELLED_KINDS.get(field.kind)
+        start, end = field.span(lines)
+        if kind is not None and _value_fits(field.kind, lines[field.line].text[start:end]):
+            hits.append(Hit(field.line, PiiMatch(start, end, kind, f"{field.rule}:{field.kind}")))
+    return hits
+
+
+def _value_fits(label: str, value: str) -> bool:
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    if label in NAME_LABELS:
+        return letters >= 2 and digits == 0 and len(value.split()) <= MAX_NAME_WORDS
+    if label in NUMBER_LABELS:
+        return digits >= 3 or (digits >= 1 and digits + letters >= 5)
+    if label == "date_of_birth":
+        return digits >= 2
+    if label == "phone":
+        return digits >= 6
+    if label == "email":
+        return "@" in value
+    return letters + digits >= 2
 
 
 def lines_above(lines: Sequence[TextLine]) -> dict[int, int]:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 
 from redactor.errors import ConfigError
-from redactor.findings import Finding, RGBImage
+from redactor.findings import Finding, RGBImage, TextReading
 from redactor.geometry import union_box
 from redactor.options import TextPolicy
 from redactor.pii import build_recognizers
@@ -58,6 +58,10 @@ class TextDetector:
         self.model = engine.version
 
     def detect(self, image: RGBImage) -> list[Finding]:
+        return list(self.read(image).findings)
+
+    def read(self, image: RGBImage) -> TextReading:
+        """The findings and the lines read (document mode needs both)."""
         lines = build_lines(read_text(self._engine, image, self._max_side))
         hits = (
             everything(lines)
@@ -66,7 +70,7 @@ class TextDetector:
         )
         findings = [f for hit in deduplicated(hits, lines) for f in self._findings(hit, lines)]
         logger.info("text: %d lines read, %d regions to redact", len(lines), len(findings))
-        return findings
+        return TextReading(findings, lines)
 
     def _findings(self, hit: Hit, lines: Sequence[TextLine]) -> Iterator[Finding]:
         """One finding per run of words under the match that the allow list does not keep."""
