@@ -55,7 +55,7 @@ MRZ_MARGIN = 0.06
 #: Different document field labels (or a title) that make a group of lines a document.
 MIN_FIELD_KINDS = 3
 #: Lines closer than this many line heights belong to one group of labels.
-GROUP_GAP = 5.0
+GROUP_GAP = 8.0
 #: Growth of a label group into its document's extent, as shares of its size.
 GROW_SIDEWAYS = 0.55
 GROW_VERTICAL = 0.3

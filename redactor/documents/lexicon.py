@@ -10,18 +10,18 @@ exactly: one edit turns "name" into "game".
 
 Labels are looked for where labels start: at the beginning of a line, after a ``/``
 (multilingual labels: "Nom/Surname/Apellidos"), after a field number ("4a", "3.") and
-right after another label ("Birthdate Category Sex").
+right after another label ("Birthdate Category Sex") or a field number anywhere on the
+line ("15 SEX M 15 HGT 5-08").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import combinations
 
 #: Kinds of field label whose presence marks an identity document.
 DOCUMENT_KINDS = frozenset(
@@ -53,6 +53,12 @@ _SEPARATORS = "/|:"
 _TOKEN = re.compile(rf"[^\s{re.escape(_SEPARATORS)}]+")
 #: Longest label, in words.
 MAX_LABEL_WORDS = 7
+#: Longer keys must match exactly (their deletions would cost more than they find).
+MAX_FUZZY_CHARS = 24
+#: A first word longer than this may be several words OCR ran together.
+MAX_FIRST_WORD_CHARS = 10
+#: Lines remembered with their labels (the text rules and document mode both ask).
+MEMORY = 4096
 
 
 def key(text: str) -> str:
@@ -81,10 +87,14 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
-def _deletions(word: str, depth: int) -> Iterator[str]:
-    for n in range(depth + 1):
-        for gone in combinations(range(len(word)), n):
-            yield "".join(c for i, c in enumerate(word) if i not in gone)
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` with up to ``depth`` characters deleted, every way."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,10 @@ class Lexicon:
             for variant in _deletions(k, edit_budget(len(k))):
                 self._index.setdefault(variant, set()).add(k)
         self._max_chars = max((len(k) for k in self.kinds), default=0) + 2
+        #: Deletions (one) of every phrase's first word: a span whose first word is not
+        #: near one of them cannot start a label, and is not looked up letter by letter.
+        self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
+        self._memory: dict[str, tuple[LabelMatch, ...]] = {}
 
     def lookup(self, text: str) -> tuple[str, int] | None:
         """The kind of the phrase ``text`` is, and the edits it took; None if none."""
@@ -121,6 +135,8 @@ class Lexicon:
         exact = self.kinds.get(k)
         if exact is not None:
             return exact, 0
+        if len(k) > MAX_FUZZY_CHARS:
+            return None
         budget = edit_budget(len(k))
         best: tuple[str, int] | None = None
         candidates = {c for v in _deletions(k, budget) for c in self._index.get(v, ())}
@@ -133,6 +149,14 @@ class Lexicon:
 
     def find(self, text: str) -> list[LabelMatch]:
         """The labels of one line, left to right, where labels can start."""
+        found = self._memory.get(text)
+        if found is None:
+            if len(self._memory) >= MEMORY:
+                self._memory.clear()
+            found = self._memory[text] = tuple(self._find(text))
+        return list(found)
+
+    def _find(self, text: str) -> list[LabelMatch]:
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
         matches: list[LabelMatch] = []
         i = 0
@@ -159,13 +183,21 @@ class Lexicon:
         return (
             any(s in before for s in _SEPARATORS)
             or follows_label
-            or (i == 1 and _FIELD_NUMBER.match(previous) is not None)
+            or _FIELD_NUMBER.match(previous) is not None
         )
+
+    def _can_begin(self, token: str) -> bool:
+        k = key(token)
+        if len(k) > MAX_FIRST_WORD_CHARS:
+            return True  # words run together ("Dateofbirth")
+        return bool(_deletions(k, 1) & self._starts)
 
     def _longest(
         self, text: str, tokens: list[tuple[int, int]], i: int
     ) -> tuple[LabelMatch, int] | None:
         """The best label starting at token ``i`` (longest, then fewest edits)."""
+        if not self._can_begin(text[tokens[i][0] : tokens[i][1]]):
+            return None
         best: tuple[LabelMatch, int] | None = None
         for j in range(min(len(tokens), i + MAX_LABEL_WORDS), i, -1):
             start, end = tokens[i][0], tokens[j - 1][1]

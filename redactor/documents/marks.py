@@ -125,12 +125,12 @@ def signature_ink(image: RGBImage, label: Box, extent: Box, kept: Sequence[Box])
 
 
 def codes_in(image: RGBImage, extent: Box) -> list[Box]:
-    """Every barcode and 2-D code inside the extent, decoded or not (a document's PDF417
-    holds the holder's data whatever its content looks like)."""
+    """Every decodable barcode and 2-D code inside the extent, whatever its content (a
+    document's PDF417 holds the holder's data even where it reads like a product code).
+    Codes that cannot be decoded are already redacted by the code detector."""
     region = Box(*(float(v) for v in extent.clipped(image.shape[1], image.shape[0]).to_int()))
     grey = _grey(image, region)
     if grey.shape[0] < 16 or grey.shape[1] < 16:
         return []
     boxes = [c.box for c in codes.read_codes(grey)]
-    boxes += codes.qr_regions(grey) + codes.barcode_regions(grey)
     return [b.shifted(region.x0, region.y0) for b in boxes if b.area > 0]

@@ -36,6 +36,10 @@ MAX_CHARS = 52
 MIN_CHARSET_SHARE = 0.9
 #: A line stacked on an MRZ line joins it with this share (its fillers may be unread).
 MIN_NEIGHBOUR_SHARE = 0.8
+#: A data line holds two dates and check digits: at least this many digits as read.
+MIN_DATA_DIGITS = 8
+#: A neighbour read as more words than this needs a filler or digits to count.
+MAX_NEIGHBOUR_WORDS = 3
 #: Stacked MRZ lines: gap at most this many line heights, widths within this ratio.
 MAX_LINE_GAP = 1.6
 MIN_WIDTH_RATIO = 0.5
@@ -67,7 +71,9 @@ class MrzLine:
 
     @property
     def is_data(self) -> bool:
-        return bool(_DATA_LINE.search(self.text) or _TD1_DATA_LINE.search(self.text))
+        """Laid out as a data line, with real digits in it (dates are digits)."""
+        match = _DATA_LINE.search(self.text) or _TD1_DATA_LINE.search(self.text)
+        return match is not None and sum(c.isdigit() for c in match.group()) >= MIN_DATA_DIGITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +171,13 @@ def _is_anchor(candidate: MrzLine) -> bool:
     return bool(_FILLER_RUN.search(candidate.text)) or candidate.is_data
 
 
+def _could_be_unfilled(line: TextLine, candidate: MrzLine) -> bool:
+    """A neighbour without fillers read: a few boxes at most, or some ``<`` or digits
+    (a line of capitals in many words is small print, "IF FOUND, PLEASE RETURN")."""
+    digits = sum(c.isdigit() for c in candidate.text)
+    return len(line.words) <= MAX_NEIGHBOUR_WORDS or "<" in candidate.text or digits >= 6
+
+
 def _stacked(a: Box, b: Box) -> bool:
     """Whether two line boxes are neighbouring lines of one MRZ."""
     height = max(a.height, b.height)
@@ -192,9 +205,9 @@ def find_lines(lines: Sequence[TextLine]) -> list[MrzLine]:
             if i in found:
                 continue
             candidate = _candidate(i, line, MIN_NEIGHBOUR_SHARE)
-            if candidate is not None and any(
-                _stacked(candidate.box, m.box) for m in found.values()
-            ):
+            if candidate is None or not _could_be_unfilled(line, candidate):
+                continue
+            if any(_stacked(candidate.box, m.box) for m in found.values()):
                 found[i] = candidate
                 grown = True
     return sorted(found.values(), key=lambda m: m.box.y0)
