@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -28,11 +27,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from redactor.documents.mrz import check_digit
 from redactor.geometry import Box, union_box
+from testkit.fonts import font
+from testkit.panels import ink_box
+from testkit.photos import sample_photo
 
 Pixels = npt.NDArray[np.uint8]
 RGB = tuple[int, int, int]
 
-FONT_ROOT = Path("/usr/share/fonts/truetype")
 LABEL_FONT = "DejaVuSans.ttf"
 VALUE_FONT = "DejaVuSans-Bold.ttf"
 MRZ_FONT = "DejaVuSansMono.ttf"
@@ -305,19 +306,9 @@ def mrz_lines(holder: Holder, fmt: str) -> list[str]:
 
 
 @cache
-def font(name: str, size: int) -> ImageFont.FreeTypeFont:
-    found = sorted(FONT_ROOT.rglob(name))
-    if not found:
-        raise FileNotFoundError(f"font {name} is missing (fonts-dejavu-core)")
-    return ImageFont.truetype(str(found[0]), size)
-
-
-@cache
 def _astronaut() -> tuple[Image.Image, Box]:
     """scikit-image's public-domain astronaut portrait and its face box."""
-    from skimage import data
-
-    return Image.fromarray(np.asarray(data.astronaut())).convert("RGB"), Box(165, 57, 286, 178)
+    return sample_photo("astronaut"), Box(165, 57, 286, 178)
 
 
 class _Page:
@@ -512,16 +503,9 @@ def _stacked_sides(
     scene.items = [
         Item(box, kind, text, name)
         for mask, kind, text, name in masks
-        if kind not in ("face", "document") and (box := _ink_box(mask)) is not None
+        if kind not in ("face", "document") and (box := ink_box(mask)) is not None
     ]
     return scene, masks
-
-
-def _ink_box(mask: Image.Image) -> Box | None:
-    ys, xs = np.nonzero(np.asarray(mask) > 96)
-    if len(xs) == 0:
-        return None
-    return Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
 
 
 def document_scene(
@@ -553,7 +537,7 @@ def document_scene(
     table.paste(card, at, card)
     scene = DocumentScene(table, Box(0, 0, 0, 0), fmt, language)
     for mask, kind, text, name in masks:
-        box = _ink_box(placed(mask))
+        box = ink_box(placed(mask))
         if box is None:
             continue
         box = box.shifted(*at)

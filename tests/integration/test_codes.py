@@ -15,7 +15,7 @@ from redactor.pii.hashing import text_hash
 from redactor.text import codes
 from redactor.text.builders import build_text_detectors
 from redactor.text.code_detector import CodeDetector
-from tests.integration.text_render import background
+from testkit.photos import photo_background
 from tests.support import shared_image
 
 Format = zxingcpp.BarcodeFormat
@@ -32,7 +32,7 @@ def on_photo(
     pixels: np.ndarray, at: tuple[int, int] = (180, 140), margin: int = 40
 ) -> tuple[np.ndarray, Box]:
     """The symbol on a white card on a coffee photo, and the symbol's box."""
-    photo = background("coffee", (1000, 750))
+    photo = photo_background("coffee", (1000, 750))
     card = Image.new("RGB", (pixels.shape[1] + 2 * margin, pixels.shape[0] + 2 * margin), "white")
     card.paste(Image.fromarray(pixels).convert("RGB"), (margin, margin))
     photo.paste(card, at)

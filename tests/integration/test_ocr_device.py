@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from redactor.text.engines import create_engine
 from redactor.text.ocr import EngineSettings
-from tests.integration.text_render import font
+from testkit.fonts import font
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
