@@ -12,7 +12,12 @@ Two kinds of evidence, each giving an extent:
   labels, and forms rarely three of them. The extent grows from the group: labels take
   the right part of a card whose left part holds the portrait, so it grows by
   :data:`GROW_SIDEWAYS` of the group's width on both sides and :data:`GROW_VERTICAL` of
-  its height up and down.
+  its height up and down. Next to an MRZ page (a card's other side, stacked or side by
+  side), two fields, a title or a state name are enough, and the extent takes the size
+  of that page.
+* **A card's other side.** A TD1 card has its MRZ on the back; a card-sized region
+  right next to that side (above, below or beside it) holding a few lines of text is
+  taken as the front, shown with it as uploads do.
 
 A card or page edge around the evidence (a quadrilateral contour, found on a small copy,
 only when there is evidence) bounds the extent from outside: a document photographed on
@@ -30,7 +35,7 @@ import cv2
 import numpy as np
 
 from redactor.documents.fields import LineLabels
-from redactor.documents.lexicon import DOCUMENT_KINDS, TITLE
+from redactor.documents.lexicon import DOCUMENT_KINDS, STATE, TITLE
 from redactor.documents.mrz import LINE_LENGTHS, MrzZone
 from redactor.findings import RGBImage
 from redactor.geometry import Box, clamp, intersection, union_box
@@ -59,6 +64,10 @@ GROUP_GAP = 8.0
 #: Growth of a label group into its document's extent, as shares of its size.
 GROW_SIDEWAYS = 0.55
 GROW_VERTICAL = 0.3
+#: A card's other side, next to its MRZ side, must be this much inside the image and
+#: hold this many text lines.
+OTHER_SIDE_MIN_SHARE = 0.5
+OTHER_SIDE_MIN_LINES = 3
 #: A contour counts as the document's edge when it holds this share of the evidence...
 EDGE_HOLDS = 0.9
 #: ...and is at least this share of the extent found without it (not a photo or a chip).
@@ -94,7 +103,7 @@ def label_groups(lines: Sequence[TextLine], labels: Sequence[LineLabels]) -> lis
     members = [
         i
         for i, info in enumerate(labels)
-        if info.field_kinds & DOCUMENT_KINDS or any(m.kind == TITLE for m in info.matches)
+        if info.field_kinds & DOCUMENT_KINDS or any(m.kind in (TITLE, STATE) for m in info.matches)
     ]
     parent = {i: i for i in members}
 
@@ -122,9 +131,11 @@ def _near(a: TextLine, b: TextLine) -> bool:
 
 
 def field_kinds(group: Sequence[int], labels: Sequence[LineLabels]) -> int:
+    """Different document fields labelled in the group, plus one for a title and one for
+    a state name."""
     kinds = {k for i in group for k in labels[i].field_kinds & DOCUMENT_KINDS}
-    titled = any(m.kind == TITLE for i in group for m in labels[i].matches)
-    return len(kinds) + titled
+    marks = {m.kind for i in group for m in labels[i].matches} & {TITLE, STATE}
+    return len(kinds) + len(marks)
 
 
 def from_labels(group: Sequence[int], lines: Sequence[TextLine]) -> Box:
@@ -133,6 +144,52 @@ def from_labels(group: Sequence[int], lines: Sequence[TextLine]) -> Box:
     dx = GROW_SIDEWAYS * core.width + 2 * height
     dy = GROW_VERTICAL * core.height + 2 * height
     return Box(core.x0 - dx, core.y0 - dy, core.x1 + dx, core.y1 + dy)
+
+
+def _other_side(core: Box, page: Box) -> bool:
+    """Whether labels lie where a card's other side is shown: right above or below its
+    MRZ page with the same width, or right beside it at the same height."""
+    w, h = page.width, page.height
+    above_below = min(core.x1, page.x1) - max(core.x0, page.x0) > 0.5 * core.width and (
+        page.y0 - 1.3 * h <= core.y0 <= page.y1 + 0.3 * h
+    )
+    beside = min(core.y1, page.y1) - max(core.y0, page.y0) > 0.5 * core.height and (
+        page.x0 - 1.3 * w <= core.x0 <= page.x1 + 0.3 * w
+    )
+    return above_below or beside
+
+
+def _other_sides(
+    page: Box, lines: Sequence[TextLine], found: Sequence[Document], width: int, height: int
+) -> list[Box]:
+    """Card-sized regions right above, below or beside a card's MRZ side that hold text:
+    the card's other side, shown with it (the side with the portrait and the name)."""
+    sides = []
+    for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0)):
+        side = page.shifted(dx * page.width, dy * page.height).clipped(width, height)
+        if side.area < OTHER_SIDE_MIN_SHARE * page.area:
+            continue
+        if any(intersection(side, d.box) >= 0.5 * side.area for d in found):
+            continue
+        inside = [line for line in lines if _holds(side, line.box) and not _holds(page, line.box)]
+        if len(inside) >= OTHER_SIDE_MIN_LINES:
+            sides.append(side)
+    return sides
+
+
+def _holds(box: Box, inner: Box) -> bool:
+    cx, cy = inner.center
+    return box.x0 <= cx <= box.x1 and box.y0 <= cy <= box.y1
+
+
+def _beside(core: Box, page: Box) -> Box:
+    """The other side of a card, the size of its MRZ page, on the side ``core`` lies."""
+    cx, cy = core.center
+    if page.y0 <= cy <= page.y1:
+        dx = page.width if cx > page.center[0] else -page.width
+        return page.shifted(dx, 0)
+    dy = page.height if cy > page.center[1] else -page.height
+    return page.shifted(0, dy)
 
 
 def find_documents(
@@ -145,14 +202,26 @@ def find_documents(
     height, width = image.shape[:2]
     found = [Document(from_zone(z).clipped(width, height), f"mrz:{z.format}", z) for z in zones]
     evidence = [z.box for z in zones]
+    pages = list(found)
     for group in label_groups(lines, labels):
-        if field_kinds(group, labels) < MIN_FIELD_KINDS:
-            continue
         core = union_box([lines[i].box for i in group])
         if any(intersection(core, d.box) >= 0.5 * core.area for d in found):
             continue
-        found.append(Document(from_labels(group, lines).clipped(width, height), "labels"))
+        kinds = field_kinds(group, labels)
+        page = next((d.box for d in pages if _other_side(core, d.box)), None)
+        if kinds >= MIN_FIELD_KINDS:
+            extent = from_labels(group, lines)
+        elif kinds >= MIN_FIELD_KINDS - 1 and page is not None:
+            extent = union_box([from_labels(group, lines), _beside(core, page)])
+        else:
+            continue
+        found.append(Document(extent.clipped(width, height), "labels"))
         evidence.append(core)
+    for document in pages:
+        if document.zone is not None and document.zone.format == "TD1":
+            for side in _other_sides(document.box, lines, found, width, height):
+                found.append(Document(side, "other-side"))
+                evidence.append(side)
     if not found:
         return []
     edges = _quadrilaterals(image)

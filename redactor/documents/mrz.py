@@ -19,6 +19,7 @@ zone is always redacted.
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,8 @@ MAX_NEIGHBOUR_WORDS = 3
 #: Stacked MRZ lines: gap at most this many line heights, widths within this ratio.
 MAX_LINE_GAP = 1.6
 MIN_WIDTH_RATIO = 0.5
+#: Lines of one MRZ are printed in one size; OCR boxes vary by this ratio at most.
+MAX_HEIGHT_RATIO = 1.6
 #: Line pitch of an MRZ in line heights, for lines OCR missed (OCR-B at 6 lines per inch).
 PITCH = 1.45
 
@@ -240,7 +243,7 @@ def _zone(group: Sequence[MrzLine]) -> MrzZone:
     fmt = _format(group)
     x0 = min(m.box.x0 for m in group)
     x1 = max(m.box.x1 for m in group)
-    height = max(m.box.height for m in group)
+    height = statistics.median(m.box.height for m in group)
     pitch = (
         (group[-1].box.center[1] - group[0].box.center[1]) / (len(group) - 1)
         if len(group) > 1
