@@ -1,8 +1,9 @@
 """The real-document section of the eval: identity-document specimens labelled by eye.
 
 ``python -m bench.real_documents [--out DIR] [--labels FILE]`` runs the default pipeline
-over every image of ``bench/data/real_documents.json`` (schema:
-``docs/benchmarks.md``; images are read in place from ``../shared/test-images``),
+over every image of ``bench/data/real_documents.json`` (documents, personal items and
+items to keep, as boxes with kinds; how it was made is in its ``_about``; images are
+read in place from ``../shared/test-images``),
 scores the outputs by their pixels and what OCR can still read, prints the figures
 and writes ``DIR/real-documents.json`` (boxes, kinds, scores; never text).
 ``bench.eval`` runs the same section after the generated scenes.
@@ -33,7 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.corpus import DATA, ROOT, shared_path
+from bench.corpus import DATA
 from bench.scorer import (
     FACE_REDACTED_BELOW,
     READABLE_WITHIN,
@@ -49,6 +50,7 @@ from bench.scorer import (
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
+from testkit.paths import ROOT, shared_path
 
 LABELS = DATA / "real_documents.json"
 DEFAULT_OUT = ROOT / "bench-out"
