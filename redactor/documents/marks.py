@@ -18,19 +18,19 @@ Grey = npt.NDArray[np.uint8]
 
 #: The photo area around a face box (head, hair, neck and shoulders), as shares of the
 #: face's width and height: left/right, above, below.
-PHOTO_SIDES = 0.45
-PHOTO_ABOVE = 0.55
-PHOTO_BELOW = 0.9
+PHOTO_SIDES = 0.1
+PHOTO_ABOVE = 0.3
+PHOTO_BELOW = 0.5
 #: Ghost portraits are this share of the main portrait's size...
 GHOST_SCALES = (0.2, 0.25, 0.3, 0.36, 0.43, 0.5, 0.6, 0.72, 0.85)
 #: ...and match its grey levels with at least this normalised correlation.
 GHOST_MIN_CORRELATION = 0.45
 #: The signature is looked for this many label heights above and below its label, and
 #: this many label widths to its right.
-SIGNATURE_REACH = 3.5
+SIGNATURE_REACH = 2.5
 SIGNATURE_RIGHT = 1.5
 #: Ink: darker than the paper around it (a median over a few line heights) by this much.
-INK_CONTRAST = 45
+INK_CONTRAST = 60
 INK_MIN_PIXELS = 12
 
 
@@ -91,11 +91,12 @@ def ghost_portraits(image: RGBImage, faces: Sequence[Box], extent: Box) -> list[
     return found
 
 
-def signature_ink(image: RGBImage, label: Box, extent: Box, kept: Sequence[Box]) -> Box | None:
-    """The box around the ink near a signature label, the kept lines left out."""
+def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box]) -> Box | None:
+    """The box around the ink near a signature label that no text line explains (lines
+    are kept or redacted on their own; a signature OCR read as a line is one of them)."""
     h, w = label.height, label.width
     reach = Box(
-        label.x0 - 0.5 * w,
+        label.x0,
         label.y0 - SIGNATURE_REACH * h,
         label.x1 + SIGNATURE_RIGHT * w,
         label.y1 + SIGNATURE_REACH * h,
@@ -108,7 +109,7 @@ def signature_ink(image: RGBImage, label: Box, extent: Box, kept: Sequence[Box])
     size = max(3, int(3 * h) | 1)
     paper = cv2.medianBlur(grey, size)
     ink = (paper.astype(np.int16) - grey.astype(np.int16)) > INK_CONTRAST
-    for box in [label, *kept]:
+    for box in [label, *text]:
         x0, y0, x1, y1 = (
             box.shifted(-window.x0, -window.y0).clipped(grey.shape[1], grey.shape[0]).to_int()
         )

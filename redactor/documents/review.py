@@ -42,6 +42,10 @@ from redactor.text.lines import TextLine
 
 logger = logging.getLogger(__name__)
 
+#: Unknown label-like lines: this share of small letters, and at most this share of
+#: the document's median line height (or ending in "/").
+LABEL_LOWER_SHARE = 0.5
+LABEL_HEIGHT = 0.85
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
 
@@ -107,10 +111,10 @@ class DocumentReviewer:
             out.append(self._finding(DOCUMENT_FIELD, photo_area(face, extent), 1.0, "portrait"))
         for ghost in ghost_portraits(image, faces, extent):
             out.append(self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"))
-        kept = [lines[i].box for i in inside if labels[i].only_kept]
+        read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
         for i in inside:
             if "signature" in labels[i].field_kinds:
-                ink = signature_ink(image, lines[i].box, extent, kept)
+                ink = signature_ink(image, lines[i].box, extent, read)
                 if ink is not None:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
@@ -147,7 +151,9 @@ class DocumentReviewer:
     ) -> list[Finding]:
         """The words of one line inside a document that are not kept, in runs."""
         values = {k for k in range(len(line.words)) if (index, k) in value_of}
-        if info.only_kept and not values and _kept_whole(line, info, median):
+        if not values and (
+            (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, median)
+        ):
             return []
         keep = {k for k in info.label_words if k not in values and not _specimen(line, info, k)}
         allowed = self._policy.kept_words(line.text, list(line.spans))
@@ -186,6 +192,18 @@ def _contains(extent: Box, box: Box) -> bool:
 def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:
     start, end = line.spans[k]
     return any(m.kind == SPECIMEN and m.start < end and start < m.end for m in info.matches)
+
+
+def _label_like(line: TextLine, median: float) -> bool:
+    """A line in a language the lexicon lacks that looks like a label: no digits, mostly
+    small letters, and ending in "/" (multilingual labels) or set smaller than the
+    document's text ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
+    text = line.text
+    letters = [c for c in text if c.isalpha()]
+    if not letters or any(c.isdigit() for c in text):
+        return False
+    small = sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
+    return small and (text.rstrip().endswith("/") or line.height <= LABEL_HEIGHT * median)
 
 
 def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
