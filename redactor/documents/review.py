@@ -196,14 +196,14 @@ def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:
 
 def _label_like(line: TextLine, median: float) -> bool:
     """A line in a language the lexicon lacks that looks like a label: no digits, mostly
-    small letters, and ending in "/" (multilingual labels) or set smaller than the
+    small letters, and holding a "/" (multilingual labels) or set smaller than the
     document's text ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
     text = line.text
     letters = [c for c in text if c.isalpha()]
     if not letters or any(c.isdigit() for c in text):
         return False
     small = sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
-    return small and (text.rstrip().endswith("/") or line.height <= LABEL_HEIGHT * median)
+    return small and ("/" in text or line.height <= LABEL_HEIGHT * median)
 
 
 def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
