@@ -82,7 +82,7 @@ def test_commands_that_write_files_or_load_code_are_refused(
     try:
         client = redis.Redis.from_url(server.url)
         assert command[0].lower() in DENIED_COMMANDS
-        with pytest.raises(redis.ResponseError, match="no permissions|not allowed"):
+        with pytest.raises(redis.ResponseError, match=r"no permissions|not allowed"):
             client.execute_command(*command)
         assert client.set("still", "works")
     finally:
@@ -189,7 +189,7 @@ def test_given_a_child_that_exits_at_once_then_the_stack_gives_up_naming_it(
     caplog.set_level(logging.WARNING, logger="redactor.service.stack")
     restarts = stack.start()
     try:
-        with pytest.raises(StackFailed, match="broken exited with status 3.*4 times in a row"):
+        with pytest.raises(StackFailed, match=r"broken exited with status 3.*4 times in a row"):
             _heal_until(stack, restarts, lambda: False)
         assert caplog.text.count("broken exited with status 3") == 3  # then the error
     finally:
