@@ -3,7 +3,7 @@
 FastAPI's own ``/docs`` and ``/redoc`` load their scripts from a CDN, with no integrity
 check, on the origin whose web page keeps an API key in ``sessionStorage``; offline
 they do not work at all. Here the Swagger UI files ship in
-``redactor/http/static/apidocs/`` (see its README), are read once when the router is
+``redactor/http/swagger/`` (see its README), are read once when the router is
 built, and are served under a Content-Security-Policy that allows this origin only.
 ReDoc is not offered: one viewer of ``/openapi.json`` is enough.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from redactor.http.routes.page import MEDIA_TYPES, STATIC_DIR
+from redactor.http.routes.page import MEDIA_TYPES
 
-DOCS_DIR = STATIC_DIR / "apidocs"
+DOCS_DIR = Path(__file__).resolve().parent.parent / "swagger"
 #: The page, its scripts and its style sheet; nothing else is served from the folder.
 FILES = ("docs.html", "docs.js", "swagger-ui-bundle.js", "swagger-ui.css")
 
