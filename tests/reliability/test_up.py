@@ -7,10 +7,12 @@ its task again (the worker's heartbeat stopped; ``redactor.service.heartbeat``).
 task sleeps 2 s mid-run (dev-mode test hook), so a job is running at each kill.
 
 In turn, while jobs run: Redis (jobs submitted through ``redactor submit --wait``, as
-in the probe that found ``up`` dying with Redis), then the worker, the sweeper and beat
-(jobs through the Python client). After each kill: ``up`` logs the child by name with
-its signal, starts it again, and every job ends ``done`` with no one stepping in. The
-figures go to ``test-artifacts/reliability/up_child_kill.json`` (docs/reliability.md).
+in the probe that found ``up`` dying with Redis), the worker (jobs uploaded to
+``redactor serve``, which reaches Redis through the URL with the password), then the
+sweeper and beat (jobs through the Python client). After each kill: ``up`` logs the
+child by name with its signal, starts it again, and every job ends ``done`` with no
+one stepping in. The figures go to ``test-artifacts/reliability/up_child_kill.json``
+(docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import redis
 
@@ -34,6 +37,7 @@ from redactor.jobs import JobState
 from redactor.service.client import RedactorClient
 from redactor.service.settings import ServiceSettings
 from redactor.service.stack import ChildProcess
+from tests.e2e.http_fixtures import ApiServer
 from tests.integration.conftest import FAST_OPTIONS, FAST_PIPELINE_ENV, free_port
 from tests.reliability.conftest import (
     children,
@@ -141,6 +145,35 @@ class Up:
 
 
 @pytest.fixture
+def api(up: Up) -> Iterator[ApiServer]:
+    """``redactor serve`` over the Redis of ``up``, found through its URL file."""
+    variables = {
+        **up.variables(),
+        "REDACTOR_REDIS_URL": up.redis_url,
+        "REDACTOR_SPOOL_DIR": str(up.root / "spool"),
+    }
+    server = ApiServer(variables, up.root / "api.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _upload(api: ApiServer, key: str, images: list[bytes]) -> list[str]:
+    files = [("files", (f"p{n}.jpg", image, "image/jpeg")) for n, image in enumerate(images)]
+    answer = httpx.post(
+        f"{api.url}/v1/uploads",
+        headers={"Authorization": f"Bearer {key}"},
+        files=files,
+        data={"text": "off", "codes": "false"},
+        timeout=60,
+    )
+    assert answer.status_code == 202, answer.text
+    return [job["id"] for job in answer.json()["jobs"]]
+
+
+@pytest.fixture
 def up(tmp_path: Path) -> Iterator[Up]:
     made = Up(tmp_path)
     try:
@@ -199,8 +232,11 @@ def _raw(up: Up) -> redis.Redis:
 
 
 @pytest.mark.timeout(900)
-def test_given_each_child_of_up_killed_in_turn_then_jobs_finish_without_help(up: Up) -> None:
+def test_given_each_child_of_up_killed_in_turn_then_jobs_finish_without_help(
+    up: Up, api: ApiServer
+) -> None:
     images = small_face_images()
+    api_key = api.create_key("up-http").secret
     figures: dict[str, dict[str, object]] = {}
     _check_redis_is_locked(up)
     with _client(up) as client:
@@ -209,6 +245,8 @@ def test_given_each_child_of_up_killed_in_turn_then_jobs_finish_without_help(up:
             if victim == "redis-server":
                 cli, out = _submit_with_cli(up, images[:JOBS_PER_KILL])
                 job_ids = _printed_job_ids(up, JOBS_PER_KILL)
+            elif victim == "worker":
+                job_ids = _upload(api, api_key, images[:JOBS_PER_KILL])
             else:
                 job_ids = [
                     client.submit(images[n % len(images)], tenant="up", options=FAST_OPTIONS)
@@ -240,6 +278,14 @@ def test_given_each_child_of_up_killed_in_turn_then_jobs_finish_without_help(up:
             if cli is not None:
                 assert cli.wait(timeout=60) == 0, (up.root / "submit.out").read_text()
                 assert len(list(out.glob("*.jpg"))) == JOBS_PER_KILL
+            if victim == "worker":
+                for job_id in job_ids:
+                    result = httpx.get(
+                        f"{api.url}/v1/jobs/{job_id}/result",
+                        headers={"Authorization": f"Bearer {api_key}"},
+                        timeout=30,
+                    )
+                    assert result.status_code == 200 and result.content[:2] == b"\xff\xd8"
             figures[victim] = {
                 "jobs": len(job_ids),
                 "running_when_killed": len(running),
