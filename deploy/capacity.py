@@ -35,7 +35,8 @@ from pillow_heif import register_heif_opener
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from redactor.jobs import JobRecord, JobResult, JobState, utcnow  # noqa: E402
+from redactor.clock import utcnow  # noqa: E402
+from redactor.jobs import JobRecord, JobResult, JobState  # noqa: E402
 from redactor.options import PipelineOptions  # noqa: E402
 from redactor.pipeline import Pipeline  # noqa: E402
 from redactor.retention import Deleter, DueItem, Target  # noqa: E402

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from redactor import retention_defaults
 from redactor.audit import (
     AuditAction,
     AuditEvent,
@@ -36,14 +37,12 @@ from redactor.audit import (
     Reason,
     max_lateness,
 )
+from redactor.clock import Clock
 from redactor.errors import RedactorError, StorageError
 from redactor.jobs import JobRecord, JobState, JobStore
 from redactor.storage import Storage, keys
 
 log = logging.getLogger(__name__)
-
-#: Returns the current time, timezone-aware UTC. Injected everywhere so tests move time.
-Clock = Callable[[], datetime]
 
 
 class RetentionLimitExceeded(RedactorError):
@@ -70,7 +69,7 @@ class RetentionPolicy:
     #: Per-tenant maximums. A tenant not listed may only shorten the defaults.
     limits: Mapping[str, Windows] = field(default_factory=dict)
     #: Window 0 only: how long an unfinished job may keep its original.
-    pending_limit: timedelta = timedelta(hours=1)
+    pending_limit: timedelta = retention_defaults.PENDING_LIMIT
 
     def maximum(self, tenant: str) -> Windows:
         return self.limits.get(tenant, self.defaults)

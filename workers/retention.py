@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from celery import current_app, shared_task
 
-from redactor.jobs import utcnow
+from redactor.clock import utcnow
 from redactor.retention import Sweeper
 from redactor.service.requeue import Requeuer, open_requeuer
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from redactor.clock import utcnow
 from redactor.errors import RedactorError
-from redactor.jobs import utcnow
 
 if TYPE_CHECKING:
     from redactor.service.retention_setup import Retention

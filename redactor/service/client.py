@@ -18,23 +18,16 @@ from typing import Any, Self
 
 from celery import Celery
 
+from redactor.clock import Clock, utcnow
 from redactor.errors import ImageTooLarge, RedactorError
-from redactor.jobs import (
-    TASK_NAME,
-    Failure,
-    JobNotFound,
-    JobRecord,
-    JobState,
-    JobStore,
-    TaskMessage,
-    utcnow,
-)
+from redactor.jobs import Failure, JobNotFound, JobRecord, JobState, JobStore
 from redactor.options import PipelineOptions
-from redactor.retention import Clock, Windows
+from redactor.retention import Windows
 from redactor.service.erasure import ErasureReport, erase
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.service.settings import ServiceSettings
 from redactor.storage import Storage, keys
+from redactor.task_message import TASK_NAME, TaskMessage
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redactor.audit import AuditAction, AuditEvent, ObjectKind, Reason, default_actor
-from redactor.jobs import JobNotFound, JobRecord, JobState, JobStore, apply_transition, utcnow
+from redactor.clock import Clock, utcnow
+from redactor.jobs import JobNotFound, JobRecord, JobState, JobStore, apply_transition
 from redactor.retention import (
-    Clock,
     Deleter,
     DueItem,
     Outcome,

@@ -32,28 +32,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from redactor import retention_defaults
 from redactor.audit import default_actor
+from redactor.clock import Clock, utcnow
 from redactor.errors import RedactorError, StorageError
 from redactor.jobs import (
-    DEFAULT_RESULT_RETENTION,
     Failure,
-    InvalidTaskMessage,
     JobRecord,
     JobResult,
     JobState,
     JobStore,
-    TaskMessage,
     TransitionConflict,
     apply_transition,
-    job_id_for,
-    message_hint,
-    parse_task_message,
-    utcnow,
 )
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline, RedactionResult
 from redactor.retention import (
-    Clock,
     Deleter,
     DueItem,
     RetentionLimitExceeded,
@@ -62,6 +56,13 @@ from redactor.retention import (
     Windows,
 )
 from redactor.storage import ObjectMissing, Storage, keys
+from redactor.task_message import (
+    InvalidTaskMessage,
+    TaskMessage,
+    job_id_for,
+    message_hint,
+    parse_task_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class Processor:
     def __post_init__(self) -> None:
         if self.policy is None:
             self.policy = RetentionPolicy(
-                defaults=Windows(self.original_retention, DEFAULT_RESULT_RETENTION)
+                defaults=Windows(self.original_retention, retention_defaults.RESULT_RETENTION)
             )
         self._retention = self.policy
         self._deleter = Deleter(self.storage, self.jobs, self.clock, self.actor)

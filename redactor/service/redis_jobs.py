@@ -13,7 +13,7 @@ transaction, and :meth:`RedisJobStore.update_audited` adds audit events to it to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import timedelta
 from typing import Any, cast
 
@@ -23,6 +23,7 @@ from redis.client import Pipeline
 from redis.retry import Retry
 from redis.typing import EncodableT
 
+from redactor.clock import Clock, utcnow
 from redactor.jobs import (
     AuditedChange,
     Failure,
@@ -30,17 +31,18 @@ from redactor.jobs import (
     JobRecord,
     JobResult,
     JobState,
+    Position,
+    RecordPage,
     apply_result,
     apply_transition,
-    from_fields,
-    to_fields,
-    utcnow,
 )
-from redactor.retention import Clock
 from redactor.service.redis_audit import add_event
+from redactor.service.redis_fields import from_fields, to_fields
 from redactor.service.redis_retention import drop_index, write_index
 
 KEY_PREFIX = "redactor"
+#: Index entries read per round trip when paging.
+_BATCH = 100
 
 
 def job_key(job_id: str) -> str:
@@ -146,6 +148,43 @@ class RedisJobStore:
         for job_id in cast(list[str], job_ids):
             pipe.hgetall(job_key(job_id))
         return [from_fields(_strings(fields)) for fields in pipe.execute() if fields]
+
+    def page(self, tenant: str, *, limit: int, after: Position | None = None) -> RecordPage:
+        found: list[tuple[float, JobRecord]] = []
+        for submitted, job_id in self._index_after(tenant, after):
+            record = self.get(job_id)
+            if record is not None and record.state is not JobState.ERASED:
+                found.append((submitted, record))
+                if len(found) > limit:
+                    break
+        page = found[:limit]
+        more = len(found) > limit
+        return RecordPage(
+            [record for _, record in page],
+            Position(page[-1][0], page[-1][1].job_id) if more else None,
+        )
+
+    def _index_after(self, tenant: str, after: Position | None) -> Iterator[tuple[float, str]]:
+        """``(score, job_id)`` from the tenant's index, newest first, strictly after ``after``.
+
+        Equal scores come in descending id order (Redis orders ties by member), so among
+        ties "after" means a smaller id.
+        """
+        top: float | str = "+inf" if after is None else after.submitted
+        offset = 0
+        while True:
+            batch = cast(
+                list[tuple[str, float]],
+                self.client.zrevrangebyscore(
+                    tenant_index_key(tenant), top, "-inf", start=offset, num=_BATCH, withscores=True
+                ),
+            )
+            for job_id, score in batch:
+                if after is None or score < after.submitted or job_id < after.job_id:
+                    yield score, job_id
+            if len(batch) < _BATCH:
+                return
+            offset += len(batch)
 
     def update_audited(self, job_id: str, change: AuditedChange) -> JobRecord | None:
         updated: JobRecord | None = None

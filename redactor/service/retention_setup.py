@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from redactor.audit import default_actor
-from redactor.jobs import utcnow
-from redactor.retention import Clock, Deleter, RetentionPolicy, Sweeper
+from redactor.clock import Clock, utcnow
+from redactor.retention import Deleter, RetentionPolicy, Sweeper
 from redactor.service.redis_audit import RedisAuditLog
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.service.redis_retention import RedisRetentionIndex

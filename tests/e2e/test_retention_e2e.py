@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from redactor.audit import AuditAction, AuditFilter
-from redactor.jobs import JobRecord, JobState, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord, JobState
 from redactor.retention import Target, pending
 from redactor.service.client import RedactorClient
 from redactor.service.retention_setup import open_retention

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from redactor.jobs import TASK_NAME, JobRecord, JobState, TaskMessage, TransitionConflict, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord, JobState, TransitionConflict
 from redactor.pipeline import RedactionResult
 from redactor.report import Report
 from redactor.service.client import JobNotDone, RedactorClient
@@ -24,6 +25,7 @@ from redactor.service.redis_jobs import RedisJobStore, connect, job_key
 from redactor.service.requeue import RequeuePolicy, Requeuer, celery_sender
 from redactor.service.settings import ServiceSettings
 from redactor.storage import keys
+from redactor.task_message import TASK_NAME, TaskMessage
 from tests.integration.conftest import FAST_OPTIONS, QueueEnv
 from tests.support import shared_image
 

@@ -26,8 +26,9 @@ from click.testing import CliRunner
 
 from redactor.audit import AuditAction, AuditEvent, AuditFilter, Reason
 from redactor.cli.main import cli
+from redactor.clock import utcnow
 from redactor.errors import StorageError
-from redactor.jobs import JobState, TaskMessage, utcnow
+from redactor.jobs import JobState
 from redactor.pipeline import RedactionResult
 from redactor.report import Report
 from redactor.retention import (
@@ -45,6 +46,7 @@ from redactor.service.redis_retention import LEASES, due_key
 from redactor.service.retention_setup import Retention, open_retention
 from redactor.service.settings import ServiceSettings
 from redactor.storage import LocalStorage, keys
+from redactor.task_message import TaskMessage
 from tests.integration.conftest import FAST_OPTIONS, QueueEnv
 from tests.support import shared_image
 

@@ -35,7 +35,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from redactor.audit import AuditAction, AuditFilter
-from redactor.jobs import JobRecord, JobState, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord, JobState
 from redactor.retention import SweepReport, max_deletion_lateness
 from redactor.service.client import RedactorClient
 from redactor.service.processor import MAX_LOST_ATTEMPTS

@@ -14,21 +14,22 @@ from redactor.jobs import (
     ALLOWED,
     Failure,
     IllegalTransition,
-    InvalidTaskMessage,
     JobRecord,
     JobResult,
     JobState,
-    TaskMessage,
     TransitionConflict,
     apply_result,
     apply_transition,
-    from_fields,
+)
+from redactor.options import PipelineOptions
+from redactor.service.redis_fields import from_fields, to_fields
+from redactor.task_message import (
+    InvalidTaskMessage,
+    TaskMessage,
     job_id_for,
     message_hint,
     parse_task_message,
-    to_fields,
 )
-from redactor.options import PipelineOptions
 
 JOB_ID = "AbCdEfGhIjKlMnOpQrStU_"
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

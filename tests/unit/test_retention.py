@@ -17,16 +17,11 @@ from redactor.errors import StorageError
 from redactor.jobs import (
     AuditedChange,
     Failure,
-    InvalidTaskMessage,
     JobRecord,
     JobResult,
     JobState,
-    TaskMessage,
     apply_result,
     apply_transition,
-    from_fields,
-    parse_task_message,
-    to_fields,
 )
 from redactor.options import PipelineOptions
 from redactor.retention import (
@@ -43,7 +38,9 @@ from redactor.retention import (
     reason_for,
 )
 from redactor.service import scratch
+from redactor.service.redis_fields import from_fields, to_fields
 from redactor.storage import LocalStorage, keys
+from redactor.task_message import InvalidTaskMessage, TaskMessage, parse_task_message
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
