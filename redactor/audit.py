@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 
 class AuditAction(StrEnum):
-    #: An object is verifiably gone from storage (or, for a report, from the record).
+    #: An object is verifiably gone from storage.
     DELETED = "deleted"
     #: An upload was erased on request; its record is now a tombstone.
     ERASED = "erased"

@@ -14,9 +14,12 @@ is a compare-and-set on the state and, for workers, on the attempt number, so tw
 workers can never both move one job, and a stale attempt can never publish.
 
 The rules live here as pure functions; a :class:`JobStore` only has to apply them
-atomically. Records hold ids, keys, states, times, reason codes and the report (kinds,
-boxes, scores, hashes), never image bytes, OCR'd text or client file names. Erasure
-turns a record into a tombstone: ids, keys (made of ids only), states and times.
+atomically. Records hold only what serving and deleting need: ids, keys, states, times,
+deadlines, counts of findings by kind and reason codes; the options only while the job
+is unfinished (a lost task is sent again with them). The report is an object in
+storage, never in the record, and nothing is image bytes, OCR'd text or client file
+names. Erasure turns a record into a tombstone: ids, keys (made of ids only), states
+and times.
 """
 
 from __future__ import annotations
@@ -83,8 +86,8 @@ class Failure:
     #: Stable machine-readable reason, e.g. ``corrupt_image`` or ``missing_upload``.
     code: str
     message: str
-    #: The pipeline's report when the pipeline itself failed (no findings, no output).
-    report: dict[str, Any] | None = None
+    #: Where the pipeline's report was stored when the pipeline itself failed.
+    report_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,8 @@ class JobResult:
     result_key: str
     report_key: str
     output_format: str
-    report: dict[str, Any]
+    #: Findings by kind (the report's ``counts``).
+    counts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,8 @@ class JobRecord:
     tenant: str
     state: JobState
     original_key: str
-    #: The :class:`PipelineOptions` the job runs with, as JSON-ready data.
+    #: The :class:`PipelineOptions` the job runs with, as JSON-ready data; dropped
+    #: (``{}``) once the job is finished.
     options: dict[str, Any]
     #: When the original must be deleted (retention), UTC.
     original_deadline: datetime
@@ -113,7 +118,8 @@ class JobRecord:
     result_key: str | None = None
     report_key: str | None = None
     output_format: str | None = None
-    report: dict[str, Any] | None = None
+    #: Findings by kind, from the report, once the job is done.
+    counts: dict[str, int] = field(default_factory=dict)
     failure_code: str | None = None
     failure_message: str | None = None
     #: This upload's result window; ``None``: the store's default, applied when it finishes.
@@ -181,8 +187,9 @@ def apply_transition(
 
     Raises :class:`TransitionConflict` if the state is not one of ``expected`` or the
     attempt differs, :class:`IllegalTransition` if the table has no such move. A failure
-    that carries a report keeps it for ``result_retention`` (like a result's report).
-    Moving to ``erased`` leaves a tombstone (see :func:`tombstone`).
+    that stored a report keeps it for ``result_retention`` (like a result's report).
+    A finished job drops its options; moving to ``erased`` leaves a tombstone (see
+    :func:`tombstone`).
     """
     _expect(record, expected, attempt)
     if to not in ALLOWED[record.state]:
@@ -194,15 +201,19 @@ def apply_transition(
         state=to,
         timestamps={**record.timestamps, to: now},
         attempts=record.attempts + 1 if to is JobState.PROCESSING else record.attempts,
+        options={} if to in FINISHED else record.options,
     )
     if to is JobState.ERASED:
         return tombstone(moved)
     if failure is None:
         return moved
     failed = replace(
-        moved, failure_code=failure.code, failure_message=failure.message, report=failure.report
+        moved,
+        failure_code=failure.code,
+        failure_message=failure.message,
+        report_key=failure.report_key,
     )
-    if failure.report is not None and result_retention is not None:
+    if failure.report_key is not None and result_retention is not None:
         return replace(failed, result_deadline=now + result_retention)
     return failed
 
@@ -210,13 +221,13 @@ def apply_transition(
 def tombstone(record: JobRecord) -> JobRecord:
     """What is left of an erased job: ids, keys made of ids, state, counts and times.
 
-    Options (they may name deny terms), the report and the failure message go. The keys
+    Options (they may name deny terms), the counts and the failure message go. The keys
     stay so that deleting the objects can be finished and verified after a crash.
     """
     return replace(
         record,
         options={},
-        report=None,
+        counts={},
         output_format=None,
         failure_code=None,
         failure_message=None,
@@ -240,7 +251,7 @@ def apply_result(
         result_key=result.result_key,
         report_key=result.report_key,
         output_format=result.output_format,
-        report=result.report,
+        counts=dict(result.counts),
         result_deadline=now + result_retention,
     )
 
@@ -299,6 +310,11 @@ class JobStore(Protocol):
 
     def reindex(self, job_id: str) -> None:
         """Make the retention index agree with the record (or drop the job if it is gone)."""
+        ...
+
+    def purge_settled(self, before: datetime) -> int:
+        """Remove the records that hold nothing any more since ``before`` or earlier, with
+        their place in the tenant's listing; how many went."""
         ...
 
 

@@ -162,21 +162,33 @@ def _result_deadline(record: JobRecord) -> datetime | None:
     return record.result_deadline
 
 
-def objects_for(record: JobRecord, target: Target) -> list[tuple[ObjectKind, str | None]]:
-    """The objects behind a target, with their storage keys.
+def settled_at(record: JobRecord) -> datetime | None:
+    """When a finished record stopped holding anything: its last deletion (or the end of
+    the job, if it never held a result). ``None`` while it holds something or runs.
 
-    A report held only in the record (a failed job's) has no key: deleting it means
-    dropping it from the record.
+    A settled record is kept for a grace period (clients get 404/410 and support can
+    look it up), then removed: ids are never reused, so a later request gets 404.
     """
+    if not record.finished or pending(record):
+        return None
+    moments = (
+        record.original_deleted_at,
+        record.result_deleted_at,
+        record.finished_at,
+        record.timestamps.get(JobState.ERASED),
+    )
+    return max(moment for moment in moments if moment is not None)
+
+
+def objects_for(record: JobRecord, target: Target) -> list[tuple[ObjectKind, str]]:
+    """The objects behind a target, with their storage keys."""
     if target is Target.ORIGINAL:
         return [(ObjectKind.ORIGINAL, record.original_key)]
-    held: list[tuple[ObjectKind, str | None]] = []
+    held: list[tuple[ObjectKind, str]] = []
     if record.result_key is not None:
         held.append((ObjectKind.RESULT, record.result_key))
     if record.report_key is not None:
         held.append((ObjectKind.REPORT, record.report_key))
-    elif record.report is not None:
-        held.append((ObjectKind.REPORT, None))
     return held
 
 
@@ -192,10 +204,10 @@ def reason_for(record: JobRecord, target: Target) -> Reason:
 
 
 def apply_deletion(record: JobRecord, target: Target, at: datetime) -> JobRecord:
-    """The record once a target's objects are gone (the report leaves the record too)."""
+    """The record once a target's objects are gone."""
     if target is Target.ORIGINAL:
         return replace(record, original_deleted_at=at)
-    return replace(record, result_deleted_at=at, report=None)
+    return replace(record, result_deleted_at=at)
 
 
 # --- Deleting one due item ---
@@ -237,8 +249,7 @@ class Deleter:
             return Outcome.NOT_DUE
         deleted = objects_for(record, item.target)
         for _, key in deleted:
-            if key is not None:
-                self.storage.delete(key)  # verified gone; False if it already was
+            self.storage.delete(key)  # verified gone; False if it already was
         at = self.clock()
         recorded = self.records.update_audited(
             item.job_id, lambda fresh: self._record(fresh, item.target, deleted, at)
@@ -249,7 +260,7 @@ class Deleter:
         self,
         fresh: JobRecord,
         target: Target,
-        deleted: Sequence[tuple[ObjectKind, str | None]],
+        deleted: Sequence[tuple[ObjectKind, str]],
         at: datetime,
     ) -> tuple[JobRecord, list[AuditEvent]] | None:
         """The change to commit, checked against the freshest record.
@@ -313,6 +324,8 @@ class SweepReport:
     failed: int = 0
     orphans: int = 0
     partial_writes: int = 0
+    #: Records removed once their grace after the last deletion had passed.
+    expired_records: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -321,6 +334,7 @@ class SweepReport:
             "failed": self.failed,
             "orphans": self.orphans,
             "partial_writes": self.partial_writes,
+            "expired_records": self.expired_records,
         }
 
 
@@ -335,6 +349,8 @@ class Sweeper:
     batch: int = 50
     #: Unfinished writes older than this are dead (the writer was killed).
     partial_after: timedelta = timedelta(minutes=10)
+    #: How long a record that holds nothing any more is kept (see :func:`settled_at`).
+    tombstone_grace: timedelta = retention_defaults.TOMBSTONE_GRACE
 
     def sweep(self, *, orphans: bool = False) -> SweepReport:
         """Delete everything due now; with ``orphans``, also run the backstop scan."""
@@ -349,6 +365,7 @@ class Sweeper:
         # Put back what was not deleted only now, so this sweep cannot claim it again.
         for item in unsettled:
             self.deleter.records.reindex(item.job_id)
+        report.expired_records = self.deleter.records.purge_settled(now - self.tombstone_grace)
         if orphans:
             report.orphans = self.scan_orphans(now)
             report.partial_writes = self.deleter.storage.purge_partial_writes(

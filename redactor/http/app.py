@@ -97,7 +97,7 @@ def app_from_environment() -> FastAPI:
 
     def lateness() -> float:
         since = utcnow() - LATENESS_WINDOW
-        return max_deletion_lateness(retention.audit, since) or 0.0
+        return max_deletion_lateness(retention.audit.tail(), since) or 0.0
 
     def overdue() -> float:
         return float(overdue_count(retention.index, utcnow()))

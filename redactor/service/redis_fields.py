@@ -24,12 +24,13 @@ def to_fields(record: JobRecord) -> dict[str, str]:
     }
     fields["state"] = record.state.value
     fields["attempts"] = str(record.attempts)
-    fields["options"] = json.dumps(record.options, sort_keys=True)
+    if record.options:
+        fields["options"] = _json(record.options)
     fields["original_deadline"] = _iso(record.original_deadline)
     if record.result_deadline is not None:
         fields["result_deadline"] = _iso(record.result_deadline)
-    if record.report is not None:
-        fields["report"] = json.dumps(record.report, sort_keys=True)
+    if record.counts:
+        fields["counts"] = _json(record.counts)
     fields.update({f"at_{state.value}": _iso(at) for state, at in record.timestamps.items()})
     fields.update(_retention_fields(record))
     return fields
@@ -48,14 +49,13 @@ def _retention_fields(record: JobRecord) -> dict[str, str]:
 
 
 def from_fields(fields: Mapping[str, str]) -> JobRecord:
-    report = fields.get("report")
     result_retention = fields.get("result_retention")
     return JobRecord(
         job_id=fields["job_id"],
         tenant=fields["tenant"],
         state=JobState(fields["state"]),
         original_key=fields["original_key"],
-        options=json.loads(fields["options"]),
+        options=json.loads(fields.get("options", "{}")),
         original_deadline=datetime.fromisoformat(fields["original_deadline"]),
         timestamps={
             state: datetime.fromisoformat(at)
@@ -67,7 +67,7 @@ def from_fields(fields: Mapping[str, str]) -> JobRecord:
         result_key=fields.get("result_key"),
         report_key=fields.get("report_key"),
         output_format=fields.get("output_format"),
-        report=json.loads(report) if report is not None else None,
+        counts=json.loads(fields.get("counts", "{}")),
         failure_code=fields.get("failure_code"),
         failure_message=fields.get("failure_message"),
         result_retention=timedelta(seconds=float(result_retention)) if result_retention else None,
@@ -75,6 +75,10 @@ def from_fields(fields: Mapping[str, str]) -> JobRecord:
         original_deleted_at=_optional_time(fields.get("original_deleted_at")),
         result_deleted_at=_optional_time(fields.get("result_deleted_at")),
     )
+
+
+def _json(data: Mapping[str, object]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def _optional_time(text: str | None) -> datetime | None:

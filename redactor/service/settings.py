@@ -110,6 +110,15 @@ class ServiceSettings(BaseSettings):
     original_pending_limit: timedelta = Field(
         default=retention_defaults.PENDING_LIMIT, gt=timedelta(0)
     )
+    #: A record whose objects are all deleted is kept this long (404/410 for clients,
+    #: answers for support), then removed by a sweep.
+    tombstone_grace: timedelta = Field(default=retention_defaults.TOMBSTONE_GRACE, ge=timedelta(0))
+    #: Archived audit segments are deleted this long after they were written.
+    audit_retention: timedelta = Field(default=retention_defaults.AUDIT_RETENTION, gt=timedelta(0))
+    #: The live audit tail is archived in segments of at most this many events...
+    audit_segment_events: int = Field(default=10_000, gt=0)
+    #: ...or of this time span, once it is over.
+    audit_segment_span: timedelta = Field(default=timedelta(hours=1), gt=timedelta(0))
     #: Seconds between two retention sweeps (Celery beat).
     sweep_interval: float = Field(default=60.0, gt=0)
     #: Seconds between two backstop scans of storage for objects no record tracks.
