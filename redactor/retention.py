@@ -12,7 +12,9 @@ deadlines in the same transaction as the record. The :class:`Sweeper` claims due
 from the index, deletes them with a :class:`Deleter`, and records each deletion with its
 audit events in one atomic record change, so every deletion is audited exactly once even
 with several sweepers, killed sweepers and retries. Nothing is deleted unless
-``now >= deadline`` by the injected clock, so a clock that jumps back only delays.
+``now >= deadline`` by the injected clock, so a clock that jumps back only delays. A
+record that holds nothing any more is removed by the sweep once its grace has passed
+(:func:`settled_at`).
 
 This module is pure: no Redis, no Celery. The adapters live in :mod:`redactor.service`.
 """
@@ -163,12 +165,9 @@ def _result_deadline(record: JobRecord) -> datetime | None:
 
 
 def settled_at(record: JobRecord) -> datetime | None:
-    """When a finished record stopped holding anything: its last deletion (or the end of
-    the job, if it never held a result). ``None`` while it holds something or runs.
-
-    A settled record is kept for a grace period (clients get 404/410 and support can
-    look it up), then removed: ids are never reused, so a later request gets 404.
-    """
+    """When a finished record stopped holding anything (its last deletion, or the end of
+    the job); ``None`` while it holds something or runs. It is kept for a grace period
+    (404/410 answers, support), then removed: ids are never reused, so that is final."""
     if not record.finished or pending(record):
         return None
     moments = (
@@ -324,7 +323,7 @@ class SweepReport:
     failed: int = 0
     orphans: int = 0
     partial_writes: int = 0
-    #: Records removed once their grace after the last deletion had passed.
+    #: Settled records removed at the end of their grace.
     expired_records: int = 0
 
     def as_dict(self) -> dict[str, int]:
