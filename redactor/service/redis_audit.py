@@ -50,6 +50,9 @@ from redactor.storage import Storage, StoredObject, keys
 AUDIT_STREAM = "redactor:audit"
 HEAD_KEY = "redactor:audit:head"
 _LOCK_KEY = "redactor:audit:archiver"
+#: Defaults: a segment is cut at this many events, or at the end of a span of this long.
+SEGMENT_EVENTS = 10_000
+SEGMENT_SPAN = timedelta(hours=1)
 _PAGE = 500
 
 
@@ -164,8 +167,8 @@ class AuditArchiver:
     client: redis.Redis
     storage: Storage
     #: A batch is cut at this many events, or at the end of a span.
-    segment_events: int = 10_000
-    segment_span: timedelta = timedelta(hours=1)
+    segment_events: int = SEGMENT_EVENTS
+    segment_span: timedelta = SEGMENT_SPAN
     #: How long a lock held by a dead archiver keeps others out.
     lock_for: timedelta = timedelta(minutes=5)
     _token: str = field(default_factory=lambda: secrets.token_hex(8))

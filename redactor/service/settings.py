@@ -18,6 +18,7 @@ from redactor import retention_defaults
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionPolicy, Windows
+from redactor.service.redis_audit import SEGMENT_EVENTS, SEGMENT_SPAN
 from redactor.storage import Storage, keys, open_storage
 from redactor.storage.keyring import Keyring
 
@@ -116,9 +117,9 @@ class ServiceSettings(BaseSettings):
     #: Archived audit segments are deleted this long after they were written.
     audit_retention: timedelta = Field(default=retention_defaults.AUDIT_RETENTION, gt=timedelta(0))
     #: The live audit tail is archived in segments of at most this many events...
-    audit_segment_events: int = Field(default=10_000, gt=0)
+    audit_segment_events: int = Field(default=SEGMENT_EVENTS, gt=0)
     #: ...or of this time span, once it is over.
-    audit_segment_span: timedelta = Field(default=timedelta(hours=1), gt=timedelta(0))
+    audit_segment_span: timedelta = Field(default=SEGMENT_SPAN, gt=timedelta(0))
     #: Seconds between two retention sweeps (Celery beat).
     sweep_interval: float = Field(default=60.0, gt=0)
     #: Seconds between two backstop scans of storage for objects no record tracks.
