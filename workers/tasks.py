@@ -30,16 +30,10 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import celeryd_init, worker_init, worker_process_init, worker_process_shutdown
 
 from redactor.errors import RedactorError, StorageError
-from redactor.jobs import (
-    TASK_NAME,
-    Failure,
-    JobNotFound,
-    JobState,
-    TransitionConflict,
-    job_id_for,
-)
+from redactor.jobs import Failure, JobNotFound, JobState, TransitionConflict
 from redactor.service import heartbeat, queues, scratch
 from redactor.service.redis_jobs import RedisJobStore, connect
+from redactor.task_message import TASK_NAME, job_id_for
 
 if TYPE_CHECKING:
     from redactor.service.processor import Processor

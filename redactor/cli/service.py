@@ -230,8 +230,8 @@ def _write_outputs(
         if record.state is JobState.DONE:
             extension = keys.extension_for(record.output_format or "")
             (out / f"{name}.{extension}").write_bytes(client.result(record.job_id))
-        if record.report is not None:
-            report = json.dumps(record.report, indent=2, sort_keys=True)
+        if record.report_key is not None:
+            report = json.dumps(client.report(record.job_id), indent=2, sort_keys=True)
             (out / f"{name}.report.json").write_text(report + "\n")
 
 

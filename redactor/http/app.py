@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from redactor import __version__
+from redactor.clock import utcnow
 from redactor.errors import StorageError
 from redactor.http.auth import KeyStore
 from redactor.http.context import ApiContext
@@ -33,7 +34,6 @@ from redactor.http.routes.apidocs import docs_router
 from redactor.http.routes.page import page_router
 from redactor.http.settings import ServerSettings
 from redactor.http.validation import validation_failed
-from redactor.jobs import utcnow
 from redactor.retention import max_deletion_lateness, overdue_count
 from redactor.service.client import RedactorClient
 from redactor.service.redis_jobs import RedisJobStore, connect
@@ -108,7 +108,7 @@ def app_from_environment() -> FastAPI:
 
     def lateness() -> float:
         since = utcnow() - LATENESS_WINDOW
-        return max_deletion_lateness(retention.audit, since) or 0.0
+        return max_deletion_lateness(retention.audit.tail(), since) or 0.0
 
     def overdue() -> float:
         return float(overdue_count(retention.index, utcnow()))

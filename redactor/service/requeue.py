@@ -31,12 +31,13 @@ from datetime import datetime, timedelta
 import redis
 from celery import Celery
 
-from redactor.jobs import TASK_NAME, JobRecord, JobState, JobStore, TaskMessage
+from redactor.jobs import JobRecord, JobState, JobStore
 from redactor.options import PipelineOptions
 from redactor.service.client import producer_app
 from redactor.service.heartbeat import forget_holder, holder_is_gone, time_to_live
 from redactor.service.redis_jobs import UNFINISHED_KEY, RedisJobStore, connect
 from redactor.service.settings import ServiceSettings
+from redactor.task_message import TASK_NAME, TaskMessage
 
 log = logging.getLogger(__name__)
 

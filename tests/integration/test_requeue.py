@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from redactor.jobs import Failure, JobRecord, JobState, TaskMessage
+from redactor.jobs import Failure, JobRecord, JobState
 from redactor.options import PipelineOptions
 from redactor.service import heartbeat
 from redactor.service.redis_jobs import UNFINISHED_KEY, RedisJobStore
 from redactor.service.requeue import RequeuePolicy, Requeuer
 from redactor.service.stack import RedisServer
 from redactor.storage import keys
+from redactor.task_message import TaskMessage
 
 pytestmark = pytest.mark.redis
 

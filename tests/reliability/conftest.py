@@ -34,7 +34,8 @@ import pytest
 from PIL import Image
 from redis import Redis
 
-from redactor.jobs import JobRecord, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord
 from redactor.service.client import RedactorClient
 from redactor.service.requeue import open_requeuer
 from redactor.service.retention_setup import open_retention
@@ -341,7 +342,7 @@ MAX_QUEUE_DEPTH = 4
 
 @pytest.fixture(scope="package")
 def service_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceWorld]:
-    from tests.reliability.hostile_corpus import CORPUS_LIMITS
+    from testkit.hostile import CORPUS_LIMITS
 
     limits = {
         "pipeline__limits__max_pixels": str(CORPUS_LIMITS.max_pixels),

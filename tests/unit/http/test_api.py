@@ -290,7 +290,9 @@ def test_given_result_deleted_by_retention_then_410(
     from dataclasses import replace
     from datetime import timedelta
 
-    from redactor.jobs import JobRecord, to_fields, utcnow
+    from redactor.clock import utcnow
+    from redactor.jobs import JobRecord
+    from redactor.service.redis_fields import to_fields
     from redactor.storage import keys
     from tests.integration.conftest import FAST_OPTIONS
 
