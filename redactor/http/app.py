@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import redis
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,8 +30,10 @@ from redactor.http.limits import BodyLimitMiddleware, RateLimiter
 from redactor.http.logging import AccessLogMiddleware
 from redactor.http.metrics import ApiMetrics
 from redactor.http.routes import health, jobs, uploads
+from redactor.http.routes.apidocs import docs_router
 from redactor.http.routes.page import page_router
 from redactor.http.settings import ServerSettings
+from redactor.http.validation import validation_failed
 from redactor.retention import max_deletion_lateness, overdue_count
 from redactor.service.client import RedactorClient
 from redactor.service.redis_jobs import RedisJobStore, connect
@@ -75,12 +78,20 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's viewers load scripts from a CDN; ours is served from the package.
+        docs_url=None,
+        redoc_url=None,
+        # A redirect to the slash-less path would be built from the client's Host header.
+        redirect_slashes=False,
     )
     app.state.context = context
     for router in (uploads.router, jobs.router, health.router, page_router()):
         app.include_router(router)
+    if settings.api_docs:
+        app.include_router(docs_router())
     for error in (redis.RedisError, StorageError, OperationalError):
         app.add_exception_handler(error, _unavailable)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     # Outermost last: the access log sees every answer, including the 413s.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(NoStoreMiddleware)

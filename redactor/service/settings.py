@@ -92,6 +92,9 @@ class ServiceSettings(BaseSettings):
     visibility_timeout: int = Field(default=600, gt=0)
     #: How often (seconds) a worker looks for tasks whose worker died.
     restore_interval: int = Field(default=10, gt=0)
+    #: Seconds between a pool process's heartbeats; three missed ones and the sweep sends
+    #: the task of the job it held again (see redactor/service/heartbeat.py).
+    heartbeat_interval: float = Field(default=5.0, gt=0)
     #: Worker processes per host; default: one per CPU core.
     worker_concurrency: int | None = Field(default=None, gt=0)
     #: Key for hashing matched text in reports. Required outside dev mode.

@@ -490,3 +490,12 @@ def test_up_runs_a_sweeper_and_beat_beside_redis_and_the_worker(
     assert "worker" in worker and "--queues redactor " in f"{worker} "
     assert "--pool solo" in sweeper and "--queues redactor-retention" in sweeper
     assert f"beat --schedule {tmp_path / 'celerybeat-schedule'}" in beat
+    stack = started[0]
+    assert [child.name for child in stack.children] == ["worker", "sweeper", "beat"]
+    url_file = tmp_path / "redis-url"
+    assert stack.redis.password and url_file.read_text().strip() == stack.redis.url
+    assert url_file.stat().st_mode & 0o777 == 0o600
+    assert stack.redis.password not in result.output
+    assert {child.env["REDACTOR_REDIS_URL"] for child in stack.children if child.env} == {
+        stack.redis.url
+    }

@@ -23,6 +23,7 @@ from redactor.http.schemas import (
     UploadOptionsForm,
     upload_request_schema,
 )
+from redactor.http.validation import clip
 from redactor.metadata import sniff_format
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionLimitExceeded, RetentionPolicy
@@ -141,7 +142,7 @@ def _pipeline_options(defaults: PipelineOptions, form: UploadOptionsForm) -> Pip
     if unknown:
         raise _invalid(
             ("body", "styles"),
-            f"unknown style {unknown[0]!r}; choose one of {', '.join(sorted(STYLES))}",
+            f"unknown style {clip(unknown[0])!r}; choose one of {', '.join(sorted(STYLES))}",
         )
     changes = {
         "text": form.text or defaults.text,
