@@ -160,10 +160,17 @@ def _other_side(core: Box, page: Box) -> bool:
 
 
 def _other_sides(
-    page: Box, lines: Sequence[TextLine], found: Sequence[Document], width: int, height: int
+    page: Box,
+    lines: Sequence[TextLine],
+    labels: Sequence[LineLabels],
+    found: Sequence[Document],
+    width: int,
+    height: int,
 ) -> list[Box]:
     """Card-sized regions right above, below or beside a card's MRZ side that hold text:
-    the card's other side, shown with it (the side with the portrait and the name)."""
+    the card's other side, shown with it (the side with the portrait and the name). A
+    side beside it must also show a label, title or state name: products stand beside
+    a card on a table, rarely above it."""
     sides = []
     for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0)):
         side = page.shifted(dx * page.width, dy * page.height).clipped(width, height)
@@ -171,8 +178,13 @@ def _other_sides(
             continue
         if any(intersection(side, d.box) >= 0.5 * side.area for d in found):
             continue
-        inside = [line for line in lines if _holds(side, line.box) and not _holds(page, line.box)]
-        if len(inside) >= OTHER_SIDE_MIN_LINES:
+        inside = [
+            i
+            for i, line in enumerate(lines)
+            if _holds(side, line.box) and not _holds(page, line.box)
+        ]
+        labelled = any(labels[i].matches for i in inside)
+        if len(inside) >= OTHER_SIDE_MIN_LINES and (dx == 0 or labelled):
             sides.append(side)
     return sides
 
@@ -219,7 +231,7 @@ def find_documents(
         evidence.append(core)
     for document in pages:
         if document.zone is not None and document.zone.format == "TD1":
-            for side in _other_sides(document.box, lines, found, width, height):
+            for side in _other_sides(document.box, lines, labels, found, width, height):
                 found.append(Document(side, "other-side"))
                 evidence.append(side)
     if not found:
