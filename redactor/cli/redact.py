@@ -26,6 +26,7 @@ from redactor.batch import (
 from redactor.errors import ConfigError
 from redactor.options import DEFAULT_STYLES, IccMode, Limits, PipelineOptions, TextPolicy
 from redactor.styles import STYLE_FAMILIES, STYLES
+from redactor.text.engines import ENGINES
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 MIB = 1024 * 1024
@@ -117,8 +118,8 @@ def _validation_message(error: ValidationError) -> str:
 )
 @click.option(
     "--ocr-engine",
-    type=click.Choice(["rapidocr", "easyocr"]),
-    default="rapidocr",
+    type=click.Choice(list(ENGINES)),
+    default=next(iter(ENGINES)),
     show_default=True,
     help="OCR engine for --text pii/all.",
 )
@@ -255,7 +256,7 @@ def redact(
             face_mask_scale=face_scale,
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
             text=text_policy,  # type: ignore[arg-type]
-            ocr_engine=ocr_engine,  # type: ignore[arg-type]
+            ocr_engine=ocr_engine,
             codes=not no_codes,
             allow_terms=allow_terms,
             deny_terms=deny_terms,

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from redactor import retention_defaults
 from redactor.errors import ConfigError
-from redactor.jobs import DEFAULT_PENDING_LIMIT, DEFAULT_RESULT_RETENTION
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionPolicy, Windows
+from redactor.service.redis_audit import SEGMENT_EVENTS, SEGMENT_SPAN
 from redactor.storage import Storage, keys, open_storage
 from redactor.storage.keyring import Keyring
 
@@ -91,19 +92,37 @@ class ServiceSettings(BaseSettings):
     visibility_timeout: int = Field(default=600, gt=0)
     #: How often (seconds) a worker looks for tasks whose worker died.
     restore_interval: int = Field(default=10, gt=0)
+    #: Seconds between a pool process's heartbeats; three missed ones and the sweep sends
+    #: the task of the job it held again (see redactor/service/heartbeat.py).
+    heartbeat_interval: float = Field(default=5.0, gt=0)
     #: Worker processes per host; default: one per CPU core.
     worker_concurrency: int | None = Field(default=None, gt=0)
     #: Key for hashing matched text in reports. Required outside dev mode.
     hash_key: SecretStr | None = None
     #: Originals are deleted this long after upload (0: as soon as the job is finished).
-    original_retention: timedelta = Field(default=timedelta(hours=24), ge=timedelta(0))
+    original_retention: timedelta = Field(
+        default=retention_defaults.ORIGINAL_RETENTION, ge=timedelta(0)
+    )
     #: Results and reports are deleted this long after the job finished.
-    result_retention: timedelta = Field(default=DEFAULT_RESULT_RETENTION, gt=timedelta(0))
+    result_retention: timedelta = Field(
+        default=retention_defaults.RESULT_RETENTION, gt=timedelta(0)
+    )
     #: Per-tenant maximums, as JSON: ``{"acme": {"original": "PT24H", "result": "P30D"}}``.
     #: A tenant not listed may only shorten the defaults.
     tenant_limits: dict[str, TenantLimits] = Field(default_factory=dict)
     #: Window 0: an original whose job has not finished after this long is deleted anyway.
-    original_pending_limit: timedelta = Field(default=DEFAULT_PENDING_LIMIT, gt=timedelta(0))
+    original_pending_limit: timedelta = Field(
+        default=retention_defaults.PENDING_LIMIT, gt=timedelta(0)
+    )
+    #: A record whose objects are all deleted is kept this long (404/410 for clients,
+    #: answers for support), then removed by a sweep.
+    tombstone_grace: timedelta = Field(default=retention_defaults.TOMBSTONE_GRACE, ge=timedelta(0))
+    #: Archived audit segments are deleted this long after they were written.
+    audit_retention: timedelta = Field(default=retention_defaults.AUDIT_RETENTION, gt=timedelta(0))
+    #: The live audit tail is archived in segments of at most this many events...
+    audit_segment_events: int = Field(default=SEGMENT_EVENTS, gt=0)
+    #: ...or of this time span, once it is over.
+    audit_segment_span: timedelta = Field(default=SEGMENT_SPAN, gt=timedelta(0))
     #: Seconds between two retention sweeps (Celery beat).
     sweep_interval: float = Field(default=60.0, gt=0)
     #: Seconds between two backstop scans of storage for objects no record tracks.
