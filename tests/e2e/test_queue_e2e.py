@@ -234,6 +234,6 @@ def test_given_old_message_with_keep_icc_then_worker_keeps_colour_and_drops_text
         time.sleep(0.1)
     fields = raw.hgetall(f"redactor:job:{job_id}")
     assert fields["state"] == "done", fields.get("failure_message")
-    assert json.loads(fields["options"])["icc"] == "keep"
-    assert json.loads(fields["report"])["icc_profile"] == "sanitised"
+    report = json.loads((storage_root / fields["report_key"]).read_bytes())
+    assert report["icc_profile"] == "sanitised"  # keep; sanitise would have "replaced" it
     assert icc_cases.planted_in((storage_root / fields["result_key"]).read_bytes()) == []
