@@ -6,6 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from redactor.errors import ConfigError
+from redactor.faces.registry import DEFAULT_FAMILIES, check_families
+
 TextPolicy = Literal["pii", "all", "off"]
 OcrEngineName = Literal["rapidocr", "easyocr"]
 
@@ -35,14 +38,16 @@ class PipelineOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     faces: bool = True
+    #: Face-detector families to run and merge (names from ``redactor.faces.registry``).
+    face_detectors: tuple[str, ...] = DEFAULT_FAMILIES
     #: Minimum MediaPipe score for a face. Low on purpose: a missed face is a leak,
     #: an extra blurred patch is only a cosmetic cost.
     face_threshold: float = Field(default=0.35, ge=0.05, le=0.99)
     #: Smallest face width (px) the tile pyramid is built to find; the pyramid's cost
     #: grows with the square of 1 / this (see ``docs/benchmarks.md`` for the trade-off).
     min_face_px: int = Field(default=20, ge=12, le=200)
-    #: The redacted ellipse is the detection box grown by this factor.
-    face_mask_scale: float = Field(default=1.35, ge=1.0, le=3.0)
+    #: The redacted ellipse is the head box (each face finding's box) grown by this factor.
+    face_mask_scale: float = Field(default=1.1, ge=1.0, le=3.0)
     text: TextPolicy = "pii"
     ocr_engine: OcrEngineName = "rapidocr"
     #: Longest side text detection runs at (``None``: the image's own size, up to the
@@ -59,6 +64,14 @@ class PipelineOptions(BaseModel):
     keep_icc: bool = True
     jpeg_quality: int = Field(default=92, ge=90, le=100)
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("face_detectors")
+    @classmethod
+    def _known_face_detectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return check_families(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("styles")
     @classmethod

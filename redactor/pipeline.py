@@ -69,13 +69,14 @@ class Pipeline:
         options = options or PipelineOptions()
         detectors: list[Detector] = []
         if options.faces:
-            from redactor.faces import MediaPipeFaceDetector
+            from redactor.faces import FaceDetector, FaceSettings
 
-            detectors.append(
-                MediaPipeFaceDetector(
-                    threshold=options.face_threshold, min_face_px=options.min_face_px
-                )
+            settings = FaceSettings(
+                threshold=options.face_threshold,
+                min_face_px=options.min_face_px,
+                threads=threads or current_limit(),
             )
+            detectors.append(FaceDetector.build(options.face_detectors, settings))
         if options.text != "off":
             from redactor.text.detector import build_text_detector
 

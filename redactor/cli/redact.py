@@ -23,6 +23,7 @@ from redactor.batch import (
     write_atomically,
 )
 from redactor.errors import ConfigError
+from redactor.faces.registry import DEFAULT_FAMILIES, FAMILIES
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
 
@@ -141,9 +142,17 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--face-scale",
     type=click.FloatRange(1.0, 3.0),
-    default=1.35,
+    default=1.1,
     show_default=True,
-    help="The redacted ellipse is the face box grown by this factor.",
+    help="The redacted ellipse is the head box grown by this factor.",
+)
+@click.option(
+    "--face-detectors",
+    default=",".join(DEFAULT_FAMILIES),
+    show_default=True,
+    metavar="NAMES",
+    help=f"Face-detector families to run and merge, comma-separated, of: "
+    f"{', '.join(sorted(FAMILIES))}.",
 )
 @click.option(
     "--drop-icc", is_flag=True, help="Also drop the ICC colour profile (kept by default)."
@@ -192,6 +201,7 @@ def redact(
     ocr_detection_side: int,
     ocr_full_size: bool,
     face_scale: float,
+    face_detectors: str,
     drop_icc: bool,
     jpeg_quality: int,
     max_pixels: int,
@@ -214,6 +224,7 @@ def redact(
             face_threshold=face_threshold,
             min_face_px=min_face_px,
             face_mask_scale=face_scale,
+            face_detectors=tuple(n.strip() for n in face_detectors.split(",") if n.strip()),
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
             text=text_policy,  # type: ignore[arg-type]
             ocr_engine=ocr_engine,  # type: ignore[arg-type]
