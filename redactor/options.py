@@ -47,7 +47,7 @@ class PipelineOptions(BaseModel):
     #: grows with the square of 1 / this (see ``docs/benchmarks.md`` for the trade-off).
     min_face_px: int = Field(default=20, ge=12, le=200)
     #: The redacted ellipse is the head box (each face finding's box) grown by this factor.
-    face_mask_scale: float = Field(default=1.1, ge=1.0, le=3.0)
+    face_mask_scale: float = Field(default=1.2, ge=1.0, le=3.0)
     text: TextPolicy = "pii"
     ocr_engine: OcrEngineName = "rapidocr"
     #: Longest side text detection runs at (``None``: the image's own size, up to the

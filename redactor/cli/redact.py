@@ -142,7 +142,7 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--face-scale",
     type=click.FloatRange(1.0, 3.0),
-    default=1.1,
+    default=1.2,
     show_default=True,
     help="The redacted ellipse is the head box grown by this factor.",
 )

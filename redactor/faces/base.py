@@ -10,7 +10,7 @@ the options name and merges their heads into findings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from redactor.findings import RGBImage
 from redactor.geometry import Box
@@ -53,6 +53,9 @@ class FaceCandidate:
     score: float
     head: Box
     family: str
+    #: ``False`` for a detection its own family could not confirm (MediaPipe's edge
+    #: passes): another family, if one runs, must (see ``FaceConfirmer``).
+    sure: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,13 @@ class FaceSettings:
     families: tuple[str, ...] = ()
     #: Native threads per model session (``None``: the library's default).
     threads: int | None = None
+
+
+@runtime_checkable
+class FaceConfirmer(Protocol):
+    """A family that can check another family's unsure detection on a crop around it."""
+
+    def confirms(self, image: RGBImage, face: Box) -> bool: ...
 
 
 class FaceFamily(Protocol):

