@@ -30,7 +30,7 @@ CELLS = 6
 #: Standard deviation of the luminance moved per sample, as a share of the value range.
 LUMA_NOISE = 0.06
 #: Standard deviation of the per-pixel luminance grain, as a share of the value range.
-GRAIN = 0.012
+GRAIN = 0.0
 #: Width of the fade outside the mask, as a share of the mask's smaller half-side.
 FEATHER_FRACTION = 0.08
 #: Samples are enlarged to this many pixels per cell before the smoothing Gaussian.

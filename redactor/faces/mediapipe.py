@@ -161,6 +161,11 @@ class MediaPipeFaceDetector:
             for box, score in found
         ]
 
+    def confirms(self, image: RGBImage, face: Box) -> bool:
+        """Whether the full-range model sees a face on a crop around another family's
+        unsure detection (:class:`redactor.faces.base.FaceConfirmer`)."""
+        return self._confirmed(image, face, 0.0)
+
     def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float, bool]]:
         """Boxes with scores, and whether each is an unconfirmed edge-pass detection."""
         height, width = image.shape[:2]
