@@ -40,11 +40,11 @@ class PipelineOptions(BaseModel):
     faces: bool = True
     #: Face-detector families to run and merge (names from ``redactor.faces.registry``).
     face_detectors: tuple[str, ...] = DEFAULT_FAMILIES
-    #: Minimum MediaPipe score for a face. Low on purpose: a missed face is a leak,
-    #: an extra blurred patch is only a cosmetic cost.
+    #: Minimum MediaPipe score for a face (CenterFace has its own, 0.25). Low on purpose:
+    #: a missed face is a leak, an extra blurred patch is only a cosmetic cost.
     face_threshold: float = Field(default=0.35, ge=0.05, le=0.99)
-    #: Smallest face width (px) the tile pyramid is built to find; the pyramid's cost
-    #: grows with the square of 1 / this (see ``docs/benchmarks.md`` for the trade-off).
+    #: Smallest face width (px) MediaPipe's tile pyramid is built to find (beside
+    #: CenterFace, at least 48); the pyramid's cost grows with the square of 1 / this.
     min_face_px: int = Field(default=20, ge=12, le=200)
     #: The redacted ellipse is the head box (each face finding's box) grown by this factor.
     face_mask_scale: float = Field(default=1.2, ge=1.0, le=3.0)

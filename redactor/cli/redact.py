@@ -113,7 +113,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     type=click.FloatRange(0.05, 0.99),
     default=0.35,
     show_default=True,
-    help="Minimum face detector score; lower finds more faces (and more false ones).",
+    help="Minimum MediaPipe face score (CenterFace's is 0.25); lower finds more faces "
+    "(and more false ones).",
 )
 @click.option(
     "--min-face",
@@ -122,8 +123,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     default=20,
     show_default=True,
     metavar="PX",
-    help="Smallest face width to find. Larger is faster: 32 needs 40 % of the "
-    "face-model calls on a 1600x1200 photo (docs/benchmarks.md).",
+    help="Smallest face width MediaPipe's tile pyramid is built for (beside CenterFace "
+    "it starts at 48 px anyway). Larger is faster.",
 )
 @click.option(
     "--ocr-detection-side",

@@ -86,5 +86,7 @@ class FaceFamily(Protocol):
     name: str
     #: Model and version, for reports.
     model: str
+    #: Attributes holding the model callables (benchmarks wrap them to count calls).
+    model_attributes: tuple[str, ...]
 
     def candidates(self, image: RGBImage) -> list[FaceCandidate]: ...

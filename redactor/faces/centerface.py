@@ -187,7 +187,7 @@ class CenterFaceFamily:
     """CenterFace, coarse then fine (:class:`redactor.faces.base.FaceFamily`)."""
 
     name = "centerface"
-    model_attributes = ("_model",)
+    model_attributes: tuple[str, ...] = ("_model",)
 
     def __init__(self, settings: FaceSettings | None = None) -> None:
         settings = settings or FaceSettings()

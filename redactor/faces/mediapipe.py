@@ -122,7 +122,7 @@ class MediaPipeFaceDetector:
     """The MediaPipe family (:class:`redactor.faces.base.FaceFamily`)."""
 
     name = "mediapipe"
-    model_attributes = ("_full", "_short")
+    model_attributes: tuple[str, ...] = ("_full", "_short")
 
     def __init__(
         self,
