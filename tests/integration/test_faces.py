@@ -193,3 +193,44 @@ def test_a_coffee_cup_is_not_a_face(detector: FaceDetector) -> None:
     from skimage import data
 
     assert detector.detect(data.coffee()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "portrait"),
+    [
+        ("id_card_lt_specimen.png", (245, 77, 335, 202)),
+        ("id_card_lt_specimen.png", (160, 104, 197, 140)),  # the ghost image
+        ("id_card_pe_specimen_front_back.png", (295, 99, 328, 139)),  # the ghost image
+        ("passport_qa_specimen.png", (20, 59, 130, 185)),
+        ("residence_permit_pt_specimen.png", (276, 256, 309, 298)),  # the ghost image
+    ],
+)
+def test_identity_document_portraits_and_ghost_images_are_found(
+    detector: FaceDetector, name: str, portrait: tuple[int, int, int, int]
+) -> None:
+    """Boxes from the document labels (the photo area, shoulders included)."""
+    found = detector.detect(decode_rgb(load_image_bytes(name)))
+    assert any(overlap_of_smaller(f.box, Box(*portrait)) > 0.5 for f in found)
+
+
+@pytest.mark.parametrize(
+    ("name", "at_least"),
+    [("face_meeting_room_b.jpg", 25), ("face_crowd_parade_small.jpg", 60)],
+)
+def test_small_faces_in_crowds_are_found_by_centerface(
+    detector: FaceDetector, name: str, at_least: int
+) -> None:
+    """MediaPipe alone found 1 and 7 faces in these (the README of the images says
+    about 25 and 60)."""
+    found = detector.detect(decode_rgb(load_image_bytes(name)))
+    assert sum("centerface" in f.attributes["families"] for f in found) >= at_least
+
+
+def test_a_masked_face_is_found_and_covered_to_the_hairline(pipeline: Pipeline) -> None:
+    data = load_image_bytes("face_medical_mask.jpg")
+    result = pipeline.run(data)
+    faces = [f for f in result.report.findings if f.kind == "face"]
+    assert faces
+    head = Box(*faces[0].box)
+    # eye-checked head 193,14-358,218 (face 212,80-332,216): hairline and chin covered
+    assert head.y0 < 40 and head.y1 > 210 and head.x0 < 205 and head.x1 > 345
