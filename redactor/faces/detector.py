@@ -43,7 +43,9 @@ class FaceDetector:
         height, width = image.shape[:2]
         try:
             found = [c for family in self.families for c in family.candidates(image)]
-            found = [c for c in found if c.sure or self._confirmed(image, c)]
+            found = [
+                c for c in found if c.sure or _corroborated(c, found) or self._confirmed(image, c)
+            ]
         except DetectionError:
             raise
         except Exception as exc:
@@ -72,6 +74,15 @@ class FaceDetector:
             f for f in self.families if f.name != candidate.family and isinstance(f, FaceConfirmer)
         ]
         return not others or any(f.confirms(image, candidate.face) for f in others)
+
+
+def _corroborated(candidate: FaceCandidate, found: Sequence[FaceCandidate]) -> bool:
+    """Whether another family found the same face."""
+    return any(
+        other.family != candidate.family
+        and overlap_of_smaller(candidate.face, other.face) > SAME_FACE
+        for other in found
+    )
 
 
 def merge_heads(candidates: Sequence[FaceCandidate]) -> list[tuple[Box, float, list[str]]]:
