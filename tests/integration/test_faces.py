@@ -68,7 +68,7 @@ def test_pixels_far_from_faces_are_unchanged_in_lossless_output(
         finding = Finding(record.kind, Box(*record.box), record.score, "faces", "")
         x0, y0, x1, y1 = crop_for(finding, region_for(finding, FACES_ONLY)).padded(1).to_int()
         far[max(0, y0) : y1, max(0, x0) : x1] = False
-    assert far.sum() > 20_000  # the studio head fills most of its frame
+    assert far.sum() > 5_000  # the studio head fills most of its frame
     assert np.array_equal(before[far], after[far])
 
 
