@@ -42,21 +42,24 @@ def verify_file(entry: ModelFile, path: Path | None = None) -> Path:
         installed = importlib.metadata.version(entry.package)
     except importlib.metadata.PackageNotFoundError:
         installed = None
-    if installed != entry.version:
+    if not entry.bundled and installed != entry.version:
         raise ModelIntegrityError(
             f"model {entry.name!r}: manifest expects {entry.package}=={entry.version}, "
             f"installed is {installed or 'nothing'}; reinstall with `make install`"
         )
+    remedy = (
+        f"restore it from this repository ({entry.module}/{entry.path})"
+        if entry.bundled
+        else f"reinstall {entry.package}=={entry.version}"
+    )
     if not path.is_file():
         raise ModelIntegrityError(
-            f"model file missing: {path} (expected sha256 {entry.sha256}); "
-            f"reinstall {entry.package}=={entry.version}"
+            f"model file missing: {path} (expected sha256 {entry.sha256}); {remedy}"
         )
     actual = _sha256(path)
     if actual != entry.sha256:
         raise ModelIntegrityError(
-            f"model file altered: {path} has sha256 {actual}, expected {entry.sha256}; "
-            f"reinstall {entry.package}=={entry.version}"
+            f"model file altered: {path} has sha256 {actual}, expected {entry.sha256}; {remedy}"
         )
     return path
 

@@ -27,7 +27,7 @@ def verify() -> None:
     table = Table("model", "package", "status")
     for result in results:
         status = "[green]ok[/]" if result.ok else f"[red]{result.problem}[/]"
-        table.add_row(result.entry.name, f"{result.entry.package}=={result.entry.version}", status)
+        table.add_row(result.entry.name, result.entry.source, status)
     console.print(table)
     bad = [r for r in results if not r.ok]
     if bad:
@@ -45,7 +45,7 @@ def list_models() -> None:
     for entry in load_manifest():
         table.add_row(
             entry.name,
-            f"{entry.package}=={entry.version}",
+            entry.source,
             entry.path,
             entry.sha256[:16] + "…",
             entry.licence,

@@ -23,6 +23,7 @@ from redactor.batch import (
     write_atomically,
 )
 from redactor.errors import ConfigError
+from redactor.faces.registry import DEFAULT_FAMILIES, FAMILIES
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
 from redactor.text.engines import ENGINES
@@ -113,7 +114,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     type=click.FloatRange(0.05, 0.99),
     default=0.35,
     show_default=True,
-    help="Minimum face detector score; lower finds more faces (and more false ones).",
+    help="Minimum MediaPipe face score (CenterFace's is 0.25); lower finds more faces "
+    "(and more false ones).",
 )
 @click.option(
     "--min-face",
@@ -122,8 +124,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     default=20,
     show_default=True,
     metavar="PX",
-    help="Smallest face width to find. Larger is faster: 32 needs 40 % of the "
-    "face-model calls on a 1600x1200 photo (docs/benchmarks.md).",
+    help="Smallest face width MediaPipe's tile pyramid is built for (beside CenterFace "
+    "it starts at 48 px anyway). Larger is faster.",
 )
 @click.option(
     "--ocr-detection-side",
@@ -142,9 +144,17 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--face-scale",
     type=click.FloatRange(1.0, 3.0),
-    default=1.35,
+    default=1.2,
     show_default=True,
-    help="The redacted ellipse is the face box grown by this factor.",
+    help="The redacted ellipse is the head box grown by this factor.",
+)
+@click.option(
+    "--face-detectors",
+    default=",".join(DEFAULT_FAMILIES),
+    show_default=True,
+    metavar="NAMES",
+    help=f"Face-detector families to run and merge, comma-separated, of: "
+    f"{', '.join(sorted(FAMILIES))}.",
 )
 @click.option(
     "--drop-icc", is_flag=True, help="Also drop the ICC colour profile (kept by default)."
@@ -193,6 +203,7 @@ def redact(
     ocr_detection_side: int,
     ocr_full_size: bool,
     face_scale: float,
+    face_detectors: str,
     drop_icc: bool,
     jpeg_quality: int,
     max_pixels: int,
@@ -215,6 +226,7 @@ def redact(
             face_threshold=face_threshold,
             min_face_px=min_face_px,
             face_mask_scale=face_scale,
+            face_detectors=tuple(n.strip() for n in face_detectors.split(",") if n.strip()),
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
             text=text_policy,  # type: ignore[arg-type]
             ocr_engine=ocr_engine,
