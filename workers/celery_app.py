@@ -14,7 +14,9 @@ from typing import Any
 
 from celery import Celery
 
+from redactor.errors import ConfigError
 from redactor.service.settings import ServiceSettings
+from redactor.service.settings_errors import load_settings
 from workers.retention import SWEEP_TASK
 
 
@@ -114,6 +116,9 @@ def __getattr__(name: str) -> Any:
     """``app`` for ``celery -A workers.celery_app``, built from the environment on access."""
     if name != "app":
         raise AttributeError(name)
-    app = create_app(ServiceSettings())
+    try:
+        app = create_app(load_settings(ServiceSettings))
+    except ConfigError as exc:  # one line for the operator, not Celery's traceback
+        raise SystemExit(f"redactor: {exc}") from None
     globals()["app"] = app
     return app

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 
 from redactor.errors import RedactorError
 
@@ -22,11 +21,12 @@ if TYPE_CHECKING:
 
 def _settings() -> ServerSettings:
     from redactor.http.settings import ServerSettings
+    from redactor.service.settings_errors import load_settings
 
     try:
-        return ServerSettings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid REDACTOR_* settings:\n{exc}") from None
+        return load_settings(ServerSettings)
+    except RedactorError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _key_store() -> KeyStore:

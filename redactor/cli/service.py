@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from redactor.errors import RedactorError
 from redactor.jobs import JobRecord, JobState
 from redactor.service.settings import ServiceSettings
+from redactor.service.settings_errors import load_settings
 from redactor.storage import keys
 
 if TYPE_CHECKING:
@@ -33,9 +33,9 @@ EXIT_OK, EXIT_SOME_FAILED = 0, 1
 
 def settings_or_exit() -> ServiceSettings:
     try:
-        return ServiceSettings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid REDACTOR_* settings:\n{exc}") from None
+        return load_settings(ServiceSettings)
+    except RedactorError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _require_hash_key(settings: ServiceSettings) -> None:

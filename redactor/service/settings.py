@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from redactor.durations import Duration, PositiveDuration
 from redactor.errors import ConfigError
 from redactor.jobs import DEFAULT_PENDING_LIMIT, DEFAULT_RESULT_RETENTION
 from redactor.options import PipelineOptions
@@ -33,8 +34,8 @@ class TenantLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    original: timedelta | None = Field(default=None, ge=timedelta(0))
-    result: timedelta | None = Field(default=None, gt=timedelta(0))
+    original: Duration | None = None
+    result: PositiveDuration | None = None
 
 
 class ServiceSettings(BaseSettings):
@@ -96,14 +97,14 @@ class ServiceSettings(BaseSettings):
     #: Key for hashing matched text in reports. Required outside dev mode.
     hash_key: SecretStr | None = None
     #: Originals are deleted this long after upload (0: as soon as the job is finished).
-    original_retention: timedelta = Field(default=timedelta(hours=24), ge=timedelta(0))
+    original_retention: Duration = timedelta(hours=24)
     #: Results and reports are deleted this long after the job finished.
-    result_retention: timedelta = Field(default=DEFAULT_RESULT_RETENTION, gt=timedelta(0))
+    result_retention: PositiveDuration = DEFAULT_RESULT_RETENTION
     #: Per-tenant maximums, as JSON: ``{"acme": {"original": "PT24H", "result": "P30D"}}``.
     #: A tenant not listed may only shorten the defaults.
     tenant_limits: dict[str, TenantLimits] = Field(default_factory=dict)
     #: Window 0: an original whose job has not finished after this long is deleted anyway.
-    original_pending_limit: timedelta = Field(default=DEFAULT_PENDING_LIMIT, gt=timedelta(0))
+    original_pending_limit: PositiveDuration = DEFAULT_PENDING_LIMIT
     #: Seconds between two retention sweeps (Celery beat).
     sweep_interval: float = Field(default=60.0, gt=0)
     #: Seconds between two backstop scans of storage for objects no record tracks.
