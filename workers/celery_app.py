@@ -10,11 +10,14 @@ The periodic jobs are in one table, :func:`beat_schedule`; ``celery beat`` (or
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from redactor.errors import ConfigError
+from redactor.logs import configure_logging, log_format
 from redactor.service.settings import ServiceSettings
 from redactor.service.settings_errors import load_settings
 from workers.retention import SWEEP_TASK
@@ -24,6 +27,17 @@ class RedactorCelery(Celery):  # type: ignore[misc]
     """A Celery app that carries the settings it was built from, for the worker signals."""
 
     settings: ServiceSettings
+
+
+@setup_logging.connect  # type: ignore[untyped-decorator]
+def _configure_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """Celery's processes log as ours do (JSON lines unless REDACTOR_LOG_FORMAT=text):
+    with a receiver here, Celery leaves the logging set-up to us."""
+    try:
+        chosen = log_format("json")
+    except ConfigError as exc:
+        raise SystemExit(f"redactor: {exc}") from None
+    configure_logging(chosen, loglevel or logging.INFO)
 
 
 def create_app(settings: ServiceSettings) -> RedactorCelery:

@@ -25,6 +25,7 @@ from redactor.batch import (
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
+from redactor.text.ocr import require_engine
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -225,6 +226,8 @@ def redact(
             jpeg_quality=jpeg_quality,
             limits={"max_pixels": max_pixels, "max_file_bytes": max_file_mb * 1024 * 1024},  # type: ignore[arg-type]
         )
+        if text_policy != "off":
+            require_engine(ocr_engine)
         check_output_folder(out, inputs, allow_nested_output)
         items = discover(inputs)
     except (ConfigError, ValidationError) as exc:
