@@ -58,7 +58,7 @@ class ApiMetrics:
         self.registry = CollectorRegistry()
         shared = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
         if shared:
-            MultiProcessCollector(self.registry, path=shared)
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
         # Counted here, or (several processes) in the shared files the collector reads.
         counted = None if shared else self.registry
         self.requests = Counter(
