@@ -26,6 +26,9 @@ class ModelFile:
     licence: str
     #: The upstream project's published md5, where it publishes one (EasyOCR does).
     md5: str | None = None
+    #: The optional extra that installs the providing package (``redactor[easyocr]``);
+    #: ``None``: the base install has it.
+    extra: str | None = None
 
     def location(self) -> Path:
         """Where the file should be, found without importing the providing package."""

@@ -25,7 +25,7 @@ from redactor.batch import (
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
-from redactor.text.ocr import require_engine
+from redactor.text.engines.installed import require_engine
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -209,6 +209,8 @@ def redact(
 
     Exit status: 0 all files redacted, 1 some files failed, 2 usage error.
     """
+    if text_policy != "off":
+        _require_engine(ocr_engine)
     try:
         options = PipelineOptions(
             faces=not no_faces,
@@ -226,8 +228,6 @@ def redact(
             jpeg_quality=jpeg_quality,
             limits={"max_pixels": max_pixels, "max_file_bytes": max_file_mb * 1024 * 1024},  # type: ignore[arg-type]
         )
-        if text_policy != "off":
-            require_engine(ocr_engine)
         check_output_folder(out, inputs, allow_nested_output)
         items = discover(inputs)
     except (ConfigError, ValidationError) as exc:
@@ -256,6 +256,19 @@ def redact(
         sys.exit(EXIT_SOME_FAILED)
     _summary(console, results, failed, elapsed, report_path)
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+class _NotInstalled(click.ClickException):
+    """A missing optional engine: one line naming its extra, no usage text around it."""
+
+    exit_code = EXIT_USAGE
+
+
+def _require_engine(name: str) -> None:
+    try:
+        require_engine(name)
+    except ConfigError as exc:
+        raise _NotInstalled(str(exc)) from None
 
 
 def _run_with_progress(

@@ -6,7 +6,6 @@ them is invisible past this module.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -155,22 +154,6 @@ def _easyocr(settings: EngineSettings) -> OcrEngine:
 #: Engine factories by the short name used in :class:`redactor.options.PipelineOptions`.
 #: Factories import their backend lazily so choosing one never loads the other.
 ENGINES: Mapping[str, EngineFactory] = {"rapidocr": _rapidocr, "easyocr": _easyocr}
-#: Engines that come with an optional extra: the extra's name and the modules it brings.
-ENGINE_EXTRAS: Mapping[str, tuple[str, tuple[str, ...]]] = {
-    "easyocr": ("easyocr", ("easyocr", "torch", "torchvision", "easyocr_en_models")),
-}
-
-
-def require_engine(name: str) -> None:
-    """Raise :class:`ConfigError` (one line, naming the extra) if ``name`` is not installed."""
-    extra, modules = ENGINE_EXTRAS.get(name, ("", ()))
-    missing = [module for module in modules if importlib.util.find_spec(module) is None]
-    if missing:
-        raise ConfigError(
-            f"the {name} OCR engine is not installed (missing {', '.join(missing)}): "
-            f"install it with pip install 'redactor[{extra}]'"
-        )
-
 
 _shared: dict[tuple[str, EngineSettings], OcrEngine] = {}
 _shared_lock = threading.Lock()

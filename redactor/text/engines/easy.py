@@ -15,8 +15,9 @@ import models
 from redactor.errors import ModelIntegrityError
 from redactor.findings import RGBImage
 from redactor.native import native_chatter_logged
+from redactor.text.engines.installed import require_engine
 from redactor.text.engines.layout import line_from_quad, to_confidence, to_quad
-from redactor.text.ocr import Device, MalformedOcrOutput, OcrLine, require_engine, resolve_device
+from redactor.text.ocr import Device, MalformedOcrOutput, OcrLine, resolve_device
 
 
 def verified_model_dir() -> Path:
