@@ -11,7 +11,6 @@ import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -392,7 +391,6 @@ def build_text_detector(
     hash_key: bytes | None = None,
     *,
     threads: int | None = None,
-    name_cache_dir: Path | None = None,
 ) -> TextDetector | None:
     """The text detector ``options`` ask for (``None`` if the policy is off).
 
@@ -410,7 +408,7 @@ def build_text_detector(
         options.allow_terms,
         options.deny_terms,
         hash_key,
-        recognizers=build_recognizers(name_cache_dir=name_cache_dir),
+        recognizers=build_recognizers(),
     )
 
 
