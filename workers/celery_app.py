@@ -92,8 +92,9 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         # in a Redis crash kombu 5.7 can end the worker's main process ("Unrecoverable
         # error: AttributeError: 'NoneType' object has no attribute 'hostname'", raised
         # while restoring unacked messages): 3 worker deaths in 160 Redis kills with it,
-        # none in 160 without (docs/reliability.md).
-        "worker_enable_remote_control": False,
+        # none in 160 without (docs/reliability.md). Containers whose health check is
+        # ``celery inspect ping`` turn it on and let their restart policy cover that.
+        "worker_enable_remote_control": settings.worker_remote_control,
         # Tasks go to our queue only, never to Celery's default ``celery`` queue.
         "task_default_queue": settings.queue,
         # Tasks running when Redis drops finish their job; if their ack is lost the task

@@ -92,6 +92,9 @@ class ServiceSettings(BaseSettings):
     visibility_timeout: int = Field(default=600, gt=0)
     #: How often (seconds) a worker looks for tasks whose worker died.
     restore_interval: int = Field(default=10, gt=0)
+    #: Let workers answer ``celery inspect ping`` (container health checks). Off by
+    #: default: with it, a Redis crash can end a worker (docs/reliability.md).
+    worker_remote_control: bool = False
     #: Worker processes per host; default: one per CPU core.
     worker_concurrency: int | None = Field(default=None, gt=0)
     #: Key for hashing matched text in reports. Required outside dev mode.
