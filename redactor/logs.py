@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import logging.config
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -97,6 +98,18 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.Handler):
+    """Writes each line to ``sys.stderr`` as it is when the line is logged (a test runner
+    or ``click.testing`` may swap it), not as it was when logging was configured."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - logging must never raise; the handler reports it
+            self.handleError(record)
+
+
 class JsonLineFormatter(JsonFormatter):
     """One JSON object per line, with the allowed fields only."""
 
@@ -141,8 +154,7 @@ def logging_config(log_format: LogFormat, level: int | str) -> dict[str, Any]:
         "formatters": {"default": {"()": f"{formatter.__module__}.{formatter.__qualname__}"}},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
+                "class": f"{__name__}.StderrHandler",
                 "formatter": "default",
                 "filters": ["context"],
             }

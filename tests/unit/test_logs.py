@@ -76,12 +76,13 @@ def restored_logging() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("restored_logging")
-def test_given_a_context_then_the_configured_handler_adds_its_ids() -> None:
+def test_given_a_context_then_the_configured_handler_adds_its_ids(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     stream = io.StringIO()
-    config = logging_config("json", "INFO")
-    config["handlers"]["stderr"]["stream"] = stream
+    monkeypatch.setattr(sys, "stderr", stream)  # the handler writes to sys.stderr as it is
     logger = logging.getLogger("redactor.test_logs")
-    logging.config.dictConfig(config)
+    logging.config.dictConfig(logging_config("json", "INFO"))
     with log_context(request_id="r1"):
         logger.info("inside")
     logger.info("outside")
