@@ -32,28 +32,34 @@ import shutil
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
-import phonenumbers
 from faker import Faker
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter
 from PIL.PngImagePlugin import PngInfo
 
 from redactor.geometry import Box
+from testkit.layout import Layout, margin_spots
+from testkit.panels import Panel, Segment, pii, render_panel
+from testkit.panels import product as _product
+from testkit.paths import ROOT, SHARED_IMAGES, shared_path
+from testkit.people import faker, grouped, ups_number, valid_phone
+from testkit.photos import sample_photo, upright_rgb
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_IMAGES = ROOT.parent / "shared" / "test-images"
 DATA = Path(__file__).resolve().parent / "data"
 TESTS_FACE_BOXES = ROOT / "tests" / "data" / "face_boxes.json"
 DEFAULT_OUT = ROOT / "bench-out" / "corpus"
 MANIFEST = "manifest.json"
 SEED = 20261122
 CANVAS = (1600, 1200)
+LAYOUT_GAP = 30
+#: Cards of the corpus have a little more paper around their text than the default.
+_card = partial(Panel, margin=10)
 ASTRONAUT = "skimage:astronaut"
 SHARED_PREFIX = "shared:"
 
@@ -63,8 +69,7 @@ PRODUCT = "product"
 RGB = tuple[int, int, int]
 Pixels = npt.NDArray[np.uint8]
 
-FONT_ROOT = Path("/usr/share/fonts/truetype")
-#: Fonts for rendered text (TrueType, from Debian packages: see FONT_PACKAGES).
+#: Fonts for rendered text (TrueType, from Debian packages: see testkit.fonts).
 FONTS = (
     "DejaVuSans.ttf",
     "LiberationSerif-Regular.ttf",
@@ -77,13 +82,6 @@ FONTS = (
     "FreeSerif.ttf",
     "NotoSans-Bold.ttf",
 )
-#: The Debian package that installs each font family, by file-name prefix.
-FONT_PACKAGES = {
-    "DejaVu": "fonts-dejavu-core",
-    "Liberation": "fonts-liberation2",
-    "Noto": "fonts-noto-core",
-    "Free": "fonts-freefont-ttf",
-}
 MONO_FONTS = ("LiberationMono-Regular.ttf", "DejaVuSansMono.ttf", "FreeMono.ttf")
 BOLD_FONT = "DejaVuSans-Bold.ttf"
 
@@ -281,72 +279,15 @@ def labelled_photos() -> dict[str, PhotoTruth]:
     return truth
 
 
-def shared_path(name: str) -> Path:
-    path = SHARED_IMAGES / name
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"shared test image missing: {path} (is ../shared/ beside the repo?)"
-        )
-    return path
-
-
 @cache
 def upright_pixels(name: str) -> Pixels:
     """A source photo's upright RGB pixels (transparency flattened onto white)."""
     if name == ASTRONAUT:
-        return np.asarray(_sample_photo("astronaut"))
-    with Image.open(shared_path(name)) as image:
-        rgba = ImageOps.exif_transpose(image).convert("RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+        return np.asarray(sample_photo("astronaut"))
+    return upright_rgb(shared_path(name))
 
 
 # --- drawing -----------------------------------------------------------------------------------
-
-
-@cache
-def font_path(name: str) -> Path:
-    found = sorted(FONT_ROOT.rglob(name))
-    if not found:
-        package = next(p for prefix, p in FONT_PACKAGES.items() if name.startswith(prefix))
-        raise FileNotFoundError(f"font {name} is missing: install the Debian package {package}")
-    return found[0]
-
-
-@cache
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_path(name)), size)
-
-
-class Layout:
-    """Places rectangles on a canvas without overlaps (seeded rejection sampling)."""
-
-    def __init__(self, size: tuple[int, int], rng: np.random.Generator, gap: int = 30) -> None:
-        self.size, self.rng, self.gap = size, rng, gap
-        self.taken: list[Box] = []
-
-    def reserve(self, box: Box) -> None:
-        self.taken.append(box)
-
-    def place(self, width: int, height: int) -> tuple[int, int] | None:
-        """A free top-left corner for a ``width`` x ``height`` rectangle, or None if full."""
-        room_x, room_y = self.size[0] - width - self.gap, self.size[1] - height - self.gap
-        if room_x <= self.gap or room_y <= self.gap:
-            return None
-        for _ in range(300):
-            x, y = (
-                int(self.rng.integers(self.gap, room_x)),
-                int(self.rng.integers(self.gap, room_y)),
-            )
-            box = Box(x, y, x + width, y + height)
-            if all(_apart(box, other, self.gap) for other in self.taken):
-                self.taken.append(box)
-                return x, y
-        return None
-
-
-def _apart(a: Box, b: Box, gap: float) -> bool:
-    return a.x1 + gap <= b.x0 or b.x1 + gap <= a.x0 or a.y1 + gap <= b.y0 or b.y1 + gap <= a.y0
 
 
 def background(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
@@ -365,84 +306,18 @@ def background(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-@cache
-def _sample_photo(name: str) -> Image.Image:
-    from skimage import data
-
-    return Image.fromarray(np.asarray(getattr(data, name)())).convert("RGB")
+def _layout(rng: np.random.Generator) -> Layout:
+    """Non-overlapping placement on the canvas, 30 px apart and from the edges."""
+    return Layout(margin_spots(rng, CANVAS, LAYOUT_GAP), gap=LAYOUT_GAP)
 
 
 def place_photo(canvas: Image.Image, layout: Layout, name: str, width: int) -> None:
     """A product-like sample photo (cup, coins, clock...) pasted where there is room."""
-    photo = _sample_photo(name)
+    photo = sample_photo(name)
     size = (width, round(photo.height * width / photo.width))
     spot = layout.place(*size)
     if spot is not None:
         canvas.paste(photo.resize(size, Image.Resampling.LANCZOS), spot)
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A piece of a text line: ``pii.<kind>``, ``product``, or None (a label like "Tel:")."""
-
-    text: str
-    kind: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Panel:
-    """Lines of segments on a card of colour ``paper``, tilted by ``angle`` degrees."""
-
-    lines: tuple[tuple[Segment, ...], ...]
-    font: str
-    size: int
-    paper: RGB = (248, 246, 240)
-    ink: RGB = (20, 20, 25)
-    angle: float = 0.0
-    #: Font size per line (headlines); ``size`` for every line when None.
-    sizes: tuple[int, ...] | None = None
-
-
-def _ink_box(mask: Image.Image) -> Box | None:
-    ys, xs = np.nonzero(np.asarray(mask) > 96)
-    if len(xs) == 0:
-        return None
-    return Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
-
-
-def render_panel(panel: Panel) -> tuple[Image.Image, list[tuple[Segment, Box]]]:
-    """The tilted card (RGBA) and each segment's ink box in its coordinates.
-
-    Each segment is also drawn alone into a mask that goes through the same rotation,
-    so its box is exact after the tilt.
-    """
-    sizes = list(panel.sizes or [panel.size] * len(panel.lines))
-    fonts = [_font(panel.font, s) for s in sizes]
-    pad = max(sizes) // 2 + 10
-    widths = [
-        sum(f.getlength(s.text) for s in line) for f, line in zip(fonts, panel.lines, strict=True)
-    ]
-    card = Image.new(
-        "RGBA",
-        (int(max(widths)) + 2 * pad, sum(round(s * 1.45) for s in sizes) + 2 * pad),
-        (*panel.paper, 255),
-    )
-    draw = ImageDraw.Draw(card)
-    boxes = []
-    y = pad
-    for f, line, size in zip(fonts, panel.lines, sizes, strict=True):
-        x = float(pad)
-        for segment in line:
-            draw.text((x, y), segment.text, font=f, fill=(*panel.ink, 255))
-            mask = Image.new("L", card.size, 0)
-            ImageDraw.Draw(mask).text((x, y), segment.text, font=f, fill=255)
-            rotated = mask.rotate(panel.angle, Image.Resampling.BILINEAR, expand=True)
-            box = _ink_box(rotated)
-            if box is not None and segment.text.strip():
-                boxes.append((segment, box))
-            x += f.getlength(segment.text)
-        y += round(size * 1.45)
-    return card.rotate(panel.angle, Image.Resampling.BICUBIC, expand=True), boxes
 
 
 def place_panel(canvas: Image.Image, layout: Layout, panel: Panel) -> list[tuple[Segment, Box]]:
@@ -516,42 +391,6 @@ class Person:
     plate: str
 
 
-def make_faker(locale: str, seed: int) -> Faker:
-    fake = Faker(locale)
-    fake.seed_instance(seed)
-    return fake
-
-
-def valid_phone(fake: Faker, locale: str) -> str:
-    """A number in the locale's pattern that libphonenumber accepts as valid."""
-    pattern, region = PHONE_PATTERNS[locale]
-    for _ in range(2000):
-        number = fake.numerify(pattern)
-        if phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
-            return number
-    raise RuntimeError(f"no valid {region} phone number for the pattern {pattern}")
-
-
-def ups_check_digit(body: str) -> str:
-    """UPS 1Z check digit over the 15 characters after "1Z" (letters map to digits)."""
-    total = 0
-    for i, char in enumerate(body):
-        value = int(char) if char.isdigit() else (ord(char) - 3) % 10
-        total += value * (2 if i % 2 else 1)
-    return str((10 - total % 10) % 10)
-
-
-def ups_number(fake: Faker) -> str:
-    """A UPS tracking number with a valid check digit, printed in the carrier's groups."""
-    body = fake.bothify("######").upper() + fake.bothify("??").upper() + fake.numerify("#######")
-    n = "1Z" + body + ups_check_digit(body)
-    return f"{n[:2]} {n[2:5]} {n[5:8]} {n[8:10]} {n[10:14]} {n[14:]}"
-
-
-def grouped(value: str, size: int = 4) -> str:
-    return " ".join(value[i : i + size] for i in range(0, len(value), size))
-
-
 def invent_person(fake: Faker, locale: str) -> Person:
     city = (
         f"{fake.city()}, {fake.state_abbr()} {fake.zipcode()}"
@@ -562,11 +401,11 @@ def invent_person(fake: Faker, locale: str) -> Person:
         name=f"{fake.first_name()} {fake.last_name()}",
         street=fake.street_address().replace("\n", ", "),
         city=city,
-        phone=valid_phone(fake, locale),
+        phone=valid_phone(fake, *PHONE_PATTERNS[locale]),
         email=fake.free_email(),
         iban=grouped(fake.iban()),
         card=grouped(fake.credit_card_number(card_type="visa16")),
-        tracking=ups_number(fake),
+        tracking=ups_number(fake, "######??"),
         plate=fake.license_plate().upper(),
     )
 
@@ -574,23 +413,15 @@ def invent_person(fake: Faker, locale: str) -> Person:
 # --- surfaces --------------------------------------------------------------------------------
 
 
-def _pii(text: str, kind: str) -> Segment:
-    return Segment(text, f"pii.{kind}")
-
-
-def _product(text: str) -> Segment:
-    return Segment(text, PRODUCT)
-
-
 def label_lines(p: Person) -> list[tuple[Segment, ...]]:
     return [
         (Segment("SHIP TO:"),),
-        (_pii(p.name, "name"),),
-        (_pii(p.street, "address"),),
-        (_pii(p.city, "address"),),
-        (Segment("Tel: "), _pii(p.phone, "phone")),
-        (Segment("TRACKING #: "), _pii(p.tracking, "tracking")),
-        (_pii(p.email, "email"),),
+        (pii(p.name, "pii.name"),),
+        (pii(p.street, "pii.address"),),
+        (pii(p.city, "pii.address"),),
+        (Segment("Tel: "), pii(p.phone, "pii.phone")),
+        (Segment("TRACKING #: "), pii(p.tracking, "pii.tracking")),
+        (pii(p.email, "pii.email"),),
     ]
 
 
@@ -600,9 +431,9 @@ def receipt_lines(p: Person, product: tuple[str, str, str, str]) -> list[tuple[S
         (_product(f"{brand} MARKET"),),
         (_product(f"{name} {size}"),),
         (_product("Paper bag 0.20"),),
-        (Segment("CARD "), _pii(p.card, "card")),
-        (Segment("Customer: "), _pii(p.name, "name")),
-        (_pii(p.email, "email"),),
+        (Segment("CARD "), pii(p.card, "pii.card")),
+        (Segment("Customer: "), pii(p.name, "pii.name")),
+        (pii(p.email, "pii.email"),),
         (Segment("Thank you!"),),
     ]
 
@@ -611,26 +442,30 @@ def screen_lines(p: Person, product: tuple[str, str, str, str]) -> list[tuple[Se
     return [
         (Segment("Order confirmed"),),
         (_product(f"{product[0]} {product[1]}"),),
-        (Segment("Deliver to: "), _pii(p.name, "name")),
-        (_pii(p.street, "address"),),
-        (_pii(p.city, "address"),),
-        (Segment("Phone: "), _pii(p.phone, "phone")),
-        (Segment("Refund IBAN: "), _pii(p.iban, "iban")),
+        (Segment("Deliver to: "), pii(p.name, "pii.name")),
+        (pii(p.street, "pii.address"),),
+        (pii(p.city, "pii.address"),),
+        (Segment("Phone: "), pii(p.phone, "pii.phone")),
+        (Segment("Refund IBAN: "), pii(p.iban, "pii.iban")),
     ]
 
 
 def card_lines(p: Person) -> list[tuple[Segment, ...]]:
     return [
-        (_pii(p.name, "name"),),
+        (pii(p.name, "pii.name"),),
         (Segment("Sales Manager"),),
-        (_pii(p.email, "email"),),
-        (Segment("Mobile "), _pii(p.phone, "phone")),
-        (_pii(p.street, "address"),),
+        (pii(p.email, "pii.email"),),
+        (Segment("Mobile "), pii(p.phone, "pii.phone")),
+        (pii(p.street, "pii.address"),),
     ]
 
 
 def sticker_lines(p: Person) -> list[tuple[Segment, ...]]:
-    return [(_pii(p.name, "name"),), (_pii(p.street, "address"),), (_pii(p.city, "address"),)]
+    return [
+        (pii(p.name, "pii.name"),),
+        (pii(p.street, "pii.address"),),
+        (pii(p.city, "pii.address"),),
+    ]
 
 
 def packaging_panel(
@@ -639,7 +474,7 @@ def packaging_panel(
     """Packaging front: brand, product name, detail line and size, all product text."""
     brand, name, amount, detail = product
     size = min(max(size, 18), 30)
-    return Panel(
+    return _card(
         lines=((_product(brand),), (_product(name),), (_product(detail),), (_product(amount),)),
         font=BOLD_FONT,
         size=size,
@@ -656,14 +491,14 @@ def surface_panels(
     """The panels of one text surface (the packaging that goes with it is added by the caller)."""
     mono = MONO_FONTS[size % len(MONO_FONTS)]
     if surface == "label":
-        return [Panel(tuple(label_lines(p)), font, size, angle=angle)]
+        return [_card(tuple(label_lines(p)), font, size, angle=angle)]
     if surface == "receipt":
         return [
-            Panel(tuple(receipt_lines(p, product)), mono, size, paper=(250, 250, 244), angle=angle)
+            _card(tuple(receipt_lines(p, product)), mono, size, paper=(250, 250, 244), angle=angle)
         ]
     if surface == "screen":
         return [
-            Panel(
+            _card(
                 tuple(screen_lines(p, product)),
                 font,
                 size,
@@ -674,18 +509,18 @@ def surface_panels(
         ]
     if surface == "card":
         lines = tuple(card_lines(p))
-        return [Panel(lines, font, size, sizes=(round(size * 1.6),) + (size,) * 4, angle=angle)]
+        return [_card(lines, font, size, sizes=(round(size * 1.6),) + (size,) * 4, angle=angle)]
     if surface == "plate":
-        plate = Panel(
-            ((_pii(p.plate, "plate"),),),
+        plate = _card(
+            ((pii(p.plate, "pii.plate"),),),
             BOLD_FONT,
             size * 3,
             paper=(250, 204, 20),
             ink=(10, 10, 10),
             angle=angle / 2,
         )
-        return [plate, Panel(tuple(sticker_lines(p)), font, size, angle=-angle)]
-    return [Panel(tuple(sticker_lines(p)), font, size, angle=angle)]
+        return [plate, _card(tuple(sticker_lines(p)), font, size, angle=-angle)]
+    return [_card(tuple(sticker_lines(p)), font, size, angle=angle)]
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -714,7 +549,7 @@ def composite_case(index: int, seed: int) -> tuple[Case, bytes]:
     """Faces at several scales on a product scene with packaging, as a JPEG."""
     rng = np.random.default_rng([seed, 1, index])
     canvas = background(rng, CANVAS)
-    layout = Layout(CANVAS, rng)
+    layout = _layout(rng)
     case = Case(
         id=f"composite-{index:02d}",
         kind=COMPOSITE,
@@ -749,7 +584,7 @@ def text_case(index: int, seed: int) -> tuple[Case, bytes]:
     """Personal text on one surface next to product packaging, blurred and compressed."""
     rng = np.random.default_rng([seed, 2, index])
     locale = LOCALES[index % len(LOCALES)]
-    person = invent_person(make_faker(locale, seed * 1000 + index), locale)
+    person = invent_person(faker(locale, seed * 1000 + index), locale)
     surface = SURFACES[index % len(SURFACES)]
     font = FONTS[index % len(FONTS)]
     size = TEXT_SIZES[index % len(TEXT_SIZES)]
@@ -761,7 +596,7 @@ def text_case(index: int, seed: int) -> tuple[Case, bytes]:
         id=f"text-{index:02d}", kind=TEXT_SCENE, path=f"text-{index:02d}.{ext}", upright_size=CANVAS
     )
     canvas = background(rng, CANVAS)
-    layout = Layout(CANVAS, rng)
+    layout = _layout(rng)
     for panel in surface_panels(surface, person, product, font, size, angle):
         record(case, place_panel(canvas, layout, panel))
     paper = PAPER_COLOURS[index % len(PAPER_COLOURS)]
@@ -789,9 +624,9 @@ def camera_case(index: int, orientation: int, seed: int) -> tuple[Case, bytes]:
     Every other shot has a face too, so detection must run on the upright pixels.
     """
     rng = np.random.default_rng([seed, 3, index])
-    fake = make_faker("en_US", seed * 1000 + 500 + index)
+    fake = faker("en_US", seed * 1000 + 500 + index)
     canvas = background(rng, CANVAS)
-    layout = Layout(CANVAS, rng)
+    layout = _layout(rng)
     layout.reserve(MARKER.padded(40))
     ImageDraw.Draw(canvas).rectangle(MARKER.as_list(), fill=MARKER_COLOUR)
     case = Case(

@@ -13,7 +13,7 @@ writes the input to ``tests/reliability/regressions/crash-<sha1>`` (or ``timeout
 test run. Fix the bug, keep the file.
 
 Seeds are the hostile corpus's base images and its small crafted cases
-(``tests/reliability/hostile_corpus.py``); the working corpus grows in ``--corpus``
+(``testkit/hostile.py``); the working corpus grows in ``--corpus``
 (under ``bench-out/``, not committed). Limits are lower than the defaults (1 MP a frame,
 50 frames) so that each run is milliseconds and a legitimately large decode is never
 mistaken for a leak by ``-rss_limit_mb``. Python code of Pillow, pillow-heif and
@@ -81,7 +81,7 @@ def _one_input(data: bytes) -> None:
 
 def _seed(corpus: Path) -> int:
     """Write the base images and small crafted cases into ``corpus``; how many."""
-    from tests.reliability import hostile_corpus
+    from testkit import hostile as hostile_corpus
 
     corpus.mkdir(parents=True, exist_ok=True)
     cases = [*hostile_corpus.bases().items()]

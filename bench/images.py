@@ -18,7 +18,7 @@ The 4000x3000 scenes are the same scenes drawn 2.5 times larger (a phone photo o
 same table): the same random draws, every size and font scaled, so the two sizes differ
 only in pixels. Face boxes are the source boxes mapped through crop, scale and placement;
 text boxes come from masks drawn alone through the same tilt (as in
-``tests/integration/text_render.py``). The manifest holds kinds and boxes, never text.
+``testkit/panels.py``). The manifest holds kinds and boxes, never text.
 """
 
 from __future__ import annotations
@@ -34,14 +34,16 @@ from typing import Any
 
 import numpy as np
 from faker import Faker
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageOps
 
 from redactor.geometry import Box, union_box
-from redactor.pii.tracking import ups_valid
+from testkit.cards import de_remittance, uk_business_card, us_shipping_label
+from testkit.layout import Layout, fractional_spots
+from testkit.panels import PRODUCT, Panel, product, render_panel
+from testkit.paths import ROOT, shared_path
+from testkit.people import faker
+from testkit.photos import photo_background, sample_photo
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_IMAGES = ROOT.parent / "shared" / "test-images"
-FONT_ROOT = Path("/usr/share/fonts")
 FACE_BOXES = ROOT / "tests" / "data" / "face_boxes.json"
 ASTRONAUT = "skimage:astronaut"
 #: Photos whose every frontal face has a checked box (profiles and crowds are left out).
@@ -77,8 +79,6 @@ TEXT_FONTS = (
 )
 BRANDS = ("NORDKAFFE", "SPRUDELHOF", "MOUNTAIN TEA", "OLIVIA", "BERGBROT", "LUMEN")
 PRODUCTS = ("ORGANIC COFFEE", "Mineralwasser", "GREEN TEA", "Olive Oil", "Rye Bread", "Candles")
-
-PII, PRODUCT = "pii", "product"
 
 
 @dataclass(frozen=True)
@@ -119,38 +119,11 @@ class BenchImage:
 
 
 @dataclass(frozen=True)
-class Segment:
-    text: str
-    role: str = ""
-    kind: str = ""
-
-
-@dataclass(frozen=True)
-class Panel:
-    """Lines of segments on a card; sizes are at the 1600 px base."""
-
-    lines: Sequence[Sequence[Segment]]
-    font: str
-    sizes: Sequence[int]
-    angle: float
-    paper: tuple[int, int, int] = (248, 246, 240)
-    ink: tuple[int, int, int] = (20, 20, 25)
-
-
-@dataclass(frozen=True)
 class FacePhoto:
     """A photo cropped around its faces, with the face boxes in crop coordinates."""
 
     image: Image.Image
     faces: tuple[Box, ...]
-
-
-def _pii(text: str, kind: str) -> Segment:
-    return Segment(text, PII, kind)
-
-
-def _product(text: str) -> Segment:
-    return Segment(text, PRODUCT)
 
 
 # --- faces ----------------------------------------------------------------------------------
@@ -170,13 +143,8 @@ def face_photo(source: str) -> FacePhoto:
 def _load_face_source(source: str) -> tuple[Image.Image, list[Box]]:
     boxes = [Box(*map(float, b)) for b in json.loads(FACE_BOXES.read_text())[source]]
     if source == ASTRONAUT:
-        from skimage import data
-
-        return Image.fromarray(data.astronaut()).convert("RGB"), boxes  # type: ignore[no-untyped-call]
-    path = SHARED_IMAGES / source
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: is ../shared/ beside the repository?")
-    with Image.open(path) as opened:
+        return sample_photo("astronaut"), boxes
+    with Image.open(shared_path(source)) as opened:
         return ImageOps.exif_transpose(opened).convert("RGB"), boxes
 
 
@@ -191,58 +159,11 @@ def _print(photo: FacePhoto, face_width: float, max_side: float) -> tuple[Image.
 # --- text -----------------------------------------------------------------------------------
 
 
-@cache
-def font(name: str, size: int) -> ImageFont.FreeTypeFont:
-    """A TrueType font from Debian's font packages (scripts/system-deps.sh installs them)."""
-    found = sorted(FONT_ROOT.rglob(name))
-    if not found:
-        raise FileNotFoundError(f"font {name} is missing: run `make system-deps`")
-    return ImageFont.truetype(str(found[0]), size)
-
-
-def faker(locale: str, seed: int) -> Faker:
-    fake = Faker(locale)
-    fake.seed_instance(seed)
-    return fake
-
-
-def valid_phone(fake: Faker, pattern: str, region: str) -> str:
-    """A number in ``pattern`` ("#" = digit) that libphonenumber accepts for ``region``."""
-    import phonenumbers
-
-    for _ in range(1000):
-        number = fake.numerify(pattern)
-        if phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
-            return number
-    raise ValueError(f"no valid {region} number for {pattern}")
-
-
-def ups_number(fake: Faker) -> str:
-    """A UPS 1Z tracking number with a correct check digit, printed in groups."""
-    body = "1Z" + fake.bothify("###???##").upper() + fake.numerify("#######")
-    number = next(body + d for d in "0123456789" if ups_valid(body + d))
-    return " ".join(
-        (number[:2], number[2:5], number[5:8], number[8:10], number[10:14], number[14:])
-    )
-
-
-def spaced(number: str, group: int = 4) -> str:
-    return " ".join(number[i : i + group] for i in range(0, len(number), group))
-
-
 def _label(fake: Faker, text_font: str, angle: float) -> Panel:
     return Panel(
-        lines=[
-            [Segment("SHIP TO:")],
-            [_pii(f"{fake.first_name()} {fake.last_name()}", "pii.name")],
-            [_pii(fake.street_address(), "pii.address")],
-            [_pii(f"{fake.city()}, {fake.state_abbr()} {fake.zipcode()}", "pii.address")],
-            [Segment("Tel: "), _pii(valid_phone(fake, "(###) ###-####", "US"), "pii.phone")],
-            [Segment("TRACKING #: "), _pii(ups_number(fake), "pii.tracking")],
-            [Segment("E-mail: "), _pii(fake.free_email(), "pii.email")],
-        ],
+        lines=us_shipping_label(fake),
         font=text_font,
-        sizes=[26] * 7,
+        size=26,
         angle=angle,
     )
 
@@ -250,15 +171,9 @@ def _label(fake: Faker, text_font: str, angle: float) -> Panel:
 def _business_card(seed: int, text_font: str, angle: float) -> Panel:
     fake = faker("en_GB", seed)
     return Panel(
-        lines=[
-            [_pii(f"{fake.first_name()} {fake.last_name()}", "pii.name")],
-            [Segment("Sales Manager")],
-            [_pii(fake.company_email(), "pii.email")],
-            [Segment("Mobile "), _pii(valid_phone(fake, "+44 20 7### ####", "GB"), "pii.phone")],
-            [_pii(fake.street_address().replace("\n", ", "), "pii.address")],
-            [_pii(f"{fake.city()} {fake.postcode()}", "pii.address")],
-        ],
+        lines=uk_business_card(fake),
         font=text_font,
+        size=24,
         sizes=[40, 24, 24, 24, 24, 24],
         angle=angle,
     )
@@ -267,15 +182,9 @@ def _business_card(seed: int, text_font: str, angle: float) -> Panel:
 def _remittance_card(seed: int, text_font: str, angle: float) -> Panel:
     fake = faker("de_DE", seed)
     return Panel(
-        lines=[
-            [Segment("Empfänger:")],
-            [_pii(f"{fake.first_name()} {fake.last_name()}", "pii.name")],
-            [_pii(fake.street_address(), "pii.address")],
-            [_pii(f"{fake.postcode()} {fake.city()}", "pii.address")],
-            [Segment("IBAN "), _pii(spaced(fake.iban()), "pii.iban")],
-        ],
+        lines=de_remittance(fake),
         font=text_font,
-        sizes=[26] * 5,
+        size=26,
         angle=angle,
     )
 
@@ -283,13 +192,14 @@ def _remittance_card(seed: int, text_font: str, angle: float) -> Panel:
 def _product_panel(seed: int, angle: float) -> Panel:
     return Panel(
         lines=[
-            [_product(BRANDS[seed % len(BRANDS)])],
-            [_product(PRODUCTS[seed % len(PRODUCTS)])],
-            [_product("Ingredients: roasted arabica beans")],
-            [_product(f"{250 * (1 + seed % 4)} ml")],
-            [_product(f"BEST BEFORE {1 + seed % 12:02d}/2027")],
+            [product(BRANDS[seed % len(BRANDS)])],
+            [product(PRODUCTS[seed % len(PRODUCTS)])],
+            [product("Ingredients: roasted arabica beans")],
+            [product(f"{250 * (1 + seed % 4)} ml")],
+            [product(f"BEST BEFORE {1 + seed % 12:02d}/2027")],
         ],
         font="DejaVuSans-Bold.ttf",
+        size=22,
         sizes=[60, 36, 22, 22, 22],
         angle=angle,
         paper=(92, 58, 34),
@@ -297,82 +207,8 @@ def _product_panel(seed: int, angle: float) -> Panel:
     )
 
 
-def _draw_panel(
-    panel: Panel, scale: float
-) -> tuple[Image.Image, list[tuple[Segment, Image.Image]]]:
-    """The tilted card and, per segment, its ink drawn alone through the same tilt."""
-    sizes = [max(8, round(s * scale)) for s in panel.sizes]
-    fonts = [font(panel.font, s) for s in sizes]
-    pad = max(sizes) // 2 + round(8 * scale)
-    widths = [
-        sum(f.getlength(s.text) for s in line) for f, line in zip(fonts, panel.lines, strict=True)
-    ]
-    heights = [round(s * 1.45) for s in sizes]
-    size = (int(max(widths)) + 2 * pad, sum(heights) + 2 * pad)
-    card = Image.new("RGBA", size, (*panel.paper, 255))
-    draw = ImageDraw.Draw(card)
-    masks = []
-    y = pad
-    for f, line, height in zip(fonts, panel.lines, heights, strict=True):
-        x = float(pad)
-        for segment in line:
-            draw.text((x, y), segment.text, font=f, fill=(*panel.ink, 255))
-            if segment.role:
-                mask = Image.new("L", size, 0)
-                ImageDraw.Draw(mask).text((x, y), segment.text, font=f, fill=255)
-                masks.append((segment, mask))
-            x += f.getlength(segment.text)
-        y += height
-    tilted = card.rotate(panel.angle, Image.Resampling.BICUBIC, expand=True)
-    rotate = Image.Resampling.BILINEAR
-    return tilted, [(s, m.rotate(panel.angle, rotate, expand=True)) for s, m in masks]
-
-
-def _ink_box(mask: Image.Image) -> Box | None:
-    ys, xs = np.nonzero(np.asarray(mask) > 96)
-    if len(xs) == 0:
-        return None
-    return Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
-
-
-# --- layout ---------------------------------------------------------------------------------
-
-
-class _Layout:
-    """Seeded, non-overlapping placement on a canvas.
-
-    Positions are drawn as fractions of the free range, so a scene drawn at another
-    scale with the same seed puts everything in the same relative place.
-    """
-
-    def __init__(self, rng: random.Random, width: int, height: int, gap: float) -> None:
-        self.rng = rng
-        self.width, self.height, self.gap = width, height, gap
-        self.taken: list[Box] = []
-
-    def place(self, width: int, height: int, tries: int = 400) -> tuple[int, int] | None:
-        draws = [(self.rng.random(), self.rng.random()) for _ in range(tries)]
-        for u, v in draws:
-            x = round(u * max(0, self.width - width))
-            y = round(v * max(0, self.height - height))
-            box = Box(x, y, x + width, y + height)
-            if all(_apart(box, other, self.gap) for other in self.taken):
-                self.taken.append(box)
-                return x, y
-        return None
-
-
-def _apart(a: Box, b: Box, gap: float) -> bool:
-    return a.x1 + gap <= b.x0 or b.x1 + gap <= a.x0 or a.y1 + gap <= b.y0 or b.y1 + gap <= a.y0
-
-
 def _background(name: str, size: tuple[int, int]) -> Image.Image:
-    if name == STUDIO:
-        return _studio_backdrop(size)
-    from skimage import data
-
-    pixels = getattr(data, name)()
-    return Image.fromarray(pixels).convert("RGB").resize(size, Image.Resampling.BICUBIC)
+    return _studio_backdrop(size) if name == STUDIO else photo_background(name, size)
 
 
 def _studio_backdrop(size: tuple[int, int]) -> Image.Image:
@@ -393,28 +229,25 @@ def scene(seed: int, size: tuple[int, int], backdrop: str | None = None) -> Benc
     rng = random.Random(seed)
     scale = size[0] / BASE_WIDTH
     canvas = _background(backdrop or BACKGROUNDS[seed % len(BACKGROUNDS)], size)
-    layout = _Layout(rng, *size, gap=12 * scale)
+    layout = Layout(fractional_spots(rng, size), gap=12 * scale)
     personal: list[tuple[str, Box]] = []
-    product: list[Box] = []
+    kept: list[Box] = []
     for panel in _panels(seed, rng):
-        tilted, masks = _draw_panel(panel, scale)
-        at = layout.place(*tilted.size)
+        card, boxes = render_panel(panel, scale)
+        at = layout.place(*card.size)
         if at is None:
             continue
-        canvas.paste(tilted, at, tilted)
-        for segment, mask in masks:
-            box = _ink_box(mask)
-            if box is None:
-                continue
-            if segment.role == PII:
+        canvas.paste(card, at, card)
+        for segment, box in boxes:
+            if segment.personal and segment.kind:
                 personal.append((segment.kind, box.shifted(*at)))
-            else:
-                product.append(box.shifted(*at))
+            elif segment.kind == PRODUCT:
+                kept.append(box.shifted(*at))
     faces = _paste_prints(canvas, rng, layout, scale)
     buffer = io.BytesIO()
     canvas.save(buffer, "JPEG", quality=JPEG_QUALITY)
     name = f"{backdrop or 'scene'}{seed:02d}_{size[0]}x{size[1]}"
-    return BenchImage(name, size, buffer.getvalue(), Truth(faces, tuple(personal), tuple(product)))
+    return BenchImage(name, size, buffer.getvalue(), Truth(faces, tuple(personal), tuple(kept)))
 
 
 def _panels(seed: int, rng: random.Random) -> list[Panel]:
@@ -429,7 +262,7 @@ def _panels(seed: int, rng: random.Random) -> list[Panel]:
 
 
 def _paste_prints(
-    canvas: Image.Image, rng: random.Random, layout: _Layout, scale: float
+    canvas: Image.Image, rng: random.Random, layout: Layout, scale: float
 ) -> tuple[Box, ...]:
     sources = rng.sample(FACE_SOURCES, PRINTS_PER_SCENE)
     widths = sorted((rng.choice(FACE_WIDTHS) for _ in sources), reverse=True)

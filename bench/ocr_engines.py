@@ -16,31 +16,20 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from redactor.findings import Finding  # noqa: E402
-from redactor.geometry import Box  # noqa: E402
-from redactor.text.detector import TextDetector  # noqa: E402
-from redactor.text.ocr import EngineSettings, create_engine  # noqa: E402
-from tests.integration.text_render import (  # noqa: E402
-    REAL_PERSONAL,
-    REAL_PRODUCT,
-    SCENES,
-    Scene,
-    label_scene,
-    shared_rgb,
-)
-from tests.support import SHARED_IMAGES  # noqa: E402
+from redactor.findings import Finding
+from redactor.geometry import Box
+from redactor.text.detector import TextDetector
+from redactor.text.ocr import EngineSettings, create_engine
+from testkit.paths import shared_path
+from testkit.photos import upright_rgb
+from testkit.text_scenes import REAL_PERSONAL, REAL_PRODUCT, SCENES, Scene, label_scene
 
 FOUND_COVERAGE = 0.95
 
@@ -73,7 +62,7 @@ def cases() -> list[Case]:
         out.append(Case(name, scene.image, personal, [i.box for i in scene.product]))
     for name, items in REAL_PERSONAL.items():
         product = [box for _, box in REAL_PRODUCT.get(name, [])]
-        out.append(Case(name, shared_rgb(SHARED_IMAGES / name), items, product))
+        out.append(Case(name, upright_rgb(shared_path(name)), items, product))
     return out
 
 

@@ -43,8 +43,8 @@ from redactor.service.redis_jobs import RedisJobStore, connect  # noqa: E402
 from redactor.service.stack import RedisServer  # noqa: E402
 from redactor.storage import LocalStorage, keys  # noqa: E402
 from redactor.threads import limit_threads  # noqa: E402
-from tests.integration.text_render import SCENES  # noqa: E402
-from tests.support import SHARED_IMAGES  # noqa: E402
+from testkit.paths import SHARED_IMAGES  # noqa: E402
+from testkit.text_scenes import SCENES  # noqa: E402
 
 SHARED = [
     "face_group_selfie.jpg",

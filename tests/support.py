@@ -10,17 +10,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_IMAGES = ROOT.parent / "shared" / "test-images"
+from testkit.paths import ROOT as ROOT
+from testkit.paths import SHARED_IMAGES as SHARED_IMAGES
+from testkit.paths import shared_path
+
 DATA = Path(__file__).resolve().parent / "data"
 
 
 def shared_image(name: str) -> Path:
     """A public test image (read-only; copy it before writing anything near it)."""
-    path = SHARED_IMAGES / name
-    if not path.is_file():
-        pytest.fail(f"shared test image missing: {path} (is ../shared/ beside the repository?)")
-    return path
+    try:
+        return shared_path(name)
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
 
 
 def face_boxes() -> dict[str, list[list[int]]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import badinput
+from testkit import badfiles as badinput
 from tests.support import ROOT, shared_image
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]

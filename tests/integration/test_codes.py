@@ -13,7 +13,7 @@ from redactor.geometry import Box
 from redactor.options import PipelineOptions
 from redactor.text import codes
 from redactor.text.detector import CodeDetector, build_code_detector
-from tests.integration.text_render import background
+from testkit.photos import photo_background
 from tests.support import shared_image
 
 Format = zxingcpp.BarcodeFormat
@@ -30,7 +30,7 @@ def on_photo(
     pixels: np.ndarray, at: tuple[int, int] = (180, 140), margin: int = 40
 ) -> tuple[np.ndarray, Box]:
     """The symbol on a white card on a coffee photo, and the symbol's box."""
-    photo = background("coffee", (1000, 750))
+    photo = photo_background("coffee", (1000, 750))
     card = Image.new("RGB", (pixels.shape[1] + 2 * margin, pixels.shape[0] + 2 * margin), "white")
     card.paste(Image.fromarray(pixels).convert("RGB"), (margin, margin))
     photo.paste(card, at)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from redactor.text.ocr import EngineSettings, create_engine
-from tests.integration.text_render import font
+from testkit.fonts import font
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 

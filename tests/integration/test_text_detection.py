@@ -15,18 +15,19 @@ from redactor.findings import Finding
 from redactor.geometry import Box, union_box
 from redactor.text.detector import TextDetector
 from redactor.text.ocr import EngineSettings, OcrEngine, create_engine
-from tests.integration.text_render import (
+from testkit.photos import upright_rgb
+from testkit.text_scenes import (
     REAL_PERSONAL,
     REAL_PRODUCT,
     SCENES,
     Panel,
+    Placed,
     Scene,
     Segment,
     card_scene,
     label_scene,
     pii,
     render,
-    shared_rgb,
     shipping_scene,
 )
 from tests.support import ROOT, shared_image
@@ -68,7 +69,7 @@ def coverage(box: Box, findings: Sequence[Finding], shape: tuple[int, ...]) -> f
 
 
 def rgb(name: str) -> np.ndarray:
-    return shared_rgb(shared_image(name))
+    return upright_rgb(shared_image(name))
 
 
 def test_given_a_rendered_scene_then_every_personal_item_is_covered(
@@ -167,11 +168,13 @@ def test_given_a_real_photo_then_its_labelled_personal_items_are_found(
 def test_given_a_thin_banner_then_it_is_read_within_memory(text: TextDetector) -> None:
     banner = render(
         [
-            Panel(
-                [[Segment("Contact: "), pii("jane.doe@example.com", "pii.email")]],
+            Placed(
+                Panel(
+                    [[Segment("Contact: "), pii("jane.doe@example.com", "pii.email")]],
+                    "FreeSans.ttf",
+                    22,
+                ),
                 (0, 0),
-                "FreeSans.ttf",
-                22,
             )
         ],
         size=(2400, 80),

@@ -341,7 +341,7 @@ MAX_QUEUE_DEPTH = 4
 
 @pytest.fixture(scope="package")
 def service_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceWorld]:
-    from tests.reliability.hostile_corpus import CORPUS_LIMITS
+    from testkit.hostile import CORPUS_LIMITS
 
     limits = {
         "pipeline__limits__max_pixels": str(CORPUS_LIMITS.max_pixels),

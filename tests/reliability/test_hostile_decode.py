@@ -25,9 +25,9 @@ from redactor import imaging
 from redactor.errors import RedactorError
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
-from tests.reliability import hostile_corpus
+from testkit import hostile as hostile_corpus
+from testkit.hostile import CORPUS_LIMITS, Case
 from tests.reliability.conftest import LONG, record_figures
-from tests.reliability.hostile_corpus import CORPUS_LIMITS, Case
 
 pytestmark = [pytest.mark.reliability]
 

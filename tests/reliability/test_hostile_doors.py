@@ -30,15 +30,15 @@ import pytest
 from redactor.jobs import JobState
 from redactor.metadata import metadata_in
 from redactor.storage import keys
+from testkit import hostile as hostile_corpus
+from testkit.hostile import CORPUS_LIMITS, Case
 from tests.integration.conftest import FAST_OPTIONS
-from tests.reliability import hostile_corpus
 from tests.reliability.conftest import (
     ServiceWorld,
     peak_rss_mib,
     pool_processes,
     record_figures,
 )
-from tests.reliability.hostile_corpus import CORPUS_LIMITS, Case
 from tests.support import ROOT
 
 pytestmark = [pytest.mark.reliability, pytest.mark.redis, pytest.mark.slow, pytest.mark.models]

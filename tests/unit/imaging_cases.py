@@ -17,6 +17,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, PngImagePlugin
 
+from testkit.badfiles import png_chunk
+
 SECRET_SERIAL = "SN-4242-SECRET"
 SECRET_ARTIST = "Jane Q. Photographer"
 SECRET_GPS_DATUM = "GPS-DATUM-MARKER"
@@ -119,10 +121,6 @@ def segment(marker: int, payload: bytes) -> bytes:
 def with_segments(jpeg: bytes, *segments: bytes) -> bytes:
     """Insert JPEG segments right after SOI."""
     return jpeg[:2] + b"".join(segments) + jpeg[2:]
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def with_png_chunks(png: bytes, *chunks: bytes) -> bytes:

@@ -3,7 +3,7 @@
 Each builder makes one hostile construct from bytes, by hand where a library would
 refuse to write it: containers whose headers promise far more pixels than their bodies
 hold, decompression bombs, endless frame and page chains, EXIF directories that loop or
-declare huge counts, polyglots and XML entity bombs. ``tests/reliability/hostile_corpus``
+declare huge counts, polyglots and XML entity bombs. ``testkit/hostile``
 combines them into a named corpus with the outcome each must have.
 """
 
@@ -21,22 +21,18 @@ from collections.abc import Iterator
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _png_chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def png_chunk(kind: bytes, body: bytes) -> bytes:
     """One PNG chunk with a correct CRC."""
-    return _png_chunk(kind, body)
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def png_with_declared_size(width: int, height: int, body: bytes) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     return (
         PNG_SIGNATURE
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", body)
-        + _png_chunk(b"IEND", b"")
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
     )
 
 
@@ -64,7 +60,7 @@ def huge_dimensions_tiny_body() -> bytes:
 def png_with_chunk_before_idat(png: bytes, kind: bytes, body: bytes) -> bytes:
     """``png`` with one more chunk right after IHDR (ancillary chunks may go there)."""
     end_of_ihdr = 8 + 12 + 13
-    return png[:end_of_ihdr] + _png_chunk(kind, body) + png[end_of_ihdr:]
+    return png[:end_of_ihdr] + png_chunk(kind, body) + png[end_of_ihdr:]
 
 
 def png_ztxt_bomb(megabytes: int = 64) -> bytes:

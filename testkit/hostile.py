@@ -3,7 +3,7 @@
 Three families:
 
 * **crafted** cases (:func:`crafted`): one per hostile construct, from
-  :mod:`tests.badinput`. Each names the error codes it may end with, or says it is a
+  :mod:`testkit.badfiles`. Each names the error codes it may end with, or says it is a
   valid image (a polyglot, a bad EXIF block) that must come out redacted and clean, with
   the smuggled bytes gone.
 * **truncations** (:func:`truncated`): every base image cut after every few bytes.
@@ -32,7 +32,7 @@ import pillow_heif
 from PIL import Image
 
 from redactor.options import Limits
-from tests import badinput as bad
+from testkit import badfiles as bad
 
 #: Limits every door is run with (see the module notes).
 CORPUS_LIMITS = Limits(max_pixels=8_000_000, max_total_pixels=32_000_000, max_frames=200)

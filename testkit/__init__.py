@@ -1,0 +1,1 @@
+"""Scene and file builders shared by tests and benchmarks (never shipped)."""
