@@ -619,7 +619,8 @@ def queue_stack(root: Path, workers: int, result: QueueResult) -> Iterator[Any]:
 
 def closed_loop(client: Any, images: Sequence[bytes], options: Any, in_flight: int) -> list[float]:
     """Submit ``images`` keeping ``in_flight`` jobs running; submit-to-done seconds each."""
-    from redactor.jobs import JobState, utcnow
+    from redactor.clock import utcnow
+    from redactor.jobs import JobState
 
     pending = deque(images)
     running: dict[str, datetime] = {}

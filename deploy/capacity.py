@@ -1,13 +1,15 @@
 """Measure what capacity planning needs: seconds per image, sizes, Redis bytes per job.
 
-    python deploy/capacity.py [--repeat 1] [--records 2000]
+    python deploy/capacity.py [--repeat 1] [--records 2000] [--reports FILE [--redis-only]]
 
 One process, one thread (as a worker process runs when there is one per core), the
 default pipeline (faces, personal text with RapidOCR, codes), models loaded first and
 one warm-up image. Images: the four in samples/, ten photos from the shared test set
 (one of them a full 12 MP phone photo) and three rendered 1600x1200 scenes with
 personal text. Then a private redis-server holds ``--records`` finished job records
-with the reports those images produced, to measure Redis memory per job.
+with the reports those images produced, to measure Redis memory per job at each stage
+of a job's life (``--reports FILE`` keeps the reports, so ``--redis-only`` can measure
+again without running the pipeline).
 
 Prints the figures docs/deploy.md's capacity table is built from. Only sizes, counts
 and times are printed.
@@ -23,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,12 @@ from pillow_heif import register_heif_opener
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from redactor.jobs import JobRecord, JobResult, JobState, utcnow  # noqa: E402
+from redactor.clock import utcnow  # noqa: E402
+from redactor.jobs import JobRecord, JobResult, JobState  # noqa: E402
 from redactor.options import PipelineOptions  # noqa: E402
 from redactor.pipeline import Pipeline  # noqa: E402
 from redactor.retention import Deleter, DueItem, Target  # noqa: E402
+from redactor.service.redis_audit import AuditArchiver  # noqa: E402
 from redactor.service.redis_jobs import RedisJobStore, connect  # noqa: E402
 from redactor.service.stack import RedisServer  # noqa: E402
 from redactor.storage import LocalStorage, keys  # noqa: E402
@@ -99,47 +102,59 @@ def time_pipeline(
     return rows
 
 
-@dataclass
-class TunedRedis(RedisServer):
-    """The stack's redis-server with extra configuration arguments."""
-
-    extra: tuple[str, ...] = ()
-
-    def argv(self) -> list[str]:
-        return [*super().argv(), *self.extra]
-
-
 def redis_bytes_per_job(
-    reports: list[dict[str, Any]], records: int, extra: tuple[str, ...] = ()
-) -> tuple[float, float]:
-    """Redis memory per job, as ``used_memory`` growth over ``records`` jobs: while the
-    job is held (finished record with its report, indexes), and for good once retention
-    has deleted its objects (the record without its report, plus three audit events)."""
+    reports: list[dict[str, Any]], records: int
+) -> dict[str, tuple[float, float]]:
+    """Redis bytes per job at each stage of its life, over ``records`` jobs, as
+    ``(MEMORY USAGE summed over every key, used_memory)`` growth from an empty database:
+
+    * ``finished``: just done (record, listing, retention and settled indexes);
+    * ``held``: its original deleted, result and report kept: most of the result window;
+    * ``settled``: everything deleted; the record kept for its grace, the audit events
+      (three deletions) still in the live tail;
+    * ``tombstone``: the tail archived to storage, the record still in its grace;
+    * ``gone``: after the grace (record removed).
+    """
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        server = TunedRedis(
-            data, port=_free_port(), appendfsync="no", log_path=data / "log", extra=extra
-        )
+        server = RedisServer(data, port=_free_port(), appendfsync="no", log_path=data / "log")
         server.start()
         try:
             client = connect(server.url)
+            storage = LocalStorage(data / "storage")
             store = RedisJobStore(client, result_retention=timedelta(days=30))
-            start = _used_memory(client)
+            start = _memory(client)
             job_ids = [_finished_job(store, reports[i % len(reports)]) for i in range(records)]
-            held = _used_memory(client)
-            later = utcnow() + timedelta(days=365)
-            deleter = Deleter(LocalStorage(data / "storage"), store, lambda: later, "capacity:1")
-            for job_id in job_ids:
-                for target in (Target.ORIGINAL, Target.RESULT):
+            stages = {"finished": _memory(client)}
+            now = utcnow()
+            for stage, days, target in (
+                ("held", 2, Target.ORIGINAL),
+                ("settled", 31, Target.RESULT),
+            ):
+                later = now + timedelta(days=days)
+                deleter = Deleter(storage, store, lambda at=later: at, "capacity:1")
+                for job_id in job_ids:
                     deleter.delete_if_due(DueItem(target, job_id))
-            deleted = _used_memory(client)
-            return (held - start) / records, (deleted - start) / records
+                stages[stage] = _memory(client)
+            # Three deletions per job: three full segments, nothing left in the tail.
+            AuditArchiver(client, storage, segment_events=records).archive()
+            stages["tombstone"] = _memory(client)
+            store.purge_settled(now + timedelta(days=31))
+            stages["gone"] = _memory(client)
+            return {
+                stage: ((summed - start[0]) / records, (used - start[1]) / records)
+                for stage, (summed, used) in stages.items()
+            }
         finally:
             server.stop()
 
 
-def _used_memory(client: redis.Redis) -> int:
-    return int(client.info("memory")["used_memory"])
+def _memory(client: redis.Redis) -> tuple[int, int]:
+    """``MEMORY USAGE`` (exact) summed over every key, and ``used_memory``."""
+    summed = sum(
+        int(client.memory_usage(key, samples=0) or 0) for key in client.scan_iter(count=1000)
+    )
+    return summed, int(client.info("memory")["used_memory"])
 
 
 def _finished_job(store: RedisJobStore, report: dict[str, Any]) -> str:
@@ -154,7 +169,7 @@ def _finished_job(store: RedisJobStore, report: dict[str, Any]) -> str:
         result_key=keys.result_key("tenant-a", job_id, "jpeg"),
         report_key=keys.report_key("tenant-a", job_id),
         output_format="jpeg",
-        report=report,
+        counts=report["counts"],
     )
     store.set_result(job_id, result, attempt=claimed.attempts)
     return job_id
@@ -172,14 +187,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per image (the fastest counts)")
     parser.add_argument("--records", type=int, default=2000, help="job records for Redis memory")
+    parser.add_argument("--reports", type=Path, help="save the reports here (or read them back)")
+    parser.add_argument(
+        "--redis-only", action="store_true", help="only Redis memory, from --reports"
+    )
     args = parser.parse_args()
+    if args.redis_only:
+        reports = json.loads(args.reports.read_text())
+    else:
+        reports = measure_pipeline(args.repeat)
+        if args.reports:
+            args.reports.write_text(json.dumps(reports))
+    print("\nRedis bytes per job (MEMORY USAGE summed over every key, used_memory growth):")
+    print("| stage | MEMORY USAGE | used_memory |\n|---|---|---|")
+    for stage, (summed, used) in redis_bytes_per_job(reports, args.records).items():
+        print(f"| {stage} | {summed:.0f} | {used:.0f} |")
 
+
+def measure_pipeline(repeat: int) -> list[dict[str, Any]]:
+    """Time the pipeline on every image, print the figures; returns the reports."""
     register_heif_opener()
     limit_threads(1)
     started = time.perf_counter()
     pipeline = Pipeline.build(PipelineOptions(), hash_key=b"capacity-measurement")
     load_seconds = time.perf_counter() - started
-    rows = time_pipeline(pipeline, images(), args.repeat)
+    rows = time_pipeline(pipeline, images(), repeat)
 
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"models loaded in {load_seconds:.1f} s\n")
@@ -198,11 +230,7 @@ def main() -> None:
     reports = [r["report"] for r in rows]
     report_bytes = statistics.mean(len(json.dumps(r, sort_keys=True)) for r in reports)
     print(f"mean report {report_bytes / 1024:.1f} KiB")
-    for extra in ((), ("--hash-max-listpack-value", "4096")):
-        held, kept = redis_bytes_per_job(reports, args.records, extra)
-        print(f"Redis {' '.join(extra) or '(defaults)'}: {held:.0f} bytes per job while held")
-        print(f"  (record with report, indexes); {kept:.0f} bytes per job kept after deletion")
-        print("  (record without report, three audit events)")
+    return reports
 
 
 if __name__ == "__main__":

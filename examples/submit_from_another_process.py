@@ -4,8 +4,10 @@ Start a stack first, e.g. in another terminal (dev mode supplies a public hash k
 
     REDACTOR_DEV_MODE=1 redactor up
 
-then, with the same REDACTOR_* settings (Redis URL and storage folder)::
+then, with the same REDACTOR_* settings (Redis URL, with the password ``up`` keeps in
+``var/redis-url``, and storage folder)::
 
+    export REDACTOR_REDIS_URL=$(cat var/redis-url)
     python examples/submit_from_another_process.py photo.jpg scan.heic --out redacted/
 
 The client needs no models and imports no worker code: it stores each image under a

@@ -4,8 +4,9 @@ An :class:`AuditEvent` holds ids, kinds, reason codes, times and the name of the
 that acted: never object keys beyond those ids, file names, client addresses, text or
 pixels, so the trail itself is safe to keep for as long as the deletions must be proven.
 
-Events are only ever appended. A backend must keep them in order and durably; the Redis
-stream in :mod:`redactor.service.redis_audit` does both with ``appendfsync always``.
+Events are only ever appended. A backend must keep them in order and durably: the Redis
+stream in :mod:`redactor.service.redis_audit` does both with ``appendfsync always``, and
+archives them to storage in chained segments (:mod:`redactor.audit_segments`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 
 class AuditAction(StrEnum):
-    #: An object is verifiably gone from storage (or, for a report, from the record).
+    #: An object is verifiably gone from storage.
     DELETED = "deleted"
     #: An upload was erased on request; its record is now a tombstone.
     ERASED = "erased"

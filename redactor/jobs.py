@@ -1,4 +1,4 @@
-"""Job records, their state machine, and the versioned task message.
+"""Job records, their state machine, and the protocol of the store that keeps them.
 
 A job is one uploaded image on its way through the queue::
 
@@ -14,36 +14,27 @@ is a compare-and-set on the state and, for workers, on the attempt number, so tw
 workers can never both move one job, and a stale attempt can never publish.
 
 The rules live here as pure functions; a :class:`JobStore` only has to apply them
-atomically. Records hold ids, keys, states, times, reason codes and the report (kinds,
-boxes, scores, hashes), never image bytes, OCR'd text or client file names. Erasure
-turns a record into a tombstone: ids, keys (made of ids only), states and times.
+atomically. Records hold only what serving and deleting need: ids, keys, states, times,
+deadlines, counts of findings by kind and reason codes; the options only while the job
+is unfinished (a lost task is sent again with them). The report is an object in
+storage, never in the record, and nothing is image bytes, OCR'd text or client file
+names. Erasure turns a record into a tombstone: ids, keys (made of ids only), states
+and times.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
+from redactor import retention_defaults
 from redactor.audit import AuditEvent
 from redactor.errors import RedactorError
 from redactor.options import PipelineOptions
 from redactor.storage import keys
-
-TASK_NAME = "redactor.redact_upload"
-MESSAGE_VERSION: Literal[1] = 1
-
-#: How long results and reports are kept when nothing else is configured.
-DEFAULT_RESULT_RETENTION = timedelta(days=30)
-#: How long an original with window 0 may wait for its job to finish before it is
-#: deleted anyway (a stuck job must not keep it alive).
-DEFAULT_PENDING_LIMIT = timedelta(hours=1)
 
 
 class JobState(StrEnum):
@@ -90,17 +81,13 @@ class TransitionConflict(RedactorError):
         self.current = current
 
 
-class InvalidTaskMessage(RedactorError):
-    code = "invalid_message"
-
-
 @dataclass(frozen=True, slots=True)
 class Failure:
     #: Stable machine-readable reason, e.g. ``corrupt_image`` or ``missing_upload``.
     code: str
     message: str
-    #: The pipeline's report when the pipeline itself failed (no findings, no output).
-    report: dict[str, Any] | None = None
+    #: Where the pipeline's report was stored when the pipeline itself failed.
+    report_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +95,8 @@ class JobResult:
     result_key: str
     report_key: str
     output_format: str
-    report: dict[str, Any]
+    #: Findings by kind (the report's ``counts``).
+    counts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +105,8 @@ class JobRecord:
     tenant: str
     state: JobState
     original_key: str
-    #: The :class:`PipelineOptions` the job runs with, as JSON-ready data.
+    #: The :class:`PipelineOptions` the job runs with, as JSON-ready data; dropped
+    #: (``{}``) once the job is finished.
     options: dict[str, Any]
     #: When the original must be deleted (retention), UTC.
     original_deadline: datetime
@@ -129,7 +118,8 @@ class JobRecord:
     result_key: str | None = None
     report_key: str | None = None
     output_format: str | None = None
-    report: dict[str, Any] | None = None
+    #: Findings by kind, from the report, once the job is done.
+    counts: dict[str, int] = field(default_factory=dict)
     failure_code: str | None = None
     failure_message: str | None = None
     #: This upload's result window; ``None``: the store's default, applied when it finishes.
@@ -152,7 +142,7 @@ class JobRecord:
         now: datetime,
         original_retention: timedelta,
         result_retention: timedelta | None = None,
-        pending_limit: timedelta = DEFAULT_PENDING_LIMIT,
+        pending_limit: timedelta = retention_defaults.PENDING_LIMIT,
     ) -> JobRecord:
         """A fresh ``received`` record whose original lives at the layout's key.
 
@@ -197,8 +187,9 @@ def apply_transition(
 
     Raises :class:`TransitionConflict` if the state is not one of ``expected`` or the
     attempt differs, :class:`IllegalTransition` if the table has no such move. A failure
-    that carries a report keeps it for ``result_retention`` (like a result's report).
-    Moving to ``erased`` leaves a tombstone (see :func:`tombstone`).
+    that stored a report keeps it for ``result_retention`` (like a result's report).
+    A finished job drops its options; moving to ``erased`` leaves a tombstone (see
+    :func:`tombstone`).
     """
     _expect(record, expected, attempt)
     if to not in ALLOWED[record.state]:
@@ -210,15 +201,19 @@ def apply_transition(
         state=to,
         timestamps={**record.timestamps, to: now},
         attempts=record.attempts + 1 if to is JobState.PROCESSING else record.attempts,
+        options={} if to in FINISHED else record.options,
     )
     if to is JobState.ERASED:
         return tombstone(moved)
     if failure is None:
         return moved
     failed = replace(
-        moved, failure_code=failure.code, failure_message=failure.message, report=failure.report
+        moved,
+        failure_code=failure.code,
+        failure_message=failure.message,
+        report_key=failure.report_key,
     )
-    if failure.report is not None and result_retention is not None:
+    if failure.report_key is not None and result_retention is not None:
         return replace(failed, result_deadline=now + result_retention)
     return failed
 
@@ -226,13 +221,13 @@ def apply_transition(
 def tombstone(record: JobRecord) -> JobRecord:
     """What is left of an erased job: ids, keys made of ids, state, counts and times.
 
-    Options (they may name deny terms), the report and the failure message go. The keys
+    Options (they may name deny terms), the counts and the failure message go. The keys
     stay so that deleting the objects can be finished and verified after a crash.
     """
     return replace(
         record,
         options={},
-        report=None,
+        counts={},
         output_format=None,
         failure_code=None,
         failure_message=None,
@@ -256,7 +251,7 @@ def apply_result(
         result_key=result.result_key,
         report_key=result.report_key,
         output_format=result.output_format,
-        report=result.report,
+        counts=dict(result.counts),
         result_deadline=now + result_retention,
     )
 
@@ -299,6 +294,11 @@ class JobStore(Protocol):
         """The tenant's most recent jobs, newest first (all of them if ``limit`` is None)."""
         ...
 
+    def page(self, tenant: str, *, limit: int, after: Position | None = None) -> RecordPage:
+        """Up to ``limit`` of the tenant's jobs that are not erased, newest first, strictly
+        after ``after``; the page says where the next one starts."""
+        ...
+
     def update_audited(self, job_id: str, change: AuditedChange) -> JobRecord | None:
         """Apply ``change`` to the current record and append its events, all atomically.
 
@@ -312,194 +312,30 @@ class JobStore(Protocol):
         """Make the retention index agree with the record (or drop the job if it is gone)."""
         ...
 
+    def purge_settled(self, before: datetime) -> int:
+        """Remove the records that hold nothing any more since ``before`` or earlier, with
+        their place in the tenant's listing; how many went."""
+        ...
+
 
 #: A record change with the audit events it causes, or ``None`` for "nothing to do".
 AuditedChange = Callable[[JobRecord], tuple[JobRecord, Sequence[AuditEvent]] | None]
 
 
-# --- Serialisation to flat string fields (a Redis hash, or any key-value store) ---
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a listing of one tenant's jobs stopped: a job's submission time and id.
 
-_SCALARS = ("job_id", "tenant", "original_key", "result_key", "report_key", "output_format")
-_FAILURE = ("failure_code", "failure_message")
-
-
-def to_fields(record: JobRecord) -> dict[str, str]:
-    """Flat ``str -> str`` fields; absent values are left out. Readable by any language."""
-    fields: dict[str, str] = {
-        name: value
-        for name in (*_SCALARS, *_FAILURE)
-        if (value := getattr(record, name)) is not None
-    }
-    fields["state"] = record.state.value
-    fields["attempts"] = str(record.attempts)
-    fields["options"] = json.dumps(record.options, sort_keys=True)
-    fields["original_deadline"] = _iso(record.original_deadline)
-    if record.result_deadline is not None:
-        fields["result_deadline"] = _iso(record.result_deadline)
-    if record.report is not None:
-        fields["report"] = json.dumps(record.report, sort_keys=True)
-    fields.update({f"at_{state.value}": _iso(at) for state, at in record.timestamps.items()})
-    fields.update(_retention_fields(record))
-    return fields
-
-
-def _retention_fields(record: JobRecord) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    if record.result_retention is not None:
-        fields["result_retention"] = str(record.result_retention.total_seconds())
-    if record.original_until_finished:
-        fields["original_until_finished"] = "1"
-    for name in ("original_deleted_at", "result_deleted_at"):
-        if (at := getattr(record, name)) is not None:
-            fields[name] = _iso(at)
-    return fields
-
-
-def from_fields(fields: Mapping[str, str]) -> JobRecord:
-    report = fields.get("report")
-    result_retention = fields.get("result_retention")
-    return JobRecord(
-        job_id=fields["job_id"],
-        tenant=fields["tenant"],
-        state=JobState(fields["state"]),
-        original_key=fields["original_key"],
-        options=json.loads(fields["options"]),
-        original_deadline=datetime.fromisoformat(fields["original_deadline"]),
-        timestamps={
-            state: datetime.fromisoformat(at)
-            for state in JobState
-            if (at := fields.get(f"at_{state.value}")) is not None
-        },
-        attempts=int(fields["attempts"]),
-        result_deadline=_optional_time(fields.get("result_deadline")),
-        result_key=fields.get("result_key"),
-        report_key=fields.get("report_key"),
-        output_format=fields.get("output_format"),
-        report=json.loads(report) if report is not None else None,
-        failure_code=fields.get("failure_code"),
-        failure_message=fields.get("failure_message"),
-        result_retention=timedelta(seconds=float(result_retention)) if result_retention else None,
-        original_until_finished=fields.get("original_until_finished") == "1",
-        original_deleted_at=_optional_time(fields.get("original_deleted_at")),
-        result_deleted_at=_optional_time(fields.get("result_deleted_at")),
-    )
-
-
-def _optional_time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- The task message ---
-
-
-class TaskMessage(BaseModel):
-    """Version 1 of the message a producer sends for ``redactor.redact_upload``.
-
-    It carries ids only: the image is already in shared storage at ``original_key``,
-    which must be the key layout's key for this tenant and job (a producer cannot point a
-    job at someone else's upload).
+    Not an offset, so jobs submitted between two pages shift nothing.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    v: Literal[1]
-    job_id: str = Field(pattern=f"^{keys.UPLOAD_ID_PATTERN.pattern}$")
-    tenant: str = Field(pattern=f"^{keys.TENANT_PATTERN.pattern}$")
-    original_key: str
-    #: ``null`` or absent: the worker's configured defaults (``REDACTOR_PIPELINE``).
-    options: PipelineOptions | None = None
-    #: Seconds the original is kept after upload (0: until the job finishes); ``null`` or
-    #: absent: the tenant's default. Used when the worker creates the record.
-    original_retention: int | None = Field(default=None, ge=0)
-    #: Seconds the result and report are kept after the job finishes; ``null``: default.
-    result_retention: int | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _original_key_follows_layout(self) -> TaskMessage:
-        if self.original_key != keys.original_key(self.tenant, self.job_id):
-            raise ValueError("original_key must be originals/<tenant>/<job_id>")
-        return self
-
-    @classmethod
-    def for_job(
-        cls,
-        job_id: str,
-        tenant: str,
-        options: PipelineOptions,
-        *,
-        original_retention: timedelta | None = None,
-        result_retention: timedelta | None = None,
-    ) -> TaskMessage:
-        return cls(
-            v=MESSAGE_VERSION,
-            job_id=job_id,
-            tenant=tenant,
-            original_key=keys.original_key(tenant, job_id),
-            options=options,
-            original_retention=_seconds(original_retention),
-            result_retention=_seconds(result_retention),
-        )
+    #: When the job was received, epoch seconds.
+    submitted: float
+    job_id: str
 
 
-def _seconds(window: timedelta | None) -> int | None:
-    """Whole seconds, rounded up: a window is never shortened by the rounding."""
-    return None if window is None else math.ceil(window.total_seconds())
-
-
-def parse_task_message(payload: object) -> TaskMessage:
-    """Validate a message, given as JSON text, strictly (no coercion, no unknown fields).
-
-    The error names what was wrong by location and rule only: never the values, which
-    could carry anything a producer put there.
-    """
-    if not isinstance(payload, str | bytes):
-        raise InvalidTaskMessage("invalid task message: it must be a JSON text (a string)")
-    try:
-        return TaskMessage.model_validate_json(payload, strict=True)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'message'}: {error['msg']}"
-            for error in exc.errors(include_input=False, include_url=False, include_context=False)
-        )
-        raise InvalidTaskMessage(f"invalid task message: {problems}") from None
-
-
-def job_id_for(payload: object, task_id: str | None) -> str | None:
-    """The job a (possibly invalid) message is about, if it can be told safely.
-
-    The message's own ``job_id``, else the transport's task id when it is a job id (our
-    client sends each task with the job id as its task id).
-    """
-    job_id, _ = message_hint(payload)
-    if job_id is None and task_id and keys.UPLOAD_ID_PATTERN.fullmatch(task_id):
-        return task_id
-    return job_id
-
-
-def message_hint(payload: object) -> tuple[str | None, str | None]:
-    """Best-effort ``(job_id, tenant)`` from a message that failed validation.
-
-    Lets a worker mark the right job failed. Each value is returned only if it is a valid
-    id, so nothing else from a hostile message is ever used.
-    """
-    if not isinstance(payload, str | bytes):
-        return None, None
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    job_id, tenant = data.get("job_id"), data.get("tenant")
-    return (
-        job_id if isinstance(job_id, str) and keys.UPLOAD_ID_PATTERN.fullmatch(job_id) else None,
-        tenant if isinstance(tenant, str) and keys.TENANT_PATTERN.fullmatch(tenant) else None,
-    )
+@dataclass(frozen=True, slots=True)
+class RecordPage:
+    records: list[JobRecord]
+    #: Where the next (older) page starts; ``None`` on the last page.
+    next: Position | None

@@ -12,7 +12,9 @@ deadlines in the same transaction as the record. The :class:`Sweeper` claims due
 from the index, deletes them with a :class:`Deleter`, and records each deletion with its
 audit events in one atomic record change, so every deletion is audited exactly once even
 with several sweepers, killed sweepers and retries. Nothing is deleted unless
-``now >= deadline`` by the injected clock, so a clock that jumps back only delays.
+``now >= deadline`` by the injected clock, so a clock that jumps back only delays. A
+record that holds nothing any more is removed by the sweep once its grace has passed
+(:func:`settled_at`).
 
 This module is pure: no Redis, no Celery. The adapters live in :mod:`redactor.service`.
 """
@@ -21,12 +23,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from redactor import retention_defaults
 from redactor.audit import (
     AuditAction,
     AuditEvent,
@@ -36,14 +39,12 @@ from redactor.audit import (
     Reason,
     max_lateness,
 )
+from redactor.clock import Clock
 from redactor.errors import RedactorError, StorageError
 from redactor.jobs import JobRecord, JobState, JobStore
 from redactor.storage import Storage, keys
 
 log = logging.getLogger(__name__)
-
-#: Returns the current time, timezone-aware UTC. Injected everywhere so tests move time.
-Clock = Callable[[], datetime]
 
 
 class RetentionLimitExceeded(RedactorError):
@@ -70,7 +71,7 @@ class RetentionPolicy:
     #: Per-tenant maximums. A tenant not listed may only shorten the defaults.
     limits: Mapping[str, Windows] = field(default_factory=dict)
     #: Window 0 only: how long an unfinished job may keep its original.
-    pending_limit: timedelta = timedelta(hours=1)
+    pending_limit: timedelta = retention_defaults.PENDING_LIMIT
 
     def maximum(self, tenant: str) -> Windows:
         return self.limits.get(tenant, self.defaults)
@@ -163,21 +164,30 @@ def _result_deadline(record: JobRecord) -> datetime | None:
     return record.result_deadline
 
 
-def objects_for(record: JobRecord, target: Target) -> list[tuple[ObjectKind, str | None]]:
-    """The objects behind a target, with their storage keys.
+def settled_at(record: JobRecord) -> datetime | None:
+    """When a finished record stopped holding anything (its last deletion, or the end of
+    the job); ``None`` while it holds something or runs. It is kept for a grace period
+    (404/410 answers, support), then removed: ids are never reused, so that is final."""
+    if not record.finished or pending(record):
+        return None
+    moments = (
+        record.original_deleted_at,
+        record.result_deleted_at,
+        record.finished_at,
+        record.timestamps.get(JobState.ERASED),
+    )
+    return max(moment for moment in moments if moment is not None)
 
-    A report held only in the record (a failed job's) has no key: deleting it means
-    dropping it from the record.
-    """
+
+def objects_for(record: JobRecord, target: Target) -> list[tuple[ObjectKind, str]]:
+    """The objects behind a target, with their storage keys."""
     if target is Target.ORIGINAL:
         return [(ObjectKind.ORIGINAL, record.original_key)]
-    held: list[tuple[ObjectKind, str | None]] = []
+    held: list[tuple[ObjectKind, str]] = []
     if record.result_key is not None:
         held.append((ObjectKind.RESULT, record.result_key))
     if record.report_key is not None:
         held.append((ObjectKind.REPORT, record.report_key))
-    elif record.report is not None:
-        held.append((ObjectKind.REPORT, None))
     return held
 
 
@@ -193,10 +203,10 @@ def reason_for(record: JobRecord, target: Target) -> Reason:
 
 
 def apply_deletion(record: JobRecord, target: Target, at: datetime) -> JobRecord:
-    """The record once a target's objects are gone (the report leaves the record too)."""
+    """The record once a target's objects are gone."""
     if target is Target.ORIGINAL:
         return replace(record, original_deleted_at=at)
-    return replace(record, result_deleted_at=at, report=None)
+    return replace(record, result_deleted_at=at)
 
 
 # --- Deleting one due item ---
@@ -238,8 +248,7 @@ class Deleter:
             return Outcome.NOT_DUE
         deleted = objects_for(record, item.target)
         for _, key in deleted:
-            if key is not None:
-                self.storage.delete(key)  # verified gone; False if it already was
+            self.storage.delete(key)  # verified gone; False if it already was
         at = self.clock()
         recorded = self.records.update_audited(
             item.job_id, lambda fresh: self._record(fresh, item.target, deleted, at)
@@ -250,7 +259,7 @@ class Deleter:
         self,
         fresh: JobRecord,
         target: Target,
-        deleted: Sequence[tuple[ObjectKind, str | None]],
+        deleted: Sequence[tuple[ObjectKind, str]],
         at: datetime,
     ) -> tuple[JobRecord, list[AuditEvent]] | None:
         """The change to commit, checked against the freshest record.
@@ -314,6 +323,8 @@ class SweepReport:
     failed: int = 0
     orphans: int = 0
     partial_writes: int = 0
+    #: Settled records removed at the end of their grace.
+    expired_records: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -322,6 +333,7 @@ class SweepReport:
             "failed": self.failed,
             "orphans": self.orphans,
             "partial_writes": self.partial_writes,
+            "expired_records": self.expired_records,
         }
 
 
@@ -336,6 +348,8 @@ class Sweeper:
     batch: int = 50
     #: Unfinished writes older than this are dead (the writer was killed).
     partial_after: timedelta = timedelta(minutes=10)
+    #: How long a record that holds nothing any more is kept (see :func:`settled_at`).
+    tombstone_grace: timedelta = retention_defaults.TOMBSTONE_GRACE
 
     def sweep(self, *, orphans: bool = False) -> SweepReport:
         """Delete everything due now; with ``orphans``, also run the backstop scan."""
@@ -350,6 +364,7 @@ class Sweeper:
         # Put back what was not deleted only now, so this sweep cannot claim it again.
         for item in unsettled:
             self.deleter.records.reindex(item.job_id)
+        report.expired_records = self.deleter.records.purge_settled(now - self.tombstone_grace)
         if orphans:
             report.orphans = self.scan_orphans(now)
             report.partial_writes = self.deleter.storage.purge_partial_writes(

@@ -66,6 +66,10 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         # One task at a time per process: images are slow, prefetching would starve peers.
         "worker_prefetch_multiplier": 1,
+        # A new pool process loads the models before it reports up: 10-15 s on a busy
+        # two-core host. Celery's default of 4 s killed every replacement of a killed
+        # pool process as it loaded, for ever (seen in the worker-kill test).
+        "worker_proc_alive_timeout": 120,
         # Processes per host when the command line does not say (``celery -A ... worker``
         # under systemd): REDACTOR_WORKER_CONCURRENCY, else one per core.
         "worker_concurrency": settings.concurrency(),

@@ -9,25 +9,29 @@ redelivered sweep only costs a little time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from celery import current_app, shared_task
 
-from redactor.jobs import utcnow
-from redactor.retention import Sweeper
+from redactor.clock import utcnow
 from redactor.service.requeue import Requeuer, open_requeuer
+
+if TYPE_CHECKING:
+    from redactor.service.retention_setup import Retention
 
 SWEEP_TASK = "redactor.sweep"
 
-_sweeper: Sweeper | None = None
+_retention: Retention | None = None
 _requeuer: Requeuer | None = None
 
 
-def _get_sweeper() -> Sweeper:
-    global _sweeper
-    if _sweeper is None:
+def _get_retention() -> Retention:
+    global _retention
+    if _retention is None:
         from redactor.service.retention_setup import open_retention
 
-        _sweeper = open_retention(current_app.settings).sweeper()
-    return _sweeper
+        _retention = open_retention(current_app.settings)
+    return _retention
 
 
 def _get_requeuer() -> Requeuer:
@@ -43,8 +47,8 @@ def sweep(orphans: bool = False) -> dict[str, int]:
 
     Each sweep also sends the task again for jobs whose message was lost
     (:mod:`redactor.service.requeue`), so a lost message delays a job by at most a few
-    sweeps instead of leaving it queued for ever.
+    sweeps instead of leaving it queued for ever. Then the audit log's tail is archived.
     """
-    summary = _get_sweeper().sweep(orphans=orphans).as_dict()
+    summary = _get_retention().sweep(orphans=orphans)
     summary["requeued"] = _get_requeuer().requeue_lost(utcnow())
     return summary

@@ -19,6 +19,7 @@ each finished task is counted per queue in Redis for autoscaling
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,20 +33,15 @@ from celery.signals import (
     task_prerun,
     worker_init,
     worker_process_init,
+    worker_process_shutdown,
 )
 
 from redactor.errors import RedactorError, StorageError
-from redactor.jobs import (
-    TASK_NAME,
-    Failure,
-    JobNotFound,
-    JobState,
-    TransitionConflict,
-    job_id_for,
-)
+from redactor.jobs import Failure, JobNotFound, JobState, TransitionConflict
 from redactor.logs import set_log_context
-from redactor.service import queues, scratch
+from redactor.service import heartbeat, queues, scratch
 from redactor.service.redis_jobs import RedisJobStore, connect
+from redactor.task_message import TASK_NAME, job_id_for
 
 if TYPE_CHECKING:
     from redactor.service.processor import Processor
@@ -57,6 +53,7 @@ TRANSIENT_ERRORS = (StorageError, redis.ConnectionError, redis.TimeoutError)
 
 _processor: Processor | None = None
 _job_store: RedisJobStore | None = None
+_heartbeat: heartbeat.Heartbeat | None = None
 
 
 @celeryd_init.connect  # type: ignore[untyped-decorator]
@@ -94,6 +91,7 @@ def _init_worker_process(sender: str, **_: Any) -> None:
     redaction_queues = current_app.settings.redaction_queues()
     if set(redaction_queues) & set(current_app.amqp.queues.consume_from):
         _get_processor(scratch.process_folder(node))
+        _start_heartbeat()
         log.info("worker process ready: models loaded")
     else:
         log.info("worker process ready: no models (not consuming %s)", ", ".join(redaction_queues))
@@ -109,6 +107,22 @@ def _enter_job_context(task_id: str, task: Task, args: tuple[Any, ...], **_: Any
 @task_postrun.connect  # type: ignore[untyped-decorator]
 def _leave_job_context(**_: Any) -> None:
     set_log_context(job_id=None)
+
+
+def _start_heartbeat() -> None:
+    """This pool process's heartbeat, so a sweep can tell when it died mid-job."""
+    global _heartbeat
+    settings = current_app.settings
+    client = connect(settings.redis_url, outage_seconds=settings.heartbeat_interval)
+    _heartbeat = heartbeat.Heartbeat(client, heartbeat.new_worker_id(), settings.heartbeat_interval)
+    _heartbeat.start()
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+def _stop_heartbeat(**_: Any) -> None:
+    """A pool process that stops cleanly says so at once, rather than going quiet."""
+    if _heartbeat is not None:
+        _heartbeat.stop()
 
 
 def _get_job_store() -> RedisJobStore:
@@ -216,11 +230,21 @@ def _failure_for(exc: BaseException) -> Failure:
 )
 def redact_upload(self: Task, message: object) -> str:
     """Redact the upload a version-1 message (JSON text) names; see docs/task-schema.md."""
-    outcome: str = _get_processor().process(
-        message, task_id=self.request.id, retries=self.request.retries or 0
-    )
+    with _holding(job_id_for(message, self.request.id)):
+        outcome: str = _get_processor().process(
+            message, task_id=self.request.id, retries=self.request.retries or 0
+        )
     _count_finished(self.request, outcome)
     return outcome
+
+
+def _holding(job_id: str | None) -> AbstractContextManager[None]:
+    """Name this process as the job's holder while it runs (see heartbeat.py)."""
+    if _heartbeat is None or job_id is None:
+        return nullcontext()
+    settings = current_app.settings
+    ttl = settings.task_time_limit + settings.visibility_timeout
+    return heartbeat.holding(_heartbeat.client, job_id, _heartbeat.worker_id, ttl)
 
 
 def _count_finished(request: Any, outcome: str) -> None:

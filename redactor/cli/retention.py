@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from redactor.clock import utcnow
 from redactor.errors import RedactorError
-from redactor.jobs import utcnow
 
 if TYPE_CHECKING:
     from redactor.service.retention_setup import Retention
@@ -57,7 +57,7 @@ def sweep(dry_run: bool, orphans: bool) -> None:
             {
                 "overdue": overdue_count(retention.index, now),
                 "max_lateness_seconds": max_deletion_lateness(
-                    retention.audit, since=now - _LATENESS_WINDOW
+                    retention.audit.tail(), since=now - _LATENESS_WINDOW
                 ),
                 "due": [
                     {"target": item.target.value, "upload_id": item.job_id}
@@ -69,7 +69,7 @@ def sweep(dry_run: bool, orphans: bool) -> None:
     from redactor.cli.service import settings_or_exit
     from redactor.service.requeue import open_requeuer
 
-    summary = retention.sweeper().sweep(orphans=orphans).as_dict()
+    summary = retention.sweep(orphans=orphans)
     summary["requeued"] = open_requeuer(settings_or_exit()).requeue_lost(now)
     _echo_json(summary)
 
@@ -137,14 +137,30 @@ def _moment(value: str | None) -> datetime | None:
     is_flag=True,
     help="Print the overdue count and the worst lateness of the selected deletions instead.",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Check the chain of archived segments instead (exit 1 if one was altered or removed).",
+)
 def audit(
-    tenant: str | None, upload_id: str | None, since: str | None, until: str | None, stats: bool
+    tenant: str | None,
+    upload_id: str | None,
+    since: str | None,
+    until: str | None,
+    stats: bool,
+    verify: bool,
 ) -> None:
-    """Print the audit log of deletions and erasures as JSON lines, oldest first."""
+    """Print the audit log of deletions and erasures as JSON lines, oldest first.
+
+    Reads the segments archived in storage, then the live tail in Redis.
+    """
     from redactor.audit import AuditAction, AuditFilter, max_lateness
     from redactor.retention import overdue_count
 
     retention = _retention()
+    if verify:
+        _verify(retention)
+        return
     where = AuditFilter(tenant, upload_id, _moment(since), _moment(until))
     if not stats:
         for event in retention.audit.read(where):
@@ -159,3 +175,11 @@ def audit(
             "max_lateness_seconds": None if lateness is None else lateness.total_seconds(),
         }
     )
+
+
+def _verify(retention: Retention) -> None:
+    """Print the verdict as JSON; exit 1 when the chain does not verify."""
+    problems = retention.audit.verify(retention.clock(), retention.audit_retention)
+    _echo_json({"verified": not problems, "problems": problems})
+    if problems:
+        raise SystemExit(1)

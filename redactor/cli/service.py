@@ -235,8 +235,8 @@ def _write_outputs(
         if record.state is JobState.DONE:
             extension = keys.extension_for(record.output_format or "")
             (out / f"{name}.{extension}").write_bytes(client.result(record.job_id))
-        if record.report is not None:
-            report = json.dumps(record.report, indent=2, sort_keys=True)
+        if record.report_key is not None:
+            report = json.dumps(client.report(record.job_id), indent=2, sort_keys=True)
             (out / f"{name}.report.json").write_text(report + "\n")
 
 
@@ -246,7 +246,7 @@ def _write_outputs(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("var"),
     show_default=True,
-    help="Redis keeps its append-only file in DATA_DIR/redis.",
+    help="Redis keeps its append-only file in DATA_DIR/redis, its URL in DATA_DIR/redis-url.",
 )
 @click.option(
     "--port",
@@ -265,21 +265,31 @@ def _write_outputs(
 def up(data_dir: Path, port: int, concurrency: int | None) -> None:
     """Run Redis (with persistence), a worker, a sweeper and beat on this machine until Ctrl-C.
 
-    For development and single-host installs; docs/queue.md shows how to run
-    workers on several hosts against one Redis instead.
+    A child that exits is logged and started again (Redis first). Redis asks for a
+    password, kept with its URL in DATA_DIR/redis-url (readable by you only): clients
+    need `export REDACTOR_REDIS_URL=$(cat DATA_DIR/redis-url)`. For development and
+    single-host installs; docs/queue.md shows how to run workers on several hosts
+    against one Redis instead.
     """
     from redactor.service.stack import (
         RedisServer,
         Stack,
+        StackFailed,
         beat_process,
         retention_worker_process,
+        stack_password,
         worker_process,
+        write_private,
     )
 
     settings = settings_or_exit()
     _require_hash_key(settings)
     data_dir = data_dir.resolve()
-    redis_server = RedisServer(data_dir=data_dir / "redis", port=port)
+    url_file = data_dir / "redis-url"
+    redis_server = RedisServer(
+        data_dir=data_dir / "redis", port=port, password=stack_password(url_file)
+    )
+    write_private(url_file, redis_server.url + "\n")
     env = {**os.environ, "REDACTOR_REDIS_URL": redis_server.url}
     stack = Stack(
         redis=redis_server,
@@ -295,11 +305,16 @@ def up(data_dir: Path, port: int, concurrency: int | None) -> None:
     )
     console = Console(stderr=True)
     console.print(
-        f"redis on {redis_server.url} (append-only file in {redis_server.data_dir}); "
-        f"storage in {settings.storage_dir.resolve()}; retention sweeps every "
-        f"{settings.sweep_interval:g} s; Ctrl-C stops everything"
+        f"redis on {redis_server.host}:{port}, password required: clients take "
+        f"REDACTOR_REDIS_URL from {url_file} (`export REDACTOR_REDIS_URL=$(cat {url_file})`); "
+        f"append-only file in {redis_server.data_dir}; storage in "
+        f"{settings.storage_dir.resolve()}; retention sweeps every "
+        f"{settings.sweep_interval:g} s; a child that exits is started again; "
+        "Ctrl-C stops everything",
+        highlight=False,
+        soft_wrap=True,
     )
     try:
         stack.run()
-    except (RuntimeError, TimeoutError) as exc:
+    except (RuntimeError, TimeoutError, StackFailed) as exc:
         raise click.ClickException(str(exc)) from None

@@ -16,11 +16,13 @@ from datetime import timedelta
 
 import redis
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from redactor import __version__
+from redactor.clock import utcnow
 from redactor.errors import StorageError
 from redactor.http.auth import KeyStore
 from redactor.http.context import ApiContext
@@ -28,9 +30,10 @@ from redactor.http.limits import BodyLimitMiddleware, RateLimiter
 from redactor.http.logging import AccessLogMiddleware
 from redactor.http.metrics import ApiMetrics
 from redactor.http.routes import health, jobs, uploads
+from redactor.http.routes.apidocs import docs_router
 from redactor.http.routes.page import page_router
 from redactor.http.settings import ServerSettings
-from redactor.jobs import utcnow
+from redactor.http.validation import validation_failed
 from redactor.retention import max_deletion_lateness, overdue_count
 from redactor.service.client import RedactorClient
 from redactor.service.redis_jobs import RedisJobStore, connect
@@ -75,12 +78,20 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's viewers load scripts from a CDN; ours is served from the package.
+        docs_url=None,
+        redoc_url=None,
+        # A redirect to the slash-less path would be built from the client's Host header.
+        redirect_slashes=False,
     )
     app.state.context = context
     for router in (uploads.router, jobs.router, health.router, page_router()):
         app.include_router(router)
+    if settings.api_docs:
+        app.include_router(docs_router())
     for error in (redis.RedisError, StorageError, OperationalError):
         app.add_exception_handler(error, _unavailable)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     # Outermost last: the access log sees every answer, including the 413s.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(NoStoreMiddleware)
@@ -97,7 +108,7 @@ def app_from_environment() -> FastAPI:
 
     def lateness() -> float:
         since = utcnow() - LATENESS_WINDOW
-        return max_deletion_lateness(retention.audit, since) or 0.0
+        return max_deletion_lateness(retention.audit.tail(), since) or 0.0
 
     def overdue() -> float:
         return float(overdue_count(retention.index, utcnow()))

@@ -26,7 +26,7 @@ from typing import cast
 
 import redis
 
-from redactor.jobs import utcnow
+from redactor.clock import utcnow
 from redactor.storage import keys
 
 KEY_PREFIX = "rdk_"

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from redactor.http.auth import ApiKey
@@ -108,6 +109,9 @@ async def upload_body(
     try:
         body = await read_upload(request.stream(), request.headers.get("content-type"), limits)
     except UploadRefused as exc:
+        if exc.field is not None:
+            error = {"loc": ("body", exc.field), "msg": exc.message, "type": "value_error"}
+            raise RequestValidationError([error]) from None
         raise HTTPException(exc.status, exc.message) from None
     try:
         yield body

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
-from typing import cast
 
 import redis
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -35,13 +33,11 @@ from prometheus_client.registry import Collector
 from redactor.http.limits import queue_depth
 from redactor.jobs import JobState
 from redactor.service.queues import OUTCOMES, queue_stats
-from redactor.service.redis_jobs import job_key
+from redactor.service.redis_jobs import count_by_state
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: prometheus_client's own variable: the folder several server processes count in.
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
-#: Job records looked at per scrape, at most: a scrape must stay cheap for Redis.
-MAX_SCANNED_JOBS = 100_000
 
 
 class ApiMetrics:
@@ -127,34 +123,21 @@ class ReadWhenScraped(Collector):
 
 
 class JobsByState(Collector):
-    """``redactor_jobs{state=...}``: job records in Redis by state, counted when scraped.
-
-    A SCAN over the records, capped at :data:`MAX_SCANNED_JOBS`; a deployment with more
-    records than that needs counters kept by the job store instead.
-    """
+    """``redactor_jobs{state=...}``: job records in Redis by state, from the counters the
+    job store keeps with every record write (one HGETALL per scrape, however many)."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
     def collect(self) -> Iterator[Metric]:
-        family = GaugeMetricFamily(
-            "redactor_jobs", "Job records by state (counted when scraped).", labels=["state"]
-        )
+        family = GaugeMetricFamily("redactor_jobs", "Job records by state.", labels=["state"])
         try:
-            counts = self._count()
+            counts = count_by_state(self.client)
         except redis.RedisError:
             counts = None
         for state in JobState:
-            family.add_metric([state.value], math.nan if counts is None else counts[state.value])
+            family.add_metric([state.value], math.nan if counts is None else counts[state])
         yield family
-
-    def _count(self) -> Tally[str]:
-        pipe = self.client.pipeline(transaction=False)
-        for scanned, key in enumerate(self.client.scan_iter(match=job_key("*"), count=1000)):
-            if scanned >= MAX_SCANNED_JOBS:
-                break
-            pipe.hget(key, "state")
-        return Tally(cast(list[str | None], pipe.execute()))  # type: ignore[arg-type]
 
 
 class QueueThroughput(Collector):

@@ -20,6 +20,8 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 
+from redactor.http.validation import clip
+
 #: The field that carries images; every other field is a short text option.
 FILES_FIELD = "files"
 #: Bytes read from each file's start to sniff its format.
@@ -29,12 +31,14 @@ _MAX_FIELDS = 16
 
 
 class UploadRefused(Exception):
-    """The body breaks a rule; ``status`` is the HTTP status that says which kind."""
+    """The body breaks a rule; ``status`` is the HTTP status that says which kind, and
+    ``field`` the form field at fault when there is one (422)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.field = field
 
 
 @dataclass
@@ -88,12 +92,14 @@ class _Reader:
         self._header_name = b""
         self._header_value = b""
         self._disposition = b""
+        self._typed = False
         self._file: SpooledFile | None = None
         self._name = ""
         self._value = bytearray()
 
     def on_part_begin(self) -> None:
         self._disposition = b""
+        self._typed = False
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_name += data[start:end]
@@ -104,6 +110,9 @@ class _Reader:
     def on_header_end(self) -> None:
         if self._header_name.lower() == b"content-disposition":
             self._disposition = self._header_value
+        elif self._header_name.lower() == b"content-type":
+            media_type, _ = parse_options_header(self._header_value)
+            self._typed = media_type != b"text/plain"
         self._header_name, self._header_value = b"", b""
 
     def on_headers_finished(self) -> None:
@@ -111,6 +120,14 @@ class _Reader:
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
         if self._name == FILES_FIELD:
             self._start_file()
+        elif b"filename" in params or self._typed:
+            # Only whether the part is a file is looked at, never its file name.
+            raise UploadRefused(
+                422,
+                f"a file was sent in the form field {clip(self._name)!r}; "
+                f"send images in the field {FILES_FIELD!r}",
+                field=self._name,
+            )
         elif sum(len(v) for v in self.body.fields.values()) >= _MAX_FIELDS:
             raise UploadRefused(413, f"at most {_MAX_FIELDS} form fields besides files")
         self._value = bytearray()

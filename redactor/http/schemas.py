@@ -182,6 +182,8 @@ class FieldError(BaseModel):
     loc: list[str | int]
     msg: str
     type: str
+    #: The offending value when it is a single one, cut to 64 characters.
+    input: str | int | float | bool | None = None
 
 
 class ValidationErrorOut(BaseModel):

@@ -54,6 +54,9 @@ class ServerSettings(ServiceSettings):
     #: Proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs). Empty:
     #: forwarded headers are ignored and the peer address is the client.
     trusted_proxies: tuple[str, ...] = ()
+    #: Serve Swagger UI at ``/docs`` (from the package, under a strict CSP). The schema
+    #: itself is always at ``/openapi.json``.
+    api_docs: bool = False
 
     def api_key_pepper_bytes(self) -> bytes:
         return _secret(self.api_key_pepper, DEV_API_KEY_PEPPER, self.dev_mode, "API_KEY_PEPPER")

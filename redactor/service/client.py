@@ -9,6 +9,7 @@ before anything is stored.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import timedelta
@@ -18,23 +19,16 @@ from typing import Any, Self
 
 from celery import Celery
 
+from redactor.clock import Clock, utcnow
 from redactor.errors import ImageTooLarge, RedactorError
-from redactor.jobs import (
-    TASK_NAME,
-    Failure,
-    JobNotFound,
-    JobRecord,
-    JobState,
-    JobStore,
-    TaskMessage,
-    utcnow,
-)
+from redactor.jobs import Failure, JobNotFound, JobRecord, JobState, JobStore
 from redactor.options import PipelineOptions
-from redactor.retention import Clock, Windows
+from redactor.retention import Windows
 from redactor.service.erasure import ErasureReport, erase
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.service.settings import ServiceSettings
-from redactor.storage import Storage, keys
+from redactor.storage import ObjectMissing, Storage, keys
+from redactor.task_message import TASK_NAME, TaskMessage
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +135,16 @@ class RedactorClient:
         return self.storage.get(record.result_key)
 
     def report(self, job_id: str) -> dict[str, Any]:
-        """What was found and done; failed jobs have one too if the pipeline ran."""
+        """What was found and done, read from storage; failed jobs have one too if the
+        pipeline ran."""
         record = self.status(job_id)
-        if record.report is None:
+        if record.report_key is None or record.result_deleted_at is not None:
             raise JobNotDone(_not_done_message(record))
-        return record.report
+        try:
+            report: dict[str, Any] = json.loads(self.storage.get(record.report_key))
+        except ObjectMissing:  # erased or expired since the record was read
+            raise JobNotDone(_not_done_message(self.status(job_id))) from None
+        return report
 
     def close(self) -> None:
         self.producer.close()

@@ -19,15 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redactor.audit import AuditAction, AuditEvent, ObjectKind, Reason, default_actor
-from redactor.jobs import JobNotFound, JobRecord, JobState, JobStore, apply_transition, utcnow
+from redactor.clock import Clock, utcnow
+from redactor.jobs import JobNotFound, JobRecord, JobState, JobStore, apply_transition
 from redactor.retention import (
-    Clock,
     Deleter,
     DueItem,
     Outcome,
     RetentionPolicy,
     Target,
-    objects_for,
     pending,
 )
 from redactor.storage import Storage, StoredObject, keys
@@ -130,8 +129,6 @@ def export(
         entry["objects"].append(
             {"kind": parts.kind, "stored_at": _iso(stored.mtime), "delete_by": _iso(deadline)}
         )
-    for job_id, record in records.items():
-        uploads[job_id]["objects"] += _record_only_reports(record)
     return {
         "tenant": tenant,
         "generated_at": _iso(clock()),
@@ -161,15 +158,6 @@ def _deadline(record: JobRecord | None, kind: str) -> datetime | None:
     if record is None:
         return None
     return pending(record).get(Target.ORIGINAL if kind == ObjectKind.ORIGINAL else Target.RESULT)
-
-
-def _record_only_reports(record: JobRecord) -> list[dict[str, Any]]:
-    """A failed job's report lives in its record, not in storage."""
-    deadline = pending(record).get(Target.RESULT)
-    if deadline is None or (ObjectKind.REPORT, None) not in objects_for(record, Target.RESULT):
-        return []
-    stored_at = record.finished_at or record.timestamps[JobState.RECEIVED]
-    return [{"kind": "report", "stored_at": _iso(stored_at), "delete_by": _iso(deadline)}]
 
 
 def _iso(at: datetime) -> str:

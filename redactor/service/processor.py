@@ -14,7 +14,8 @@ Order matters for privacy and for redelivery:
 6. once the job is finished, delete whatever retention says is due now: with window 0,
    the original.
 
-If the pipeline fails nothing is written: the record says why (fail closed). Transient
+If the pipeline fails no image is written, only its report: the record says why (fail
+closed). Transient
 failures (storage, Redis) propagate so the task layer can retry them.
 """
 
@@ -32,28 +33,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from redactor import retention_defaults
 from redactor.audit import default_actor
+from redactor.clock import Clock, utcnow
 from redactor.errors import RedactorError, StorageError
 from redactor.jobs import (
-    DEFAULT_RESULT_RETENTION,
     Failure,
-    InvalidTaskMessage,
     JobRecord,
     JobResult,
     JobState,
     JobStore,
-    TaskMessage,
     TransitionConflict,
     apply_transition,
-    job_id_for,
-    message_hint,
-    parse_task_message,
-    utcnow,
 )
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline, RedactionResult
 from redactor.retention import (
-    Clock,
     Deleter,
     DueItem,
     RetentionLimitExceeded,
@@ -62,6 +57,13 @@ from redactor.retention import (
     Windows,
 )
 from redactor.storage import ObjectMissing, Storage, keys
+from redactor.task_message import (
+    InvalidTaskMessage,
+    TaskMessage,
+    job_id_for,
+    message_hint,
+    parse_task_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ class Processor:
     def __post_init__(self) -> None:
         if self.policy is None:
             self.policy = RetentionPolicy(
-                defaults=Windows(self.original_retention, DEFAULT_RESULT_RETENTION)
+                defaults=Windows(self.original_retention, retention_defaults.RESULT_RETENTION)
             )
         self._retention = self.policy
         self._deleter = Deleter(self.storage, self.jobs, self.clock, self.actor)
@@ -225,7 +227,7 @@ class Processor:
         except RedactorError as exc:  # building the pipeline failed: bad options or models
             return self._fail(record, Failure(exc.code, str(exc)))
         if not result.ok:
-            return self._fail(record, _pipeline_failure(result))
+            return self._fail_with_report(record, result)
         return self._publish(record, result)
 
     def _publish(self, record: JobRecord, result: RedactionResult) -> str:
@@ -237,11 +239,11 @@ class Processor:
             result_key=keys.result_key(record.tenant, record.job_id, result.output_format),
             report_key=keys.report_key(record.tenant, record.job_id),
             output_format=result.output_format,
-            report=report,
+            counts=report["counts"],
         )
         self.storage.put(published.result_key, result.output)
         try:
-            self.storage.put(published.report_key, json.dumps(report, sort_keys=True).encode())
+            self.storage.put(published.report_key, _report_bytes(report))
         except StorageError:
             self._discard(published.result_key)
             raise
@@ -292,17 +294,41 @@ class Processor:
         """This attempt lost the job: to a newer attempt, a failure or an erasure.
 
         A newer attempt publishes the same keys (or has already), so its files stay; a
-        job that ended failed or erased must have no output, so ours is deleted.
+        job that ended failed or erased must have no output, so ours is deleted (but a
+        failed job's own report stays).
         """
         if current.state in {JobState.ERASED, JobState.FAILED}:
             self.storage.delete(published.result_key)
-            self.storage.delete(published.report_key)
+            if current.report_key is None or current.state is JobState.ERASED:
+                self.storage.delete(published.report_key)
             log.info(
                 "job %s is %s; the output just written is deleted", current.job_id, current.state
             )
         else:
             log.info("job %s was taken over by attempt %d", current.job_id, current.attempts)
         return SKIPPED
+
+    def _fail_with_report(self, record: JobRecord, result: RedactionResult) -> str:
+        """Fail the job with the pipeline's report, stored like a result's report.
+
+        If this attempt lost the job meanwhile, the report goes again unless the job's
+        new owner may use the same key (another attempt, or a failure that kept it).
+        """
+        if not self._still_current(record):
+            return SKIPPED
+        report = result.report
+        report_key = keys.report_key(record.tenant, record.job_id)
+        self.storage.put(report_key, _report_bytes(report.to_dict()))
+        failure = Failure(
+            code=report.error_code or "failed",
+            message=report.error or "the pipeline failed",
+            report_key=report_key,
+        )
+        outcome = self._fail(record, failure)
+        current = self.jobs.get(record.job_id) if outcome == SKIPPED else None
+        if current is not None and current.state is JobState.ERASED:
+            self.storage.delete(report_key)
+        return outcome
 
     def _fail(self, record: JobRecord, failure: Failure) -> str:
         try:
@@ -377,10 +403,5 @@ def _window(seconds: int | None) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
 
 
-def _pipeline_failure(result: RedactionResult) -> Failure:
-    report = result.report
-    return Failure(
-        code=report.error_code or "failed",
-        message=report.error or "the pipeline failed",
-        report=report.to_dict(),
-    )
+def _report_bytes(report: dict[str, object]) -> bytes:
+    return json.dumps(report, sort_keys=True).encode()

@@ -7,18 +7,18 @@ mode; a test-only knob is refused outside dev mode rather than silently ignored.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from redactor import retention_defaults
 from redactor.durations import Duration, PositiveDuration
 from redactor.errors import ConfigError
-from redactor.jobs import DEFAULT_PENDING_LIMIT, DEFAULT_RESULT_RETENTION
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionPolicy, Windows
+from redactor.service.redis_audit import SEGMENT_EVENTS, SEGMENT_SPAN
 from redactor.storage import Storage, keys, open_storage
 from redactor.storage.keyring import Keyring
 
@@ -95,19 +95,31 @@ class ServiceSettings(BaseSettings):
     #: Let workers answer ``celery inspect ping`` (container health checks). Off by
     #: default: with it, a Redis crash can end a worker (docs/reliability.md).
     worker_remote_control: bool = False
+    #: Seconds between a pool process's heartbeats; three missed ones and the sweep sends
+    #: the task of the job it held again (see redactor/service/heartbeat.py).
+    heartbeat_interval: float = Field(default=5.0, gt=0)
     #: Worker processes per host; default: one per CPU core.
     worker_concurrency: int | None = Field(default=None, gt=0)
     #: Key for hashing matched text in reports. Required outside dev mode.
     hash_key: SecretStr | None = None
     #: Originals are deleted this long after upload (0: as soon as the job is finished).
-    original_retention: Duration = timedelta(hours=24)
+    original_retention: Duration = retention_defaults.ORIGINAL_RETENTION
     #: Results and reports are deleted this long after the job finished.
-    result_retention: PositiveDuration = DEFAULT_RESULT_RETENTION
+    result_retention: PositiveDuration = retention_defaults.RESULT_RETENTION
     #: Per-tenant maximums, as JSON: ``{"acme": {"original": "PT24H", "result": "P30D"}}``.
     #: A tenant not listed may only shorten the defaults.
     tenant_limits: dict[str, TenantLimits] = Field(default_factory=dict)
     #: Window 0: an original whose job has not finished after this long is deleted anyway.
-    original_pending_limit: PositiveDuration = DEFAULT_PENDING_LIMIT
+    original_pending_limit: PositiveDuration = retention_defaults.PENDING_LIMIT
+    #: A record whose objects are all deleted is kept this long (404/410 for clients,
+    #: answers for support), then removed by a sweep.
+    tombstone_grace: Duration = retention_defaults.TOMBSTONE_GRACE
+    #: Archived audit segments are deleted this long after they were written.
+    audit_retention: PositiveDuration = retention_defaults.AUDIT_RETENTION
+    #: The live audit tail is archived in segments of at most this many events...
+    audit_segment_events: int = Field(default=SEGMENT_EVENTS, gt=0)
+    #: ...or of this time span, once it is over.
+    audit_segment_span: PositiveDuration = SEGMENT_SPAN
     #: Seconds between two retention sweeps (Celery beat).
     sweep_interval: float = Field(default=60.0, gt=0)
     #: Seconds between two backstop scans of storage for objects no record tracks.

@@ -1,4 +1,4 @@
-"""The storage protocol every backend (local folder today, object storage later) meets."""
+"""The storage protocol every backend (a local folder, an S3 bucket) meets."""
 
 from __future__ import annotations
 

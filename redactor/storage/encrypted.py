@@ -7,13 +7,19 @@ are encrypted before they reach the backend. Each starts with a small header:
 offset  bytes  field
 ======  =====  ==============================================================
 0       4      magic ``RDXE``
-4       1      format version, 1
+4       1      format version, 2 (1 is still read)
 5       1      key scope: 0 master key, 1 master key + tenant key
 6       1      length *n* of the key id
 7       *n*    master key id (ASCII)
-7+n     12     random nonce
-19+n    ...    ciphertext followed by the 16-byte GCM tag
+7+n     16     random salt of this object's data key (version 2 only)
+23+n    12     random nonce
+35+n    ...    ciphertext followed by the 16-byte GCM tag
 ======  =====  ==============================================================
+
+Version 2 gives every object a data key of its own, derived from the tenant's key and
+the object's salt (:meth:`Keyring.object_key`), so AES-GCM's limit of 2^32 random
+nonces per key never applies however much a tenant uploads. Version 1 objects (the
+tenant's key used directly) still decrypt.
 
 The associated data is the header followed by the storage key, so the tag also
 authenticates the header and *where* the object lives: bytes copied to another key
@@ -44,7 +50,10 @@ from redactor.storage.keys import ORIGINALS, REPORTS, RESULTS, validate_key
 log = logging.getLogger(__name__)
 
 MAGIC = b"RDXE"
-VERSION = 1
+VERSION = 2
+#: Versions that still decrypt: 1 (a data key per tenant), 2 (a data key per object).
+READABLE_VERSIONS = frozenset({1, 2})
+SALT_BYTES = 16
 NONCE_BYTES = 12
 _FIXED = struct.Struct(">4sBBB")  # magic, version, scope, key id length
 
@@ -57,16 +66,23 @@ def seal(keyring: Keyring, key: str, plaintext: bytes) -> bytes:
     tenant = _tenant(key)
     scope = keyring.scope_for(tenant)
     key_id = keyring.active.encode()
-    header = _FIXED.pack(MAGIC, VERSION, scope, len(key_id)) + key_id + os.urandom(NONCE_BYTES)
-    aead = AESGCM(keyring.data_key(keyring.active, tenant, scope, for_object=key))
+    salt = os.urandom(SALT_BYTES)
+    header = (
+        _FIXED.pack(MAGIC, VERSION, scope, len(key_id)) + key_id + salt + os.urandom(NONCE_BYTES)
+    )
+    aead = AESGCM(keyring.object_key(keyring.active, tenant, scope, salt, for_object=key))
     return header + aead.encrypt(header[-NONCE_BYTES:], plaintext, header + key.encode())
 
 
 def unseal(keyring: Keyring, key: str, blob: bytes) -> bytes:
     """The plaintext of an object stored under ``key``; :class:`Undecryptable` if it
     cannot be had (unknown format, key gone, altered or moved)."""
-    header, key_id, scope = _parse_header(key, blob)
-    aead = AESGCM(keyring.data_key(key_id, _tenant(key), scope, for_object=key))
+    header, key_id, scope, salt = parse_header(key, blob)
+    aead = AESGCM(
+        keyring.data_key(key_id, _tenant(key), scope, for_object=key)
+        if salt is None
+        else keyring.object_key(key_id, _tenant(key), scope, salt, for_object=key)
+    )
     try:
         return aead.decrypt(header[-NONCE_BYTES:], blob[len(header) :], header + key.encode())
     except InvalidTag:
@@ -132,15 +148,23 @@ class EncryptedStorage:
         return self.inner.purge_partial_writes(older_than)
 
 
-def _parse_header(key: str, blob: bytes) -> tuple[bytes, str, KeyScope]:
+def parse_header(key: str, blob: bytes) -> tuple[bytes, str, KeyScope, bytes | None]:
+    """``(header, master key id, scope, salt)`` of an object; no salt in version 1."""
     if len(blob) < _FIXED.size:
         raise Undecryptable(f"{key} is too short to be an encrypted object")
     magic, version, scope, id_length = _FIXED.unpack_from(blob)
-    end = _FIXED.size + id_length + NONCE_BYTES
-    if magic != MAGIC or version != VERSION or scope not in set(KeyScope) or len(blob) < end:
+    salt_end = _FIXED.size + id_length + (SALT_BYTES if version == 2 else 0)
+    end = salt_end + NONCE_BYTES
+    if (
+        magic != MAGIC
+        or version not in READABLE_VERSIONS
+        or scope not in set(KeyScope)
+        or len(blob) < end
+    ):
         raise Undecryptable(f"{key} does not have a known encryption header (version {version})")
     key_id = blob[_FIXED.size : _FIXED.size + id_length].decode("ascii", errors="replace")
-    return blob[:end], key_id, KeyScope(scope)
+    salt = blob[_FIXED.size + id_length : salt_end] if version == 2 else None
+    return blob[:end], key_id, KeyScope(scope), salt
 
 
 def _prefix(key: str) -> str:

@@ -3,10 +3,14 @@
 * **Master keys** (32 random bytes each) have short ids. New objects use the *active*
   one; every object names the id it was written with, so old keys keep decrypting
   after a rotation until the last object they wrote has expired.
-* **Data keys** are never stored. Each object's AES-256 key is derived with HKDF-SHA256
-  from the master key, salted with the tenant's own key if the tenant has one, and
-  bound to the tenant id:
-  ``HKDF(ikm=master[key_id], salt=tenant_key or none, info="redactor/data-key/v1/" + tenant)``.
+* **Data keys** are never stored. A tenant's key is derived with HKDF-SHA256 from the
+  master key, salted with the tenant's own key if the tenant has one, and bound to the
+  tenant id:
+  ``tenant_data_key = HKDF(ikm=master[key_id], salt=tenant_key or none,
+  info="redactor/data-key/v1/" + tenant)``. Each object (header version 2) is then
+  encrypted with a key of its own, from that key and a random salt in its header:
+  ``HKDF(ikm=tenant_data_key, salt=object_salt, info="redactor/object-key/v2/" + tenant)``.
+  Version 1 objects were encrypted with the tenant's data key itself.
 * **Crypto-shredding.** A tenant with a key of its own can be made unreadable at once,
   everywhere: delete its tenant key (from every host's settings and from backups of
   them). Without those 32 bytes its data keys cannot be derived, even with every
@@ -32,6 +36,7 @@ from redactor.storage.base import ObjectMissing
 KEY_BYTES = 32
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _INFO = b"redactor/data-key/v1/"
+_OBJECT_INFO = b"redactor/object-key/v2/"
 
 
 class Undecryptable(ObjectMissing):
@@ -124,6 +129,21 @@ class Keyring:
             algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=_INFO + tenant.encode()
         )
         return hkdf.derive(master)
+
+    def object_key(
+        self, key_id: str, tenant: str, scope: KeyScope, salt: bytes, *, for_object: str
+    ) -> bytes:
+        """The AES-256 key of one object: the tenant's data key, salted with the object's
+        own random ``salt``. Needs everything :meth:`data_key` needs, so removing a
+        tenant's key still shreds every object of the tenant."""
+        tenant_key = self.data_key(key_id, tenant, scope, for_object=for_object)
+        hkdf = HKDF(
+            algorithm=hashes.SHA256(),
+            length=KEY_BYTES,
+            salt=salt,
+            info=_OBJECT_INFO + tenant.encode(),
+        )
+        return hkdf.derive(tenant_key)
 
 
 def _decode(what: str, text: str) -> bytes:

@@ -3,7 +3,8 @@
 Keys are built only from a validated tenant id and a random upload id, never from
 anything a client named (file names, paths), so a key can neither leak a file name nor
 point outside its folder. Originals, results and reports sit under separate prefixes so
-retention can sweep each kind by age with a single listing.
+retention can sweep each kind by age with a single listing; the archived audit log has
+a prefix of its own (``audit/<tenant>/<segment number>.jsonl.gz``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from redactor.errors import RedactorError
 ORIGINALS = "originals"
 RESULTS = "results"
 REPORTS = "reports"
+AUDIT = "audit"
 
 _TENANT = r"[a-z0-9][a-z0-9_-]{0,62}"
 #: 16 random bytes in url-safe base64 without padding: exactly 22 characters.
 _UPLOAD_ID = r"[A-Za-z0-9_-]{22}"
 _EXTENSION = r"[a-z0-9]{1,5}"
+_SEGMENT = r"[0-9]{12}\.jsonl\.gz"
 
 TENANT_PATTERN = re.compile(_TENANT)
 UPLOAD_ID_PATTERN = re.compile(_UPLOAD_ID)
@@ -29,10 +32,11 @@ UPLOAD_ID_PATTERN = re.compile(_UPLOAD_ID)
 KEY_PATTERN = re.compile(
     rf"(?:{ORIGINALS}/{_TENANT}/{_UPLOAD_ID}"
     rf"|{RESULTS}/{_TENANT}/{_UPLOAD_ID}\.{_EXTENSION}"
-    rf"|{REPORTS}/{_TENANT}/{_UPLOAD_ID}\.json)"
+    rf"|{REPORTS}/{_TENANT}/{_UPLOAD_ID}\.json"
+    rf"|{AUDIT}/{_TENANT}/{_SEGMENT})"
 )
 #: Prefixes a listing may ask for: everything, one kind, or one kind of one tenant.
-PREFIX_PATTERN = re.compile(rf"(?:(?:{ORIGINALS}|{RESULTS}|{REPORTS})/(?:{_TENANT}/)?)?")
+PREFIX_PATTERN = re.compile(rf"(?:(?:{ORIGINALS}|{RESULTS}|{REPORTS}|{AUDIT})/(?:{_TENANT}/)?)?")
 
 #: The kind of object under each prefix, as the audit log and exports name it.
 KINDS = {ORIGINALS: "original", RESULTS: "result", REPORTS: "report"}
@@ -107,6 +111,19 @@ def result_key(tenant: str, upload_id: str, output_format: str) -> str:
 
 def report_key(tenant: str, upload_id: str) -> str:
     return f"{REPORTS}/{_folder(tenant, upload_id)}.json"
+
+
+def segment_key(tenant: str, seq: int) -> str:
+    """Where audit segment number ``seq`` (of ``tenant``'s events) is stored."""
+    return f"{AUDIT}/{validate_tenant(tenant)}/{seq:012d}.jsonl.gz"
+
+
+def segment_number(key: str) -> int:
+    """The segment number in an audit segment's key."""
+    prefix, _, name = validate_key(key).split("/")
+    if prefix != AUDIT:
+        raise InvalidKey("not an audit segment key")
+    return int(name.split(".", 1)[0])
 
 
 def extension_for(output_format: str) -> str:

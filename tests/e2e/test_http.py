@@ -217,8 +217,16 @@ def test_given_path_traversal_looking_id_then_404_or_422_never_a_file(
 
 
 def _raw_request(port: int, method: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
-    """Send ``path`` byte for byte (clients normalise dots and escapes away)."""
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    status, _, body = _raw_exchange(port, method, path, headers)
+    return status, body
+
+
+def _raw_exchange(
+    port: int, method: str, path: str, headers: dict[str, str], host: str = "127.0.0.1"
+) -> tuple[int, bytes, bytes]:
+    """Send ``path`` byte for byte (clients normalise dots and escapes away); returns the
+    status, the response head and the body."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -226,7 +234,20 @@ def _raw_request(port: int, method: str, path: str, headers: dict[str, str]) -> 
         while chunk := sock.recv(65536):
             response += chunk
     head, _, body = response.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
+    return int(head.split()[1]), head, body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/uploads/", "/v1/jobs/AAAAAAAAAAAAAAAAAAAAAA/", "/healthz/", "/docs", "/redoc"],
+)
+def test_given_hostile_host_then_no_redirect_and_no_viewer_from_a_cdn(
+    api_server: ApiServer, path: str
+) -> None:
+    for headers in ({}, _bearer(api_server.create_key("e2e-host").secret)):
+        status, head, body = _raw_exchange(api_server.port, "GET", path, headers, "evil.example")
+        assert status == 404, (path, status)
+        assert b"location:" not in head.lower() and b"evil.example" not in head + body
 
 
 def test_given_oversize_declared_body_then_413_before_any_byte_is_read(

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from redactor.jobs import JobState, to_fields
+from redactor.jobs import JobState
 from redactor.options import PipelineOptions
 from redactor.service.client import JobNotDone, RedactorClient
+from redactor.service.redis_fields import to_fields
 from tests.integration import conftest as queue_fixtures
 from tests.integration.conftest import FAST_OPTIONS, QueueEnv
 from tests.support import ROOT, shared_image

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from redactor.audit import AuditAction, AuditFilter
-from redactor.jobs import JobRecord, JobState, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord, JobState
 from redactor.retention import Target, pending
 from redactor.service.client import RedactorClient
 from redactor.service.retention_setup import open_retention
@@ -68,9 +69,9 @@ def deadlines(record: JobRecord, done: JobRecord) -> dict[str, datetime]:
     """Each object's deadline: the original's from the record as submitted (window 0:
     the moment it finished), the result's and report's from the finished record."""
     due = {record.original_key: pending(done).get(Target.ORIGINAL) or done.finished_at}
-    if done.result_key and done.report_key:
+    if done.report_key:  # a failed job's report too
         result_at = pending(done)[Target.RESULT]
-        due.update({done.result_key: result_at, done.report_key: result_at})
+        due.update({key: result_at for key in (done.result_key, done.report_key) if key})
     return {key: at for key, at in due.items() if at is not None}
 
 
@@ -111,7 +112,7 @@ def test_given_beat_every_second_then_deletions_are_at_most_one_interval_late(
             due.update(deadlines(client.status(job_id), done))
             watcher.watch(*due)
         wait_until = time.monotonic() + 20
-        while not watcher.all_gone() or client.status(submitted[-1]).report is not None:
+        while not watcher.all_gone() or client.status(submitted[-1]).result_deleted_at is None:
             assert time.monotonic() < wait_until, sorted(watcher.watched - set(watcher.gone))
             time.sleep(0.1)
         watcher.stop.set()

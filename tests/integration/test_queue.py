@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from redactor.jobs import TASK_NAME, JobRecord, JobState, TaskMessage, TransitionConflict, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord, JobState, TransitionConflict
 from redactor.pipeline import RedactionResult
 from redactor.report import Report
 from redactor.service.client import JobNotDone, RedactorClient
@@ -24,6 +25,7 @@ from redactor.service.redis_jobs import RedisJobStore, connect, job_key
 from redactor.service.requeue import RequeuePolicy, Requeuer, celery_sender
 from redactor.service.settings import ServiceSettings
 from redactor.storage import keys
+from redactor.task_message import TASK_NAME, TaskMessage
 from tests.integration.conftest import FAST_OPTIONS, QueueEnv
 from tests.support import shared_image
 
@@ -168,7 +170,7 @@ def test_given_worker_killed_mid_task_then_job_is_redelivered_and_published_once
     assert record.attempts == 2  # the killed attempt, then the redelivered one
     assert listed == [record.result_key]
     digest = hashlib.sha256(result).hexdigest()
-    assert record.report is not None and record.report["output"]["sha256"] == digest
+    assert client.report(job_id)["output"]["sha256"] == digest
     assert watcher.early_results == []
     assert watcher.seen_digests <= {digest}
     assert not list((env.root / "storage" / "results").rglob(".tmp-*"))
@@ -314,7 +316,9 @@ def test_given_raw_redis_message_and_stored_file_then_job_is_created_and_done(
     fields = raw.hgetall(job_key(job_id))
     assert fields["state"] == "done", fields.get("failure_message")
     assert (storage_root / fields["result_key"]).is_file()
-    assert json.loads(fields["report"])["counts"]["face"] >= 1
+    assert json.loads(fields["counts"])["face"] >= 1
+    report = json.loads((storage_root / fields["report_key"]).read_bytes())
+    assert report["counts"] == json.loads(fields["counts"])
 
 
 # --- the job store itself ---
@@ -415,7 +419,7 @@ def test_given_finished_job_when_task_is_redelivered_then_nothing_runs_again(
     assert client.result(job_id) == b"redacted bytes"
 
 
-def test_given_pipeline_fails_then_nothing_is_written_and_the_job_says_why(
+def test_given_pipeline_fails_then_only_its_report_is_written_and_the_job_says_why(
     isolated_env: Callable[..., QueueEnv],
 ) -> None:
     processor, client = make_processor(isolated_env(), FakePipeline(FAILED))
@@ -427,7 +431,8 @@ def test_given_pipeline_fails_then_nothing_is_written_and_the_job_says_why(
     record = client.status(job_id)
     assert (record.failure_code, record.failure_message) == ("corrupt_image", "truncated")
     assert list(client.storage.list(f"results/{tenant_id}/")) == []
-    assert list(client.storage.list(f"reports/{tenant_id}/")) == []
+    assert [o.key for o in client.storage.list(f"reports/{tenant_id}/")] == [record.report_key]
+    assert client.report(job_id)["error_code"] == "corrupt_image"
 
 
 def test_given_job_erased_while_running_then_its_fresh_output_is_deleted(

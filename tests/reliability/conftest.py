@@ -34,7 +34,8 @@ import pytest
 from PIL import Image
 from redis import Redis
 
-from redactor.jobs import JobRecord, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord
 from redactor.service.client import RedactorClient
 from redactor.service.requeue import open_requeuer
 from redactor.service.retention_setup import open_retention

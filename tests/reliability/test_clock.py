@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from redactor.audit import AuditAction, AuditEvent, AuditFilter
-from redactor.jobs import utcnow
+from redactor.clock import utcnow
 from redactor.retention import Target, overdue_count
 from redactor.service.client import RedactorClient
 from redactor.service.redis_retention import LEASES, due_key

@@ -148,7 +148,8 @@ def test_given_redis_killed_mid_batch_then_every_submitted_job_finishes(world: W
     states = Counter(client.status(job_id).state for job_id in accepted)
     published = _published(world)
     requeued = sum(
-        log.read_text(errors="replace").count("sent it again") for log in world.root.glob("*.log")
+        log.read_text(errors="replace").count("sent its task again")
+        for log in world.root.glob("*.log")
     )
     record_figures(
         "redis_restart",

@@ -27,14 +27,16 @@ import pytest
 from PIL import Image
 
 from redactor.audit import AuditFilter
+from redactor.clock import utcnow
 from redactor.errors import StorageError
-from redactor.jobs import JobRecord, JobState, TaskMessage, utcnow
+from redactor.jobs import JobRecord, JobState
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
 from redactor.service.client import RedactorClient
 from redactor.service.processor import PipelineCache, Processor
 from redactor.service.retention_setup import open_retention
 from redactor.storage import LocalStorage, Storage, keys
+from redactor.task_message import TaskMessage
 from tests.integration.conftest import FAST_OPTIONS
 from tests.reliability.conftest import (
     Sweeping,

@@ -35,7 +35,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from redactor.audit import AuditAction, AuditFilter
-from redactor.jobs import JobRecord, JobState, utcnow
+from redactor.clock import utcnow
+from redactor.jobs import JobRecord, JobState
 from redactor.retention import SweepReport, max_deletion_lateness
 from redactor.service.client import RedactorClient
 from redactor.service.processor import MAX_LOST_ATTEMPTS
@@ -227,7 +228,7 @@ def _assert_published_once(
     assert reports == {r.report_key for r in done}
     for record in done:
         digest = hashlib.sha256(client.result(record.job_id)).hexdigest()
-        assert record.report is not None and record.report["output"]["sha256"] == digest
+        assert client.report(record.job_id)["output"]["sha256"] == digest
 
 
 def _assert_nothing_left_over(world: World, tenant: str) -> None:

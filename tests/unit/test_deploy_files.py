@@ -8,6 +8,7 @@ health check as plain processes instead.
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,7 +19,7 @@ from redactor.http.settings import ServerSettings
 from redactor.service.settings import ServiceSettings
 from redactor.service.settings_errors import load_settings
 from redactor.service.stack import RedisServer, retention_worker_argv, worker_argv
-from tests.deploy_files import REDACTOR_SERVICES, compose, dockerfile, service_env
+from tests.deploy_files import REDACTOR_SERVICES, compose, dockerfile, example_env, service_env
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +53,22 @@ def test_each_service_runs_a_real_redactor_command(
     assert _command(args).name == command
 
 
-def test_redis_keeps_every_write_as_redactor_up_does(services: dict[str, Any]) -> None:
-    """Job records are the source of truth: the same persistence as the stack tests'."""
-    argv = RedisServer(data_dir=None).argv()  # type: ignore[arg-type]
-    options = dict(zip(argv[1::2], argv[2::2], strict=True))
-    wanted = {
-        k: options[k] for k in ("--appendonly", "--appendfsync", "--save", "--maxmemory-policy")
-    }
+def test_redis_runs_as_redactor_up_runs_it(services: dict[str, Any]) -> None:
+    """Job records are the source of truth: the stack tests' persistence, a password and
+    the same administrative commands refused."""
+    password = example_env()["REDACTOR_REDIS_PASSWORD"]
+    argv = RedisServer(data_dir=Path("/data"), password=password).argv()
     command = services["redis"]["command"]
     assert command[0] == "redis-server"
-    assert dict(zip(command[1::2], command[2::2], strict=True)) == wanted
+    for option in ("--appendonly", "--appendfsync", "--save", "--maxmemory-policy"):
+        at = command.index(option)
+        assert command[at : at + 2] == argv[argv.index(option) : argv.index(option) + 2]
+    rule, expected = command[command.index("--user") :], argv[argv.index("--user") :]
+    assert [x for x in rule if not x.startswith(">")] == [
+        x for x in expected if not x.startswith(("#", "resetpass"))
+    ]
+    assert f">{password}" in rule
+    assert services["redis"]["environment"] == {"REDISCLI_AUTH": password}
     assert services["redis"]["volumes"] == ["redis-data:/data"]
 
 
@@ -78,7 +85,8 @@ def test_each_service_environment_is_valid_settings(
         settings.api_key_pepper_bytes()
         settings.ip_hash_key_bytes()
     assert not settings.dev_mode
-    assert settings.redis_url == "redis://redis:6379/0"
+    password = example_env()["REDACTOR_REDIS_PASSWORD"]
+    assert settings.redis_url == f"redis://:{password}@redis:6379/0"
 
 
 def test_the_api_health_check_asks_readyz(services: dict[str, Any]) -> None:

@@ -12,12 +12,22 @@ import struct
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import ValidationError
 
 from redactor.errors import ConfigError, StorageError
 from redactor.service.settings import ServiceSettings
 from redactor.storage import LocalStorage, ObjectMissing, keys
-from redactor.storage.encrypted import MAGIC, NONCE_BYTES, EncryptedStorage, seal, unseal
+from redactor.storage.encrypted import (
+    MAGIC,
+    NONCE_BYTES,
+    SALT_BYTES,
+    EncryptedStorage,
+    parse_header,
+    seal,
+    unseal,
+)
 from redactor.storage.keyring import Keyring, KeyScope, Undecryptable
 
 PHOTO = b"\xff\xd8\xff\xe0 an original photo with a face in it"
@@ -46,28 +56,80 @@ def keyring(active: str = "k1", tenant_keys: dict[str, str] | None = None, **key
 # --- the format ---
 
 
-def test_header_is_magic_version_scope_key_id_and_nonce_then_ciphertext_and_tag() -> None:
+def test_header_is_magic_version_scope_key_id_salt_and_nonce_then_ciphertext_and_tag() -> None:
     key = original()
     blob = seal(keyring(), key, PHOTO)
 
     magic, version, scope, id_length = struct.unpack_from(">4sBBB", blob)
-    assert (magic, version, scope, id_length) == (MAGIC, 1, KeyScope.MASTER, 2)
+    assert (magic, version, scope, id_length) == (MAGIC, 2, KeyScope.MASTER, 2)
     assert blob[7:9] == b"k1"
-    assert len(blob) == 7 + 2 + NONCE_BYTES + len(PHOTO) + 16
+    assert len(blob) == 7 + 2 + SALT_BYTES + NONCE_BYTES + len(PHOTO) + 16
     assert PHOTO not in blob
     assert unseal(keyring(), key, blob) == PHOTO
 
 
-def test_every_write_gets_a_fresh_nonce() -> None:
+def test_every_write_gets_a_fresh_salt_and_nonce() -> None:
     key = original()
     first, second = seal(keyring(), key, PHOTO), seal(keyring(), key, PHOTO)
-    assert first[9 : 9 + NONCE_BYTES] != second[9 : 9 + NONCE_BYTES]
+    assert first[9 : 9 + SALT_BYTES] != second[9 : 9 + SALT_BYTES]
+    nonce = slice(9 + SALT_BYTES, 9 + SALT_BYTES + NONCE_BYTES)
+    assert first[nonce] != second[nonce]
     assert first != second
+
+
+def test_two_objects_of_one_tenant_use_different_data_keys() -> None:
+    ring = keyring(tenant_keys={"acme": ACME_KEY})
+    first, second = original("acme"), original("acme")
+    blobs = {key: seal(ring, key, PHOTO) for key in (first, second)}
+    derived = {}
+    for key, blob in blobs.items():
+        _, key_id, scope, salt = parse_header(key, blob)
+        assert salt is not None
+        derived[key] = ring.object_key(key_id, "acme", scope, salt, for_object=key)
+    assert derived[first] != derived[second]
+    assert derived[first] != ring.data_key("k1", "acme", KeyScope.TENANT, for_object=first)
+    # Each object opens with its own key only.
+    header, *_ = parse_header(second, blobs[second])
+    with pytest.raises(InvalidTag):
+        AESGCM(derived[first]).decrypt(
+            header[-NONCE_BYTES:], blobs[second][len(header) :], header + second.encode()
+        )
+
+
+def seal_v1(ring: Keyring, key: str, tenant: str, plaintext: bytes) -> bytes:
+    """An object as version 1 wrote it: the tenant's data key itself, no salt."""
+    scope = ring.scope_for(tenant)
+    header = struct.pack(">4sBBB", MAGIC, 1, scope, 2) + b"k1" + bytes(range(NONCE_BYTES))
+    data_key = ring.data_key("k1", tenant, scope, for_object=key)
+    return header + AESGCM(data_key).encrypt(
+        header[-NONCE_BYTES:], plaintext, header + key.encode()
+    )
+
+
+@pytest.mark.parametrize("tenant_keys", [{}, {"acme": ACME_KEY}], ids=["master", "tenant"])
+def test_given_a_version_1_object_then_it_still_decrypts_and_still_shreds(
+    backend: LocalStorage, tenant_keys: dict[str, str]
+) -> None:
+    ring = keyring(tenant_keys=tenant_keys)
+    key = original("acme")
+    backend.put(key, seal_v1(ring, key, "acme", PHOTO))
+    assert EncryptedStorage(backend, ring).get(key) == PHOTO
+    if tenant_keys:
+        with pytest.raises(Undecryptable, match="crypto-shredded"):
+            EncryptedStorage(backend, keyring()).get(key)
 
 
 @pytest.mark.parametrize(
     ("where", "what"),
-    [(0, "magic"), (4, "version"), (5, "scope"), (8, "key id"), (12, "nonce"), (-1, "tag")],
+    [
+        (0, "magic"),
+        (4, "version"),
+        (5, "scope"),
+        (8, "key id"),
+        (12, "salt"),
+        (9 + SALT_BYTES + 2, "nonce"),
+        (-1, "tag"),
+    ],
 )
 def test_given_any_byte_changed_then_undecryptable(where: int, what: str) -> None:
     key = original()

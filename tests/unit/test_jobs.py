@@ -14,21 +14,22 @@ from redactor.jobs import (
     ALLOWED,
     Failure,
     IllegalTransition,
-    InvalidTaskMessage,
     JobRecord,
     JobResult,
     JobState,
-    TaskMessage,
     TransitionConflict,
     apply_result,
     apply_transition,
-    from_fields,
+)
+from redactor.options import PipelineOptions
+from redactor.service.redis_fields import from_fields, to_fields
+from redactor.task_message import (
+    InvalidTaskMessage,
+    TaskMessage,
     job_id_for,
     message_hint,
     parse_task_message,
-    to_fields,
 )
-from redactor.options import PipelineOptions
 
 JOB_ID = "AbCdEfGhIjKlMnOpQrStU_"
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -119,18 +120,21 @@ def test_failed_requires_a_reason_and_only_failed_takes_one() -> None:
         apply_transition(processing, S.DONE, expected={S.PROCESSING}, now=LATER, failure=FAILURE)
 
 
-def test_failure_records_code_message_and_report() -> None:
-    failure = Failure("corrupt_image", "truncated", report={"status": "failed"})
+def test_failure_records_code_message_and_report_key_and_drops_the_options() -> None:
+    failure = Failure("corrupt_image", "truncated", report_key="reports/acme/x.json")
+    processing = record_in(S.PROCESSING)
+    assert processing.options
     failed = apply_transition(
-        record_in(S.PROCESSING), S.FAILED, expected={S.PROCESSING}, now=LATER, failure=failure
+        processing, S.FAILED, expected={S.PROCESSING}, now=LATER, failure=failure
     )
     assert (failed.failure_code, failed.failure_message) == ("corrupt_image", "truncated")
-    assert failed.report == {"status": "failed"}
+    assert failed.report_key == "reports/acme/x.json"
+    assert failed.options == {}
     assert failed.finished
 
 
-def test_result_publishes_keys_report_and_result_deadline() -> None:
-    result = JobResult("results/acme/x.jpg", "reports/acme/x.json", "jpeg", {"status": "redacted"})
+def test_result_publishes_keys_counts_and_result_deadline() -> None:
+    result = JobResult("results/acme/x.jpg", "reports/acme/x.json", "jpeg", {"face": 2})
     done = apply_result(
         record_in(S.PROCESSING, attempts=2),
         result,
@@ -140,7 +144,9 @@ def test_result_publishes_keys_report_and_result_deadline() -> None:
     )
     assert done.state is S.DONE
     assert done.result_key == "results/acme/x.jpg"
-    assert done.report == {"status": "redacted"}
+    assert done.report_key == "reports/acme/x.json"
+    assert done.counts == {"face": 2}
+    assert done.options == {}
     assert done.result_deadline == LATER + timedelta(days=30)
 
 
@@ -162,7 +168,7 @@ def test_result_from_a_stale_attempt_or_erased_job_is_refused(
 def test_fields_round_trip_and_are_plain_strings() -> None:
     record = apply_result(
         apply_transition(record_in(S.QUEUED), S.PROCESSING, expected={S.QUEUED}, now=T0),
-        JobResult("results/acme/x.jpg", "reports/acme/x.json", "jpeg", {"counts": {"face": 2}}),
+        JobResult("results/acme/x.jpg", "reports/acme/x.json", "jpeg", {"face": 2}),
         attempt=1,
         now=LATER,
         result_retention=timedelta(days=30),
@@ -172,7 +178,11 @@ def test_fields_round_trip_and_are_plain_strings() -> None:
     assert fields["state"] == "done"
     assert fields["at_done"] == LATER.isoformat()
     assert "failure_code" not in fields
+    assert "options" not in fields  # a finished job keeps no options
+    assert fields["counts"] == '{"face":2}'
     assert from_fields(fields) == record
+    unfinished = record_in(S.QUEUED)
+    assert from_fields(to_fields(unfinished)) == unfinished
 
 
 # --- task messages ---

@@ -17,16 +17,11 @@ from redactor.errors import StorageError
 from redactor.jobs import (
     AuditedChange,
     Failure,
-    InvalidTaskMessage,
     JobRecord,
     JobResult,
     JobState,
-    TaskMessage,
     apply_result,
     apply_transition,
-    from_fields,
-    parse_task_message,
-    to_fields,
 )
 from redactor.options import PipelineOptions
 from redactor.retention import (
@@ -41,9 +36,12 @@ from redactor.retention import (
     objects_for,
     pending,
     reason_for,
+    settled_at,
 )
 from redactor.service import scratch
+from redactor.service.redis_fields import from_fields, to_fields
 from redactor.storage import LocalStorage, keys
+from redactor.task_message import InvalidTaskMessage, TaskMessage, parse_task_message
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -119,13 +117,15 @@ def new(original: timedelta = 24 * HOUR, result: timedelta | None = 30 * DAY) ->
 
 def done(record: JobRecord, at: datetime) -> JobRecord:
     result = JobResult(
-        f"results/acme/{JOB_ID}.jpg", f"reports/acme/{JOB_ID}.json", "jpeg", {"counts": {}}
+        f"results/acme/{JOB_ID}.jpg", f"reports/acme/{JOB_ID}.json", "jpeg", {"face": 1}
     )
     return apply_result(record, result, attempt=1, now=at, result_retention=30 * DAY)
 
 
-def failed(record: JobRecord, at: datetime, report: dict[str, str] | None) -> JobRecord:
-    failure = Failure("corrupt_image", "truncated", report=report)
+def failed(record: JobRecord, at: datetime, report: bool) -> JobRecord:
+    """Failed, with the pipeline's report stored if ``report``."""
+    report_key = f"reports/acme/{JOB_ID}.json" if report else None
+    failure = Failure("corrupt_image", "truncated", report_key=report_key)
     return apply_transition(
         record, S.FAILED, expected={S.PROCESSING}, now=at, failure=failure, result_retention=DAY
     )
@@ -145,9 +145,9 @@ FIVE_MIN = T0 + timedelta(minutes=5)
         (new(timedelta(0)), {T.ORIGINAL: T0 + HOUR}),  # window 0, unfinished: bounded
         (done(new(), FIVE_MIN), {T.ORIGINAL: T0 + 24 * HOUR, T.RESULT: FIVE_MIN + 30 * DAY}),
         (done(new(timedelta(0)), FIVE_MIN), {T.ORIGINAL: FIVE_MIN, T.RESULT: FIVE_MIN + 30 * DAY}),
-        (failed(new(timedelta(0)), FIVE_MIN, None), {T.ORIGINAL: FIVE_MIN}),
+        (failed(new(timedelta(0)), FIVE_MIN, False), {T.ORIGINAL: FIVE_MIN}),
         (
-            failed(new(), FIVE_MIN, {"status": "failed"}),
+            failed(new(), FIVE_MIN, True),
             {T.ORIGINAL: T0 + 24 * HOUR, T.RESULT: FIVE_MIN + DAY},
         ),
         (replace(new(), original_deleted_at=T0), {}),
@@ -162,12 +162,35 @@ def test_pending_deadlines(record: JobRecord, expected: dict[Target, datetime]) 
     assert pending(record) == expected
 
 
-def test_result_deleted_leaves_nothing_pending_for_it_and_drops_the_report() -> None:
+def test_result_deleted_leaves_nothing_pending_for_it() -> None:
     record = apply_deletion(done(new(), FIVE_MIN), T.RESULT, T0 + 31 * DAY)
-    assert record.report is None
     assert record.result_deleted_at == T0 + 31 * DAY
     assert T.RESULT not in pending(record)
     assert record.result_key is not None  # an id-only key, kept to show what was deleted
+
+
+def both_deleted(record: JobRecord, original_at: datetime, result_at: datetime) -> JobRecord:
+    gone = apply_deletion(record, T.ORIGINAL, original_at)
+    return apply_deletion(gone, T.RESULT, result_at) if T.RESULT in pending(gone) else gone
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        (new(), None),  # running
+        (replace(new(), original_deleted_at=T0), None),  # running, though it holds nothing
+        (apply_deletion(done(new(), FIVE_MIN), T.ORIGINAL, T0 + DAY), None),  # result held
+        (both_deleted(done(new(), FIVE_MIN), T0 + DAY, T0 + 31 * DAY), T0 + 31 * DAY),
+        (both_deleted(failed(new(), FIVE_MIN, False), T0 + DAY, T0), T0 + DAY),
+        (both_deleted(failed(new(), FIVE_MIN, True), T0 + DAY, FIVE_MIN + DAY), FIVE_MIN + DAY),
+        (both_deleted(erased(done(new(), FIVE_MIN), T0 + HOUR), T0 + HOUR, T0 + HOUR), T0 + HOUR),
+    ],
+    ids=["running", "running-empty", "result-held", "done", "failed", "failed-report", "erased"],
+)
+def test_a_record_settles_at_its_last_deletion_once_finished(
+    record: JobRecord, expected: datetime | None
+) -> None:
+    assert settled_at(record) == expected
 
 
 @pytest.mark.parametrize(
@@ -176,7 +199,7 @@ def test_result_deleted_leaves_nothing_pending_for_it_and_drops_the_report() -> 
         (new(), T.ORIGINAL, Reason.RETENTION),
         (new(timedelta(0)), T.ORIGINAL, Reason.RETENTION),  # never finished: its bound
         (done(new(timedelta(0)), FIVE_MIN), T.ORIGINAL, Reason.WINDOW_0),
-        (failed(new(timedelta(0)), FIVE_MIN, None), T.ORIGINAL, Reason.FAILED_JOB),
+        (failed(new(timedelta(0)), FIVE_MIN, False), T.ORIGINAL, Reason.FAILED_JOB),
         (done(new(timedelta(0)), FIVE_MIN), T.RESULT, Reason.RETENTION),
         (erased(new(), T0), T.ORIGINAL, Reason.ERASURE),
     ],
@@ -192,8 +215,10 @@ def test_objects_of_each_target() -> None:
         (ObjectKind.RESULT, f"results/acme/{JOB_ID}.jpg"),
         (ObjectKind.REPORT, f"reports/acme/{JOB_ID}.json"),
     ]
-    failed_with_report = failed(new(), FIVE_MIN, {"status": "failed"})
-    assert objects_for(failed_with_report, T.RESULT) == [(ObjectKind.REPORT, None)]
+    failed_with_report = failed(new(), FIVE_MIN, True)
+    assert objects_for(failed_with_report, T.RESULT) == [
+        (ObjectKind.REPORT, f"reports/acme/{JOB_ID}.json")
+    ]
 
 
 def test_window_0_record_is_flagged_and_bounded_by_the_pending_limit() -> None:
@@ -203,12 +228,12 @@ def test_window_0_record_is_flagged_and_bounded_by_the_pending_limit() -> None:
 
 
 def test_erasure_leaves_a_tombstone_without_personal_parts() -> None:
-    record = failed(new(), FIVE_MIN, {"status": "failed", "findings": "x"})
-    tomb = erased(record, T0 + HOUR)
+    record = replace(new(), counts={"face": 2})
+    tomb = erased(failed(record, FIVE_MIN, True), T0 + HOUR)
     assert tomb.state is S.ERASED
-    assert (tomb.options, tomb.report, tomb.failure_code, tomb.failure_message) == (
+    assert (tomb.options, tomb.counts, tomb.failure_code, tomb.failure_message) == (
         {},
-        None,
+        {},
         None,
         None,
     )
@@ -302,6 +327,9 @@ class Clock:
 def stored(tmp_path: Path, record: JobRecord) -> LocalStorage:
     storage = LocalStorage(tmp_path / "store")
     storage.put(record.original_key, b"original bytes")
+    for key in (record.result_key, record.report_key):
+        if key is not None:
+            storage.put(key, b"output bytes")
     return storage
 
 
@@ -364,18 +392,20 @@ def test_given_storage_error_then_it_propagates_and_the_item_stays_due(tmp_path:
     assert records.events == []
 
 
-def test_given_a_failed_jobs_report_then_deleting_it_only_changes_the_record(
+def test_given_a_failed_jobs_report_then_it_is_deleted_from_storage_like_any_report(
     tmp_path: Path,
 ) -> None:
-    record = failed(new(), FIVE_MIN, {"status": "failed"})
+    record = failed(new(), FIVE_MIN, True)
     storage, records = stored(tmp_path, record), MemoryRecords(record)
+    assert record.report_key is not None and storage.exists(record.report_key)
 
     outcome = deleter(storage, records, Clock(FIVE_MIN + DAY)).delete_if_due(
         DueItem(T.RESULT, JOB_ID)
     )
 
     assert outcome is Outcome.DELETED
-    assert records.records[JOB_ID].report is None
+    assert not storage.exists(record.report_key)
+    assert records.records[JOB_ID].result_deleted_at == FIVE_MIN + DAY
     assert [(e.kind, e.reason) for e in records.events] == [(ObjectKind.REPORT, Reason.RETENTION)]
     assert storage.exists(record.original_key)  # its own deadline has not come
 
@@ -460,3 +490,12 @@ def test_up_runs_a_sweeper_and_beat_beside_redis_and_the_worker(
     assert "worker" in worker and "--queues redactor " in f"{worker} "
     assert "--pool solo" in sweeper and "--queues redactor-retention" in sweeper
     assert f"beat --schedule {tmp_path / 'celerybeat-schedule'}" in beat
+    stack = started[0]
+    assert [child.name for child in stack.children] == ["worker", "sweeper", "beat"]
+    url_file = tmp_path / "redis-url"
+    assert stack.redis.password and url_file.read_text().strip() == stack.redis.url
+    assert url_file.stat().st_mode & 0o777 == 0o600
+    assert stack.redis.password not in result.output
+    assert {child.env["REDACTOR_REDIS_URL"] for child in stack.children if child.env} == {
+        stack.redis.url
+    }

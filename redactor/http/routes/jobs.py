@@ -8,6 +8,7 @@ one more round trip instead of polling.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Annotated, Any
 
@@ -80,13 +81,20 @@ async def get_result(job: OwnedJob, context: Context, wait: Wait = 0) -> Respons
 @router.get(
     "/{job_id}/report",
     summary="What was found and redacted (kinds, boxes, scores; never text or pixels)",
-    responses=error_responses(401, 404, 409, 429),
+    responses=error_responses(401, 404, 409, 410, 429),
 )
 async def get_report(job: OwnedJob, context: Context, wait: Wait = 0) -> dict[str, Any]:
     record = await _finished(job, context, wait)
-    if record.report is None:
+    if record.result_deleted_at is not None:
+        raise HTTPException(status.HTTP_410_GONE, "the report was deleted after its retention")
+    if record.report_key is None:
         raise _not_available(record, "report")
-    return record.report
+    try:
+        data = await run_in_threadpool(context.client.storage.get, record.report_key)
+    except ObjectMissing:  # erased or expired since the record was read
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such job") from None
+    report: dict[str, Any] = json.loads(data)
+    return report
 
 
 async def _finished(record: JobRecord, context: Context, wait: int) -> JobRecord:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from redactor.errors import UnsupportedImage
 from redactor.http.deps import Context, CurrentKey, OwnedJob, Upload
-from redactor.http.listing import Cursor, InvalidCursor, tenant_page
+from redactor.http.listing import InvalidCursor, decode_cursor, encode_cursor
 from redactor.http.multipart import SpooledFile, UploadBody
 from redactor.http.routes.errors import error_responses
 from redactor.http.schemas import (
@@ -23,6 +23,7 @@ from redactor.http.schemas import (
     UploadOptionsForm,
     upload_request_schema,
 )
+from redactor.http.validation import clip
 from redactor.metadata import sniff_format
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionLimitExceeded, RetentionPolicy
@@ -79,13 +80,13 @@ def list_uploads(
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor`")] = None,
 ) -> JobPage:
     try:
-        after = Cursor.decode(cursor) if cursor is not None else None
+        after = decode_cursor(cursor) if cursor is not None else None
     except InvalidCursor as exc:
         raise _invalid(("query", "cursor"), str(exc)) from None
-    page = tenant_page(context.redis, context.client.jobs, key.tenant, limit=limit, after=after)
+    page = context.client.jobs.page(key.tenant, limit=limit, after=after)
     return JobPage(
         items=[JobOut.from_record(record) for record in page.records],
-        next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+        next_cursor=encode_cursor(page.next) if page.next else None,
     )
 
 
@@ -141,7 +142,7 @@ def _pipeline_options(defaults: PipelineOptions, form: UploadOptionsForm) -> Pip
     if unknown:
         raise _invalid(
             ("body", "styles"),
-            f"unknown style {unknown[0]!r}; choose one of {', '.join(sorted(STYLES))}",
+            f"unknown style {clip(unknown[0])!r}; choose one of {', '.join(sorted(STYLES))}",
         )
     changes = {
         "text": form.text or defaults.text,
