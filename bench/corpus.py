@@ -64,7 +64,23 @@ ASTRONAUT = "skimage:astronaut"
 SHARED_PREFIX = "shared:"
 
 REAL, COMPOSITE, TEXT_SCENE, CAMERA = "real_photo", "composite_face", "text_scene", "camera_jpeg"
+DOCUMENT = "id_document"
 PRODUCT = "product"
+#: Generated document field labels and titles: they must stay readable (scored apart).
+LABEL = "label"
+#: Generated documents: format and second label language of each, in turn.
+DOCUMENT_LAYOUTS = (
+    ("TD3", "fr"),
+    ("TD1", "de"),
+    ("TD3", "es"),
+    ("TD1", "it"),
+    ("TD3", "pl"),
+    ("TD1", "nl"),
+    ("TD3", "sv"),
+    ("TD1", "ro"),
+    ("TD3", "cs"),
+    ("TD1", "pt"),
+)
 
 RGB = tuple[int, int, int]
 Pixels = npt.NDArray[np.uint8]
@@ -222,6 +238,7 @@ class Plan:
     composites: int
     texts: int
     orientations: tuple[int, ...]
+    documents: int = 0
 
 
 QUICK = Plan(
@@ -238,6 +255,7 @@ def full_plan() -> Plan:
         composites=16,
         texts=30,
         orientations=(1, 2, 3, 4, 5, 6, 7, 8, 6, 8, 3, 5),
+        documents=len(DOCUMENT_LAYOUTS),
     )
 
 
@@ -618,6 +636,31 @@ def text_case(index: int, seed: int) -> tuple[Case, bytes]:
     return case, data
 
 
+def document_case(index: int, seed: int) -> tuple[Case, bytes]:
+    """A generated passport page or ID card (front and back) on a table next to a product.
+
+    Fields and MRZ lines are personal text, the portrait's face is a face, labels and
+    titles must stay readable, and everything inside the document may be redacted.
+    """
+    from testkit.documents import FIELD, MRZ_LINE, document_scene, to_jpeg
+
+    fmt, language = DOCUMENT_LAYOUTS[index % len(DOCUMENT_LAYOUTS)]
+    scene = document_scene(fmt, language, seed * 100 + index, canvas=CANVAS)
+    kinds = {FIELD: "pii.document_field", MRZ_LINE: "pii.mrz", LABEL: LABEL, PRODUCT: PRODUCT}
+    case = Case(
+        id=f"document-{index:02d}",
+        kind=DOCUMENT,
+        path=f"document-{index:02d}.jpg",
+        upright_size=CANVAS,
+        faces=[scene.face] if scene.face is not None else [],
+        ignore=list(scene.documents),
+        text=[TextItem(i.box, kinds[i.kind], i.text) for i in scene.items if i.kind in kinds],
+    )
+    quality = JPEG_QUALITIES[index % len(JPEG_QUALITIES)]
+    case.attributes.update(format=fmt, language=language, jpeg_quality=quality)
+    return case, to_jpeg(scene.image, quality)
+
+
 def camera_case(index: int, orientation: int, seed: int) -> tuple[Case, bytes]:
     """A product shot with a red marker at the upright top left, stored under ``orientation``.
 
@@ -854,6 +897,7 @@ def build_cases(plan: Plan, seed: int) -> list[tuple[Case, bytes | None]]:
     built += [composite_case(i, seed) for i in range(plan.composites)]
     built += [text_case(i, seed) for i in range(plan.texts)]
     built += [camera_case(i, o, seed) for i, o in enumerate(plan.orientations)]
+    built += [document_case(i, seed) for i in range(plan.documents)]
     return built
 
 

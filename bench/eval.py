@@ -4,6 +4,8 @@
 (``DIR/corpus-quick``), runs the pipeline with default options and faces-only on
 every image, prints the metrics and writes ``DIR/eval.json`` (``eval-quick.json``):
 per-metric values and per-case details (ids, kinds, boxes, scores; never personal text).
+The full run then scores the labelled real identity documents apart
+(:mod:`bench.real_documents`, default options) under ``real_documents``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from bench import real_documents
 from bench.corpus import ROOT, Corpus, generate
 from bench.scorer import (
     FACE_REDACTED_BELOW,
@@ -53,6 +56,7 @@ HEADLINES = (
     ("outside_changed_fraction", "share of pixels changed outside truth"),
     ("text_recall", "personal-text recall"),
     ("product_kept", "product text kept"),
+    ("document_labels_kept", "generated-document labels kept"),
     ("metadata_clean", "metadata clean"),
     ("orientation_correct", "orientation correct"),
     ("size_correct", "upright size correct"),
@@ -182,13 +186,22 @@ def main(argv: Sequence[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     corpus = generate(out / f"corpus{suffix}", quick=args.quick)
     console.print(f"corpus: {len(corpus.cases)} images in {corpus.root}")
-    results = evaluate(corpus, Scorer(RapidReader()), console, modes)
+    reader = RapidReader()
+    results = evaluate(corpus, Scorer(reader), console, modes)
     tag = "" if tuple(modes) == DEFAULT_MODES else "-" + "-".join(modes)
     path = out / f"eval{suffix}{tag}.json"
-    write_json(path, report(corpus, results))
+    data = report(corpus, results)
+    real = None
+    if not args.quick and real_documents.LABELS.is_file():
+        labels = real_documents.load_labels()
+        real = real_documents.evaluate(reader, labels, real_documents.pipeline_runner())
+        data["real_documents"] = real
+    write_json(path, data)
     console.print(headline_table(results))
     console.print(breakdown_table(results, "face_recall_by_width", "face recall by face width"))
     console.print(breakdown_table(results, "text_recall_by_kind", "personal-text recall by kind"))
+    if real is not None:
+        console.print(real_documents.table(real))
     failed = {mode: r["metrics"]["failed"] for mode, r in results.items() if r["metrics"]["failed"]}
     if failed:
         console.print(f"[red]pipeline failures (counted as misses): {failed}")

@@ -26,7 +26,8 @@ import numpy as np
 from redactor.findings import Finding
 from redactor.geometry import Box
 from redactor.text.detector import TextDetector
-from redactor.text.ocr import EngineSettings, create_engine
+from redactor.text.engines import create_engine
+from redactor.text.ocr import EngineSettings
 from testkit.paths import shared_path
 from testkit.photos import upright_rgb
 from testkit.text_scenes import REAL_PERSONAL, REAL_PRODUCT, SCENES, Scene, label_scene

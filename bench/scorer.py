@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from bench.corpus import CAMERA, Case, TextItem
+from bench.corpus import CAMERA, PRODUCT, Case, TextItem
 from redactor.geometry import Box, intersection
 from redactor.metadata import metadata_in
 
@@ -403,6 +403,8 @@ class PiiScore:
 class ProductScore:
     box: list[float]
     text: str
+    #: ``product``, or ``label`` for a generated document's field labels and titles.
+    kind: str
     readable_in_input: bool
     similarity: float | None
     readable: bool
@@ -512,6 +514,7 @@ class Scorer:
                 ProductScore(
                     box,
                     item.text,
+                    item.kind,
                     readable_before,
                     rounded,
                     readable_after,
@@ -576,7 +579,8 @@ def aggregate(scores: Sequence[CaseScore]) -> dict[str, Any]:
     faces = [f for s in scores for f in s.faces]
     pii = [p for s in scores for p in s.pii]
     judged_pii = [p for p in pii if p.readable_in_input]
-    product = [p for s in scores for p in s.product if p.readable_in_input]
+    product = [p for s in scores for p in s.product if p.readable_in_input and p.kind == PRODUCT]
+    labels = [p for s in scores for p in s.product if p.readable_in_input and p.kind != PRODUCT]
     output = [s for s in scores if s.ok]
     regions = sum(s.changed_regions for s in output)
     false_positives = sum(len(s.false_positives) for s in output)
@@ -602,6 +606,8 @@ def aggregate(scores: Sequence[CaseScore]) -> dict[str, Any]:
         "text_recall_by_kind": _breakdown(judged_pii, lambda p: p.kind, lambda p: p.redacted),
         "product_kept": _rate(sum(p.kept for p in product), len(product)),
         "product_items": len(product),
+        "document_labels_kept": _rate(sum(p.readable for p in labels), len(labels)),
+        "document_labels": len(labels),
         "metadata_clean": _rate(sum(s.metadata_clean for s in scores), len(scores)),
         "inputs_with_metadata": sum(bool(s.input_metadata) for s in scores),
         "orientation_correct": _rate(sum(bool(s.marker_ok) for s in marked), len(marked)),

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from redactor.geometry import Box
+
+if TYPE_CHECKING:
+    from redactor.text.lines import TextLine
 
 #: An image as detectors see it: H x W x 3, uint8, RGB, upright.
 RGBImage = npt.NDArray[np.uint8]
@@ -20,6 +23,8 @@ FACE = "face"
 PII_PREFIX = "pii."
 CODE_PREFIX = "code."
 TEXT = "text"
+#: The extent of an identity document: reported (why a whole card was filled), not redacted.
+DOCUMENT = "document"
 
 
 def kind_family(kind: str) -> str:
@@ -56,3 +61,33 @@ class Detector(Protocol):
     name: str
 
     def detect(self, image: RGBImage) -> Sequence[Finding]: ...
+
+
+class Reviewer(Protocol):
+    """A pass after every detector, over one image, their findings and the text lines read
+    (empty without OCR); returns more findings. Document mode is one: it needs the face
+    findings and the lines together to see a card.
+    """
+
+    name: str
+
+    def review(
+        self, image: RGBImage, findings: Sequence[Finding], lines: Sequence[TextLine]
+    ) -> Sequence[Finding]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextReading:
+    """What a reading detector saw in one image: its findings and the lines it read."""
+
+    findings: Sequence[Finding]
+    lines: Sequence[TextLine]
+
+
+@runtime_checkable
+class LineReader(Protocol):
+    """A detector that also hands over the lines it read (the text detector)."""
+
+    name: str
+
+    def read(self, image: RGBImage) -> TextReading: ...

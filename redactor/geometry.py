@@ -70,6 +70,12 @@ class Box:
         return Box(min(xs), min(ys), max(xs), max(ys))
 
 
+def clamp(box: Box, outer: Box) -> Box:
+    """``box`` cut to ``outer`` (empty, not inverted, when they do not meet)."""
+    x0, y0 = min(max(box.x0, outer.x0), outer.x1), min(max(box.y0, outer.y0), outer.y1)
+    return Box(x0, y0, max(x0, min(box.x1, outer.x1)), max(y0, min(box.y1, outer.y1)))
+
+
 def intersection(a: Box, b: Box) -> float:
     w = min(a.x1, b.x1) - max(a.x0, b.x0)
     h = min(a.y1, b.y1) - max(a.y0, b.y0)

@@ -17,10 +17,11 @@ from typing import Literal
 
 from redactor import imaging
 from redactor.errors import RedactorError
-from redactor.findings import Detector, Finding
+from redactor.findings import Detector, Finding, LineReader, Reviewer
 from redactor.options import PipelineOptions
 from redactor.redact import apply_redactions
 from redactor.report import FindingRecord, ImageFacts, Report
+from redactor.text.lines import TextLine
 from redactor.threads import current_limit
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,15 @@ class Pipeline:
         detectors: Sequence[Detector],
         *,
         propagate: tuple[type[BaseException], ...] = (),
+        reviewers: Sequence[Reviewer] = (),
     ) -> None:
         """``propagate``: exceptions the caller handles itself (e.g. a task time limit),
-        raised through instead of becoming an ``internal_error`` report."""
+        raised through instead of becoming an ``internal_error`` report. ``reviewers``
+        run after every detector on all their findings and the text lines read."""
         self.options = options
         self.detectors = tuple(detectors)
         self.propagate = propagate
+        self.reviewers = tuple(reviewers)
 
     @classmethod
     def build(
@@ -76,21 +80,11 @@ class Pipeline:
                     threshold=options.face_threshold, min_face_px=options.min_face_px
                 )
             )
-        if options.text != "off":
-            from redactor.text.detector import build_text_detector
+        from redactor.text.builders import build_reviewers, build_text_detectors
 
-            text = build_text_detector(
-                options, hash_key=hash_key, threads=threads or current_limit()
-            )
-            if text is not None:
-                detectors.append(text)
-        if options.codes:
-            from redactor.text.detector import build_code_detector
-
-            codes = build_code_detector(options)
-            if codes is not None:
-                detectors.append(codes)
-        return cls(options, detectors, propagate=propagate)
+        detectors += build_text_detectors(options, hash_key, threads=threads or current_limit())
+        reviewers = build_reviewers(options, hash_key)
+        return cls(options, detectors, propagate=propagate, reviewers=reviewers)
 
     def run(self, data: bytes) -> RedactionResult:
         report = Report()
@@ -142,10 +136,21 @@ class Pipeline:
         return encoded.data, encoded.format.value
 
     def _detect(self, view: imaging.RGBImage, timer: _Timer) -> list[Finding]:
+        """Every detector, then every reviewer over all their findings and the lines read:
+        document mode must see the portrait (a face finding) and the OCR lines at once."""
         findings: list[Finding] = []
+        lines: list[TextLine] = []
         for detector in self.detectors:
             with timer(detector.name):
-                findings.extend(detector.detect(view))
+                if isinstance(detector, LineReader):
+                    reading = detector.read(view)
+                    findings.extend(reading.findings)
+                    lines.extend(reading.lines)
+                else:
+                    findings.extend(detector.detect(view))
+        for reviewer in self.reviewers:
+            with timer(reviewer.name):
+                findings.extend(reviewer.review(view, findings, lines))
         return findings
 
 

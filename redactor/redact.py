@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from redactor.findings import FACE, Finding
+from redactor.findings import DOCUMENT, FACE, Finding
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
 from redactor.styles import Mask, Pixels, get_style
@@ -41,10 +41,14 @@ def _mask(shape: tuple[int, int], finding: Finding, region: Box, origin: tuple[i
 def apply_redactions(
     pixels: Pixels, findings: Sequence[Finding], options: PipelineOptions
 ) -> list[tuple[Finding, str]]:
-    """Redact ``pixels`` in place; returns each finding with the style applied to it."""
+    """Redact ``pixels`` in place; returns each finding with the style applied to it
+    (``none`` for a document's extent, which is reported, not redacted)."""
     height, width = pixels.shape[:2]
     applied = []
     for finding in findings:
+        if finding.kind == DOCUMENT:
+            applied.append((finding, "none"))
+            continue
         region = region_for(finding, options)
         x0, y0, x1, y1 = region.clipped(width, height).to_int()
         if x1 <= x0 or y1 <= y0:

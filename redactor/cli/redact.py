@@ -25,6 +25,7 @@ from redactor.batch import (
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
+from redactor.text.engines import ENGINES
 from redactor.text.engines.installed import require_engine
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -88,8 +89,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--ocr-engine",
-    type=click.Choice(["rapidocr", "easyocr"]),
-    default="rapidocr",
+    type=click.Choice(list(ENGINES)),
+    default=next(iter(ENGINES)),
     show_default=True,
     help="OCR engine for --text pii/all.",
 )
@@ -219,7 +220,7 @@ def redact(
             face_mask_scale=face_scale,
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
             text=text_policy,  # type: ignore[arg-type]
-            ocr_engine=ocr_engine,  # type: ignore[arg-type]
+            ocr_engine=ocr_engine,
             codes=not no_codes,
             allow_terms=allow_terms,
             deny_terms=deny_terms,

@@ -17,6 +17,10 @@ TRACKING = "pii.tracking"
 PLATE = "pii.plate"
 DOB = "pii.dob"
 NATIONAL_ID = "pii.national_id"
+#: A line of a machine-readable zone (passports, identity cards, visas).
+MRZ = "pii.mrz"
+#: Anything inside an identity document that is not a label, title or state name.
+DOCUMENT_FIELD = "pii.document_field"
 #: A term from the deny list (always redacted, whatever it is).
 DENIED = "pii.denied"
 

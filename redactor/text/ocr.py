@@ -1,4 +1,6 @@
-"""The OCR plugin boundary: one small protocol, plain records and a name-to-factory registry.
+"""The OCR plugin boundary: one small protocol, the plain records engines return, and how
+an engine is asked to run (device, threads). The registry of engines is
+:mod:`redactor.text.engines`; this module never imports an implementation.
 
 PII rules only ever see :class:`OcrLine` and :class:`OcrWord`; which engine produced
 them is invisible past this module.
@@ -7,12 +9,10 @@ them is invisible past this module.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from redactor.errors import ConfigError
 from redactor.findings import RGBImage
 from redactor.geometry import Box
 
@@ -134,44 +134,3 @@ class EngineSettings:
     threads: int | None = None
     device: Device = field(default_factory=_current_device)
     detection_side: int | None = None
-
-
-EngineFactory = Callable[[EngineSettings], OcrEngine]
-
-
-def _rapidocr(settings: EngineSettings) -> OcrEngine:
-    from redactor.text.engines.rapid import RapidOcrEngine
-
-    return RapidOcrEngine(threads=settings.threads, detection_side=settings.detection_side)
-
-
-def _easyocr(settings: EngineSettings) -> OcrEngine:
-    from redactor.text.engines.easy import EasyOcrEngine
-
-    return EasyOcrEngine(device=settings.device, threads=settings.threads)
-
-
-#: Engine factories by the short name used in :class:`redactor.options.PipelineOptions`.
-#: Factories import their backend lazily so choosing one never loads the other.
-ENGINES: Mapping[str, EngineFactory] = {"rapidocr": _rapidocr, "easyocr": _easyocr}
-
-_shared: dict[tuple[str, EngineSettings], OcrEngine] = {}
-_shared_lock = threading.Lock()
-
-
-def create_engine(name: str, settings: EngineSettings | None = None) -> OcrEngine:
-    """A new engine instance (loads its models); prefer :func:`shared_engine` in services."""
-    factory = ENGINES.get(name)
-    if factory is None:
-        known = ", ".join(sorted(ENGINES))
-        raise ConfigError(f"unknown OCR engine {name!r}; choose one of: {known}")
-    return factory(settings or EngineSettings())
-
-
-def shared_engine(name: str, settings: EngineSettings | None = None) -> OcrEngine:
-    """The engine of this process for ``name``, built on first use and then reused."""
-    key = (name, settings or EngineSettings())
-    with _shared_lock:
-        if key not in _shared:
-            _shared[key] = create_engine(*key)
-        return _shared[key]

@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import zxingcpp
 from PIL import Image
 
 from redactor.jobs import JobState
 from redactor.options import PipelineOptions
+from redactor.pii.hashing import text_hash
 from redactor.service.client import JobNotDone, RedactorClient
 from redactor.service.redis_fields import to_fields
 from tests.integration import conftest as queue_fixtures
@@ -91,6 +94,25 @@ def test_given_twenty_mixed_uploads_then_good_ones_are_redacted_and_bad_one_fail
     assert not [o for o in client.storage.list(f"results/{tenant}/") if corrupt in o.key]
     assert len(client.jobs.list_by_tenant(tenant)) == 20
     _assert_no_file_names(client, [*jobs, corrupt], names)
+
+
+@pytest.mark.timeout(180)
+def test_given_a_personal_qr_code_then_its_finding_in_the_queue_report_carries_the_keyed_hash(
+    client: RedactorClient, queue_env: QueueEnv
+) -> None:
+    content = "mailto:jane.doe@example.com"
+    symbol = zxingcpp.create_barcode(content, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6)
+    page = Image.new("RGB", (480, 360), "white")
+    page.paste(Image.fromarray(np.asarray(symbol)).convert("RGB"), (120, 60))
+    upload = io.BytesIO()
+    page.save(upload, "PNG")
+    options = PipelineOptions(faces=False, text="off")
+
+    job_id = client.submit(upload.getvalue(), tenant="e2e-codes", options=options)
+    assert client.wait(job_id, timeout=150).state is JobState.DONE
+
+    (code,) = [f for f in client.report(job_id)["findings"] if f["kind"].startswith("code.")]
+    assert code["text_hash"] == text_hash(queue_env.settings().hash_key_bytes(), content)
 
 
 def _job_for(jobs: dict[str, str], name: str) -> str:

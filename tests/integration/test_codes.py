@@ -11,8 +11,10 @@ from redactor.errors import DetectionError
 from redactor.findings import Finding
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
+from redactor.pii.hashing import text_hash
 from redactor.text import codes
-from redactor.text.detector import CodeDetector, build_code_detector
+from redactor.text.builders import build_text_detectors
+from redactor.text.code_detector import CodeDetector
 from testkit.photos import photo_background
 from tests.support import shared_image
 
@@ -160,6 +162,9 @@ def test_given_a_reader_that_raises_then_detection_fails_closed(
     assert "jane" not in str(caught.value)
 
 
-def test_code_detection_follows_the_codes_option() -> None:
-    assert isinstance(build_code_detector(PipelineOptions()), CodeDetector)
-    assert build_code_detector(PipelineOptions(codes=False)) is None
+def test_code_detection_follows_the_codes_option_and_carries_the_hash_key() -> None:
+    (built,) = build_text_detectors(PipelineOptions(text="off"), KEY)
+    image, _ = on_photo(symbol("mailto:jane.doe@example.com", Format.QRCode))
+    (finding,) = built.detect(image)
+    assert finding.text_hash == text_hash(KEY, "mailto:jane.doe@example.com")
+    assert build_text_detectors(PipelineOptions(text="off", codes=False), KEY) == []

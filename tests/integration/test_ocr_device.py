@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from redactor.text.ocr import EngineSettings, create_engine
+from redactor.text.engines import create_engine
+from redactor.text.ocr import EngineSettings
 from testkit.fonts import font
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]

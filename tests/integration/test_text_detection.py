@@ -14,7 +14,8 @@ from PIL import Image
 from redactor.findings import Finding
 from redactor.geometry import Box, union_box
 from redactor.text.detector import TextDetector
-from redactor.text.ocr import EngineSettings, OcrEngine, create_engine
+from redactor.text.engines import create_engine
+from redactor.text.ocr import EngineSettings, OcrEngine
 from testkit.photos import upright_rgb
 from testkit.text_scenes import (
     REAL_PERSONAL,
@@ -192,7 +193,8 @@ def test_given_a_store_sign_then_nothing_is_personal(text: TextDetector) -> None
 
 OFFLINE_SCRIPT = """
 import numpy as np
-from redactor.text.ocr import EngineSettings, create_engine
+from redactor.text.engines import create_engine
+from redactor.text.ocr import EngineSettings
 engine = create_engine("rapidocr", EngineSettings(threads=1))
 print(len(engine.read(np.full((64, 256, 3), 255, np.uint8))))
 """

@@ -9,20 +9,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from redactor.errors import DetectionError
+from redactor.errors import ConfigError, DetectionError
 from redactor.findings import RGBImage
 from redactor.geometry import Box
 from redactor.options import PipelineOptions, TextPolicy
 from redactor.pii import build_recognizers
 from redactor.pii.names import NameRecognizer
-from redactor.text.detector import (
-    MAX_REGIONS,
-    REGION_GAP,
-    TextDetector,
-    build_code_detector,
-    build_text_detector,
-)
+from redactor.text.builders import build_text_detectors
+from redactor.text.code_detector import CodeDetector
+from redactor.text.detector import TextDetector
 from redactor.text.ocr import MalformedOcrOutput, OcrLine
+from redactor.text.reading import MAX_REGIONS, REGION_GAP
 from tests.unit.pii.test_names import LISTS
 from tests.unit.test_text_lines import run
 
@@ -155,9 +152,10 @@ def test_given_policy_all_then_everything_but_allowed_terms_is_redacted() -> Non
     assert [(f.kind, f.box) for f in findings] == [("text", flavour.box)]
 
 
-def test_given_policy_off_then_the_engine_is_not_even_called() -> None:
+def test_given_policy_off_then_there_is_no_text_detector_to_call() -> None:
     engine = FakeEngine([run("jane@example.com", 0, 0)])
-    assert TextDetector(engine, "off", recognizers=RECOGNIZERS).detect(IMAGE) == []
+    with pytest.raises(ConfigError, match="off"):
+        TextDetector(engine, "off", recognizers=RECOGNIZERS)
     assert engine.seen == []
 
 
@@ -184,9 +182,10 @@ def test_given_a_wrong_image_then_detection_fails() -> None:
         detector().detect(np.zeros((10, 10), np.uint8))
 
 
-def test_builders_return_none_when_switched_off() -> None:
-    assert build_text_detector(PipelineOptions(text="off")) is None
-    assert build_code_detector(PipelineOptions(codes=False)) is None
+def test_builders_build_only_what_the_options_switch_on() -> None:
+    assert build_text_detectors(PipelineOptions(text="off", codes=False)) == []
+    (codes,) = build_text_detectors(PipelineOptions(text="off"), KEY)
+    assert isinstance(codes, CodeDetector)
 
 
 def _on_backdrop(height: int, width: int, patch: Box) -> RGBImage:

@@ -1,0 +1,242 @@
+"""The label lexicon: field labels, document titles, state names and specimen words as data.
+
+The phrases live in ``labels/*.tsv`` (one file per language; see its README), so adding
+a language is adding lines. A phrase is matched on its *key*: its letters and digits,
+accents dropped, case folded, so "Date of birth", "DATE OF BIRTH" and "Dateofbirth"
+are one key. OCR garbles small print, so a key also matches within a few edits (one in
+5-9 characters, two from 10), found through an index of deletions (the SymSpell idea)
+instead of comparing against every phrase. Short keys ("sex", "dob", "name") must match
+exactly: one edit turns "name" into "game".
+
+Labels are looked for where labels start: at the beginning of a line, after a ``/``
+(multilingual labels: "Nom/Surname/Apellidos"), after a field number ("4a", "3.") and
+right after another label ("Birthdate Category Sex") or a field number anywhere on the
+line ("15 SEX M 15 HGT 5-08").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+#: Kinds of field label whose presence marks an identity document.
+DOCUMENT_KINDS = frozenset(
+    {
+        "surname",
+        "given_names",
+        "date_of_birth",
+        "place_of_birth",
+        "nationality",
+        "sex",
+        "document_number",
+        "personal_number",
+        "date_of_issue",
+        "date_of_expiry",
+        "place_of_issue",
+        "authority",
+        "signature",
+        "height",
+        "eye_colour",
+    }
+)
+#: Words kept inside documents when a line holds nothing else.
+TITLE, STATE, SPECIMEN = "title", "state", "specimen"
+KEPT_KINDS = frozenset({TITLE, STATE, SPECIMEN})
+#: Words a line may end or start with around a label: a field number ("4a", "3.").
+_FIELD_NUMBER = re.compile(r"^\d{1,2}[a-z]?[.:)]?$", re.IGNORECASE)
+#: Where one label may end and the next begin.
+_SEPARATORS = "/|:"
+_TOKEN = re.compile(rf"[^\s{re.escape(_SEPARATORS)}]+")
+#: Longest label, in words.
+MAX_LABEL_WORDS = 7
+#: Longer keys must match exactly (their deletions would cost more than they find).
+MAX_FUZZY_CHARS = 24
+#: A first word longer than this may be several words OCR ran together.
+MAX_FIRST_WORD_CHARS = 10
+#: Lines remembered with their labels (the text rules and document mode both ask).
+MEMORY = 4096
+
+
+def key(text: str) -> str:
+    """The letters and digits of ``text``, accents dropped and case folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed.casefold() if c.isalnum())
+
+
+def edit_budget(length: int) -> int:
+    """Edits forgiven in a key of ``length`` characters."""
+    return 0 if length <= 4 else 1 if length <= 9 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` with up to ``depth`` characters deleted, every way."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LabelMatch:
+    """``text[start:end]`` of a line is a label of ``kind``, ``edits`` away from the lexicon."""
+
+    start: int
+    end: int
+    kind: str
+    edits: int
+
+
+class Lexicon:
+    """Phrase keys by kind, indexed for matching with a few edits."""
+
+    def __init__(self, phrases: Mapping[str, str]) -> None:
+        """``phrases``: kind by phrase."""
+        self.kinds: dict[str, str] = {}
+        for phrase, kind in phrases.items():
+            k = key(phrase)
+            if k and k not in self.kinds:
+                self.kinds[k] = kind
+        self._index: dict[str, set[str]] = {}
+        for k in self.kinds:
+            for variant in _deletions(k, edit_budget(len(k))):
+                self._index.setdefault(variant, set()).add(k)
+        self._max_chars = max((len(k) for k in self.kinds), default=0) + 2
+        #: Deletions (one) of every phrase's first word: a span whose first word is not
+        #: near one of them cannot start a label, and is not looked up letter by letter.
+        self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
+        self._memory: dict[str, tuple[LabelMatch, ...]] = {}
+
+    def lookup(self, text: str) -> tuple[str, int] | None:
+        """The kind of the phrase ``text`` is, and the edits it took; None if none."""
+        k = key(text)
+        if not k or len(k) > self._max_chars:
+            return None
+        exact = self.kinds.get(k)
+        if exact is not None:
+            return exact, 0
+        if len(k) > MAX_FUZZY_CHARS:
+            return None
+        budget = edit_budget(len(k))
+        best: tuple[str, int] | None = None
+        candidates = {c for v in _deletions(k, budget) for c in self._index.get(v, ())}
+        for candidate in candidates:
+            limit = min(budget, edit_budget(len(candidate)))
+            edits = edit_distance(k, candidate, limit)
+            if edits <= limit and (best is None or edits < best[1]):
+                best = (self.kinds[candidate], edits)
+        return best
+
+    def find(self, text: str) -> list[LabelMatch]:
+        """The labels of one line, left to right, where labels can start."""
+        found = self._memory.get(text)
+        if found is None:
+            if len(self._memory) >= MEMORY:
+                self._memory.clear()
+            found = self._memory[text] = tuple(self._find(text))
+        return list(found)
+
+    def _find(self, text: str) -> list[LabelMatch]:
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+        matches: list[LabelMatch] = []
+        i = 0
+        while i < len(tokens):
+            if not self._can_start(text, tokens, i, matches):
+                i += 1
+                continue
+            found = self._longest(text, tokens, i)
+            if found is None:
+                i += 1
+                continue
+            match, i = found
+            matches.append(match)
+        return matches
+
+    def _can_start(
+        self, text: str, tokens: list[tuple[int, int]], i: int, matches: list[LabelMatch]
+    ) -> bool:
+        if i == 0:
+            return True
+        before = text[tokens[i - 1][1] : tokens[i][0]]
+        previous = text[tokens[i - 1][0] : tokens[i - 1][1]]
+        follows_label = bool(matches) and matches[-1].end == tokens[i - 1][1]
+        return (
+            any(s in before for s in _SEPARATORS)
+            or follows_label
+            or _FIELD_NUMBER.match(previous) is not None
+        )
+
+    def _can_begin(self, token: str) -> bool:
+        k = key(token)
+        if len(k) > MAX_FIRST_WORD_CHARS:
+            return True  # words run together ("Dateofbirth")
+        return bool(_deletions(k, 1) & self._starts)
+
+    def _longest(
+        self, text: str, tokens: list[tuple[int, int]], i: int
+    ) -> tuple[LabelMatch, int] | None:
+        """The best label starting at token ``i`` (longest, then fewest edits)."""
+        if not self._can_begin(text[tokens[i][0] : tokens[i][1]]):
+            return None
+        best: tuple[LabelMatch, int] | None = None
+        for j in range(min(len(tokens), i + MAX_LABEL_WORDS), i, -1):
+            start, end = tokens[i][0], tokens[j - 1][1]
+            if any(s in text[start:end] for s in _SEPARATORS[:2]) and j - i > 1:
+                continue
+            found = self.lookup(text[start:end])
+            if found is None:
+                continue
+            kind, edits = found
+            score = len(key(text[start:end])) - 3 * edits
+            if (
+                best is None
+                or score > len(key(text[best[0].start : best[0].end])) - 3 * best[0].edits
+            ):
+                best = (LabelMatch(start, end, kind, edits), j)
+        return best
+
+
+def _read(name: str) -> dict[str, str]:
+    phrases: dict[str, str] = {}
+    text = resources.files("redactor.documents").joinpath("labels", name).read_text("utf-8")
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, sep, phrase = line.partition("\t")
+        if not sep or not phrase.strip():
+            raise ValueError(f"labels/{name} line {number}: expected 'kind<TAB>phrase'")
+        phrases.setdefault(phrase.strip(), kind.strip())
+    return phrases
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    """Every file in ``labels/``, loaded once per process."""
+    folder = resources.files("redactor.documents").joinpath("labels")
+    phrases: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".tsv"):
+            for phrase, kind in _read(entry.name).items():
+                phrases.setdefault(phrase, kind)
+    return Lexicon(phrases)

@@ -1,0 +1,214 @@
+"""Document mode: inside an identity document, redact everything but what says what it is.
+
+Runs after every detector, on the image, all their findings and the text lines (see
+:class:`redactor.findings.Reviewer`). It finds machine-readable zones and documents
+(:mod:`redactor.documents.extent`) and, inside each document's extent, fails closed:
+
+* every MRZ line is redacted whole (``pii.mrz``), lines OCR missed included;
+* every text line is redacted (``pii.document_field``) except field labels, document
+  titles, state names and specimen watermarks; a line that is the value of a label is
+  redacted even when it reads "SPECIMEN" (specimens print it in the name fields), so a
+  specimen word is kept only when it is a watermark, i.e. larger than the field text
+  or printed vertically;
+* every face becomes its whole photo area (head and shoulders), and a smaller copy of
+  the portrait elsewhere on the document (the "ghost" portrait) is found by matching
+  the portrait against the document at smaller scales;
+* ink next to a signature label (the signature itself) and every barcode or 2-D code
+  inside the extent, decoded or not, is redacted.
+
+A finding of kind ``document`` with the extent goes into the report (it is not itself
+redacted), so a reviewer can see why a whole card was filled.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Sequence
+
+from redactor.documents import mrz
+from redactor.documents.extent import Document, find_documents
+from redactor.documents.fields import Field, LineLabels, analyse, pair
+from redactor.documents.lexicon import SPECIMEN, Lexicon, default_lexicon
+from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
+from redactor.errors import ConfigError
+from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
+from redactor.geometry import Box, union_box
+from redactor.pii.base import DOCUMENT_FIELD, MRZ
+from redactor.pii.hashing import text_hash
+from redactor.pii.policy import Policy
+from redactor.text.context import runs
+from redactor.text.lines import TextLine
+
+logger = logging.getLogger(__name__)
+
+#: Unknown label-like lines: this share of small letters, and at most this share of
+#: the document's median line height (or ending in "/").
+LABEL_LOWER_SHARE = 0.5
+LABEL_HEIGHT = 0.85
+#: A specimen word this many times the document's median line height is a watermark.
+WATERMARK_HEIGHT = 1.5
+
+
+class DocumentReviewer:
+    """The document-mode pass (:class:`redactor.findings.Reviewer`)."""
+
+    name = "documents"
+    model = "documents@1"
+
+    def __init__(
+        self,
+        policy: Policy,
+        hash_key: bytes | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        if hash_key is not None and not hash_key:
+            raise ConfigError("the text-hash key is empty; pass None or a long random secret")
+        self._policy = policy
+        self._hash_key = hash_key
+        self._lexicon = lexicon or default_lexicon()
+
+    def review(
+        self, image: RGBImage, findings: Sequence[Finding], lines: Sequence[TextLine]
+    ) -> list[Finding]:
+        labels = [analyse(line, self._lexicon) for line in lines]
+        zones = mrz.find_zones(lines)
+        documents = find_documents(image, lines, labels, zones) if lines else []
+        if not documents:
+            return []
+        fields = pair(lines, labels)
+        mrz_lines = {m.line for zone in zones for m in zone.lines}
+        found: list[Finding] = []
+        for document in documents:
+            found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
+            found += self._inside(image, document, findings, lines, labels, fields, mrz_lines)
+        logger.info("documents: %d found, %d regions to redact", len(documents), len(found))
+        return found
+
+    def _inside(
+        self,
+        image: RGBImage,
+        document: Document,
+        findings: Sequence[Finding],
+        lines: Sequence[TextLine],
+        labels: Sequence[LineLabels],
+        fields: Sequence[Field],
+        mrz_lines: set[int],
+    ) -> list[Finding]:
+        extent = document.box
+        inside = [i for i, line in enumerate(lines) if _contains(extent, line.box)]
+        out: list[Finding] = []
+        if document.zone is not None:
+            out += self._mrz(document.zone)
+        median = statistics.median([lines[i].height for i in inside]) if inside else 0.0
+        value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
+        for i in inside:
+            if i not in mrz_lines:
+                out += self._line(lines[i], i, labels[i], median, value_of)
+        faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
+        for face in faces:
+            out.append(self._finding(DOCUMENT_FIELD, photo_area(face, extent), 1.0, "portrait"))
+        for ghost in ghost_portraits(image, faces, extent):
+            out.append(self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"))
+        read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
+        for i in inside:
+            if "signature" in labels[i].field_kinds:
+                ink = signature_ink(image, lines[i].box, extent, read)
+                if ink is not None:
+                    out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
+        for box in codes_in(image, extent):
+            out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
+        return out
+
+    def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
+        rule = "mrz-checked" if zone.checked else "mrz-shape"
+        read = {round(m.box.center[1]): m for m in zone.lines}
+        out = []
+        for box in zone.line_boxes:
+            line = next((m for y, m in read.items() if box.y0 <= y <= box.y1), None)
+            digest = self._hash(line.text) if line is not None else None
+            out.append(
+                Finding(
+                    kind=MRZ,
+                    box=box,
+                    score=1.0 if line is not None else 0.5,
+                    detector=self.name,
+                    model=self.model,
+                    text_hash=digest,
+                    attributes={"rule": rule, "format": zone.format},
+                )
+            )
+        return out
+
+    def _line(
+        self,
+        line: TextLine,
+        index: int,
+        info: LineLabels,
+        median: float,
+        value_of: dict[tuple[int, int], str],
+    ) -> list[Finding]:
+        """The words of one line inside a document that are not kept, in runs."""
+        values = {k for k in range(len(line.words)) if (index, k) in value_of}
+        if not values and (
+            (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, median)
+        ):
+            return []
+        keep = {k for k in info.label_words if k not in values and not _specimen(line, info, k)}
+        allowed = self._policy.kept_words(line.text, list(line.spans))
+        redact = [k not in keep and not allowed[k] for k in range(len(line.words))]
+        out = []
+        for start, end in runs(redact):
+            words = line.words[start:end]
+            field = next((value_of[(index, k)] for k in range(start, end) if k in values), "")
+            text = line.text[line.spans[start][0] : line.spans[end - 1][1]]
+            out.append(
+                Finding(
+                    kind=DOCUMENT_FIELD,
+                    box=union_box([w.box for w in words]),
+                    score=min(w.confidence for w in words),
+                    detector=self.name,
+                    model=self.model,
+                    text_hash=self._hash(text),
+                    attributes={"rule": "document", "field": field or "unlabelled"},
+                )
+            )
+        return out
+
+    def _finding(self, kind: str, box: Box, score: float, what: str) -> Finding:
+        attributes = {"evidence": what} if kind == DOCUMENT else {"rule": "document", "field": what}
+        return Finding(kind, box, score, self.name, self.model, None, attributes)
+
+    def _hash(self, text: str) -> str | None:
+        return None if self._hash_key is None else text_hash(self._hash_key, text)
+
+
+def _contains(extent: Box, box: Box) -> bool:
+    cx, cy = box.center
+    return extent.x0 <= cx <= extent.x1 and extent.y0 <= cy <= extent.y1
+
+
+def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:
+    start, end = line.spans[k]
+    return any(m.kind == SPECIMEN and m.start < end and start < m.end for m in info.matches)
+
+
+def _label_like(line: TextLine, median: float) -> bool:
+    """A line in a language the lexicon lacks that looks like a label: no digits, mostly
+    small letters, and holding a "/" (multilingual labels) or set smaller than the
+    document's text ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
+    text = line.text
+    letters = [c for c in text if c.isalpha()]
+    if not letters or any(c.isdigit() for c in text):
+        return False
+    small = sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
+    return small and ("/" in text or line.height <= LABEL_HEIGHT * median)
+
+
+def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
+    """A line of kept words stays, unless it is only specimen words printed like a field."""
+    if any(m.kind != SPECIMEN for m in info.matches):
+        return True
+    box = line.box
+    return box.height >= WATERMARK_HEIGHT * median or box.height >= 1.5 * box.width

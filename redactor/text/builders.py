@@ -1,0 +1,55 @@
+"""Building the text and code detectors and document mode from the options: the one
+place that reads ``options.text`` and ``options.codes`` to decide which of them exist."""
+
+from __future__ import annotations
+
+from redactor.documents.review import DocumentReviewer
+from redactor.findings import Detector, Reviewer
+from redactor.options import PipelineOptions
+from redactor.pii import build_recognizers
+from redactor.pii.policy import Policy
+from redactor.text.code_detector import CodeDetector
+from redactor.text.detector import TextDetector
+from redactor.text.engines import shared_engine
+from redactor.text.ocr import EngineSettings
+
+
+def build_text_detectors(
+    options: PipelineOptions,
+    hash_key: bytes | None = None,
+    *,
+    threads: int | None = None,
+) -> list[Detector]:
+    """The text detector (unless ``options.text`` is off) and the code detector (unless
+    ``options.codes`` is off), both keyed with ``hash_key``.
+
+    The OCR engine is this process's shared one for ``options.ocr_engine``, built on
+    first use; ``threads`` caps its CPU threads (default: the runtime's own choice).
+    """
+    detectors: list[Detector] = []
+    if options.text != "off":
+        engine = shared_engine(
+            options.ocr_engine,
+            EngineSettings(threads=threads, detection_side=options.ocr_detection_side),
+        )
+        detectors.append(
+            TextDetector(
+                engine,
+                options.text,
+                options.allow_terms,
+                options.deny_terms,
+                hash_key,
+                recognizers=build_recognizers(),
+            )
+        )
+    if options.codes:
+        detectors.append(CodeDetector(hash_key))
+    return detectors
+
+
+def build_reviewers(options: PipelineOptions, hash_key: bytes | None = None) -> list[Reviewer]:
+    """Document mode, which reads the text detector's lines: none when text is off."""
+    if options.text == "off":
+        return []
+    policy = Policy.build(options.text, options.allow_terms, options.deny_terms)
+    return [DocumentReviewer(policy, hash_key)]

@@ -1,0 +1,588 @@
+"""Generated identity documents: TD1 cards and TD3 passport pages with invented holders.
+
+Each document has the layout ICAO 9303 prescribes (portrait on the left, labelled fields,
+a machine-readable zone at the bottom with valid check digits), labels in English and
+one of ten other languages, a faint security pattern, a signature, and optionally a
+ghost portrait. :func:`document_scene` photographs it on a table next to a product,
+tilted a few degrees, and JPEG-compresses the result. Every item comes with its exact
+box (each segment is also drawn alone into a mask that goes through the same rotation
+and placement), so the scorer knows what must be gone and what must stay.
+
+Holders are invented by Faker (seeded); the state is ICAO's own specimen state, Utopia
+(``UTO``). Nothing here is shipped: tests and the benchmark corpus use it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+from faker import Faker
+from PIL import Image, ImageDraw, ImageFont
+
+from redactor.documents.mrz import check_digit
+from redactor.geometry import Box, union_box
+from testkit.fonts import font
+from testkit.panels import ink_box
+from testkit.photos import sample_photo
+
+Pixels = npt.NDArray[np.uint8]
+RGB = tuple[int, int, int]
+
+LABEL_FONT = "DejaVuSans.ttf"
+VALUE_FONT = "DejaVuSans-Bold.ttf"
+MRZ_FONT = "DejaVuSansMono.ttf"
+
+#: Second label language per document, with Faker's locale for the holder.
+LANGUAGES: dict[str, tuple[str, dict[str, str]]] = {
+    "fr": (
+        "fr_FR",
+        {
+            "surname": "Nom",
+            "given": "Prénoms",
+            "birth": "Date de naissance",
+            "place": "Lieu de naissance",
+            "nationality": "Nationalité",
+            "sex": "Sexe",
+            "number": "N° du document",
+            "expiry": "Date d'expiration",
+            "issue": "Date de délivrance",
+            "signature": "Signature du titulaire",
+        },
+    ),
+    "de": (
+        "de_DE",
+        {
+            "surname": "Name",
+            "given": "Vornamen",
+            "birth": "Geburtsdatum",
+            "place": "Geburtsort",
+            "nationality": "Staatsangehörigkeit",
+            "sex": "Geschlecht",
+            "number": "Dokumentennummer",
+            "expiry": "Gültig bis",
+            "issue": "Ausstellungsdatum",
+            "signature": "Unterschrift",
+        },
+    ),
+    "es": (
+        "es_ES",
+        {
+            "surname": "Apellidos",
+            "given": "Nombre",
+            "birth": "Fecha de nacimiento",
+            "place": "Lugar de nacimiento",
+            "nationality": "Nacionalidad",
+            "sex": "Sexo",
+            "number": "Número de documento",
+            "expiry": "Fecha de caducidad",
+            "issue": "Fecha de expedición",
+            "signature": "Firma del titular",
+        },
+    ),
+    "it": (
+        "it_IT",
+        {
+            "surname": "Cognome",
+            "given": "Nome",
+            "birth": "Data di nascita",
+            "place": "Luogo di nascita",
+            "nationality": "Cittadinanza",
+            "sex": "Sesso",
+            "number": "Numero documento",
+            "expiry": "Data di scadenza",
+            "issue": "Data di rilascio",
+            "signature": "Firma del titolare",
+        },
+    ),
+    "pt": (
+        "pt_PT",
+        {
+            "surname": "Apelido",
+            "given": "Nome próprio",
+            "birth": "Data de nascimento",
+            "place": "Local de nascimento",
+            "nationality": "Nacionalidade",
+            "sex": "Sexo",
+            "number": "Número do documento",
+            "expiry": "Data de validade",
+            "issue": "Data de emissão",
+            "signature": "Assinatura",
+        },
+    ),
+    "nl": (
+        "nl_NL",
+        {
+            "surname": "Achternaam",
+            "given": "Voornamen",
+            "birth": "Geboortedatum",
+            "place": "Geboorteplaats",
+            "nationality": "Nationaliteit",
+            "sex": "Geslacht",
+            "number": "Documentnummer",
+            "expiry": "Geldig tot",
+            "issue": "Datum van afgifte",
+            "signature": "Handtekening",
+        },
+    ),
+    "pl": (
+        "pl_PL",
+        {
+            "surname": "Nazwisko",
+            "given": "Imiona",
+            "birth": "Data urodzenia",
+            "place": "Miejsce urodzenia",
+            "nationality": "Obywatelstwo",
+            "sex": "Płeć",
+            "number": "Numer dokumentu",
+            "expiry": "Data ważności",
+            "issue": "Data wydania",
+            "signature": "Podpis",
+        },
+    ),
+    "cs": (
+        "cs_CZ",
+        {
+            "surname": "Příjmení",
+            "given": "Jméno",
+            "birth": "Datum narození",
+            "place": "Místo narození",
+            "nationality": "Státní občanství",
+            "sex": "Pohlaví",
+            "number": "Číslo dokladu",
+            "expiry": "Platnost do",
+            "issue": "Datum vydání",
+            "signature": "Podpis držitele",
+        },
+    ),
+    "sv": (
+        "sv_SE",
+        {
+            "surname": "Efternamn",
+            "given": "Förnamn",
+            "birth": "Födelsedatum",
+            "place": "Födelseort",
+            "nationality": "Nationalitet",
+            "sex": "Kön",
+            "number": "Dokumentnummer",
+            "expiry": "Giltig till",
+            "issue": "Utfärdandedatum",
+            "signature": "Namnteckning",
+        },
+    ),
+    "ro": (
+        "ro_RO",
+        {
+            "surname": "Nume",
+            "given": "Prenume",
+            "birth": "Data nașterii",
+            "place": "Locul nașterii",
+            "nationality": "Cetățenie",
+            "sex": "Sex",
+            "number": "Număr document",
+            "expiry": "Data expirării",
+            "issue": "Data eliberării",
+            "signature": "Semnătura",
+        },
+    ),
+}
+ENGLISH = {
+    "surname": "Surname",
+    "given": "Given names",
+    "birth": "Date of birth",
+    "place": "Place of birth",
+    "nationality": "Nationality",
+    "sex": "Sex",
+    "number": "Document No.",
+    "expiry": "Date of expiry",
+    "issue": "Date of issue",
+    "signature": "Holder's signature",
+}
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+STATE = "UTO"
+HEADER = "REPUBLIC OF UTOPIA"
+TITLES = {"TD1": "IDENTITY CARD", "TD3": "PASSPORT"}
+#: Page size in pixels before the photo is taken (ID-1 card and TD3 page proportions).
+PAGE = {"TD1": (856, 540), "TD3": (1000, 704)}
+
+#: Kinds of item, as the benchmark scores them.
+FIELD, MRZ_LINE, LABEL, PORTRAIT, SIGNATURE = "field", "mrz", "label", "portrait", "signature"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """An invented holder (Faker, seeded): every string that must not survive."""
+
+    surname: str
+    given: str
+    birth: date
+    place: str
+    sex: str
+    number: str
+    issue: date
+    expiry: date
+
+
+@dataclass(frozen=True)
+class Item:
+    """One rendered thing and its box in the final picture. ``text`` is the printed text
+    (personal for fields and MRZ lines; never written anywhere by the benchmark)."""
+
+    box: Box
+    kind: str
+    text: str = ""
+    field: str = ""
+
+
+@dataclass
+class DocumentScene:
+    image: Image.Image
+    document: Box
+    fmt: str
+    language: str
+    items: list[Item] = field(default_factory=list)
+    #: The face inside the portrait (the face detector must find it).
+    face: Box | None = None
+    #: Each side of the document as placed (a card's front and back are two).
+    documents: list[Box] = field(default_factory=list)
+
+
+def invent_holder(fake: Faker, rng: np.random.Generator) -> Holder:
+    birth = date(1950, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 55)))
+    issue = date(2018, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 6)))
+    letters = "".join(chr(ord("A") + int(c)) for c in rng.integers(0, 26, 2))
+    return Holder(
+        surname=_ascii_upper(fake.last_name()),
+        given=_ascii_upper(fake.first_name()),
+        birth=birth,
+        place=_ascii_upper(fake.city())[:18],
+        sex=str(rng.choice(["F", "M"])),
+        number=letters + "".join(str(int(d)) for d in rng.integers(0, 10, 7)),
+        issue=issue,
+        expiry=issue + timedelta(days=365 * 10 - 1),
+    )
+
+
+def _ascii_upper(text: str) -> str:
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(c for c in plain.upper() if c.isalpha() or c in " -")
+
+
+def printed(day: date) -> str:
+    return f"{day.day:02d} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _yymmdd(day: date) -> str:
+    return f"{day.year % 100:02d}{day.month:02d}{day.day:02d}"
+
+
+def _field(value: str, width: int) -> str:
+    return (value.replace(" ", "<").replace("-", "<") + "<" * width)[:width]
+
+
+def mrz_lines(holder: Holder, fmt: str) -> list[str]:
+    """The holder's machine-readable zone, with valid check digits."""
+    number, birth, expiry = holder.number, _yymmdd(holder.birth), _yymmdd(holder.expiry)
+    name = _field(f"{holder.surname}<<{holder.given}", 44 if fmt == "TD3" else 30)
+    n, b, e = (str(check_digit(x)) for x in (number, birth, expiry))
+    if fmt == "TD3":
+        personal = "<" * 14
+        line2 = (
+            f"{number}{n}{STATE}{birth}{b}{holder.sex}{expiry}{e}{personal}{check_digit(personal)}"
+        )
+        composite = line2[0:10] + line2[13:20] + line2[21:43]
+        return [f"P<{STATE}{name}"[:44], line2 + str(check_digit(composite))]
+    line1 = _field(f"I<{STATE}{number}{n}", 30)
+    line2 = _field(f"{birth}{b}{holder.sex}{expiry}{e}{STATE}", 29)
+    composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
+    return [line1, line2 + str(check_digit(composite)), name]
+
+
+@cache
+def _astronaut() -> tuple[Image.Image, Box]:
+    """scikit-image's public-domain astronaut portrait and its face box."""
+    return sample_photo("astronaut"), Box(165, 57, 286, 178)
+
+
+class _Page:
+    """Draws onto a page and records every item's ink box in page coordinates."""
+
+    def __init__(self, size: tuple[int, int], rng: np.random.Generator) -> None:
+        self.image = _security_background(size, rng)
+        self.draw = ImageDraw.Draw(self.image)
+        self.masks: list[tuple[Image.Image, str, str, str]] = []
+
+    def text(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        face: ImageFont.FreeTypeFont,
+        kind: str,
+        ink: RGB,
+        name: str = "",
+    ) -> None:
+        self.draw.text(xy, text, font=face, fill=ink)
+        mask = Image.new("L", self.image.size, 0)
+        ImageDraw.Draw(mask).text(xy, text, font=face, fill=255)
+        self.masks.append((mask, kind, text, name))
+
+    def paste(
+        self, picture: Image.Image, xy: tuple[int, int], kind: str, alpha: float = 1.0
+    ) -> None:
+        if alpha < 1.0:
+            under = self.image.crop((xy[0], xy[1], xy[0] + picture.width, xy[1] + picture.height))
+            picture = Image.blend(under, picture, alpha)
+        self.image.paste(picture, xy)
+        mask = Image.new("L", self.image.size, 0)
+        mask.paste(255, (xy[0], xy[1], xy[0] + picture.width, xy[1] + picture.height))
+        self.masks.append((mask, kind, "", ""))
+
+    def signature(self, box: Box, rng: np.random.Generator) -> None:
+        points = []
+        for k in range(60):
+            t = k / 59
+            x = box.x0 + t * box.width
+            y = box.center[1] + 0.35 * box.height * math.sin(t * rng.uniform(9, 16)) * rng.uniform(
+                0.6, 1
+            )
+            points.append((x, y))
+        self.draw.line(points, fill=(25, 35, 110), width=3)
+        mask = Image.new("L", self.image.size, 0)
+        ImageDraw.Draw(mask).line(points, fill=255, width=3)
+        self.masks.append((mask, SIGNATURE, "", "signature"))
+
+
+def _security_background(size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
+    """Pale paper with fine wavy guilloche lines, as documents print under their fields."""
+    w, h = size
+    base = np.array(rng.integers(215, 245, 3), dtype=np.float32)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    waves = np.sin(x / rng.uniform(9, 15) + 3 * np.sin(y / rng.uniform(25, 40))) * 6
+    pixels = base[None, None, :] + waves[..., None] * np.array([0.6, 0.3, 1.0])
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def render_document(fmt: str, language: str, seed: int, *, ghost: bool = True) -> DocumentScene:
+    """One document page, upright, with every item's box."""
+    return _render(fmt, language, seed, ghost)[0]
+
+
+_Masks = list[tuple[Image.Image, str, str, str]]
+
+
+def _render(fmt: str, language: str, seed: int, ghost: bool) -> tuple[DocumentScene, _Masks]:
+    rng = np.random.default_rng([seed, 7])
+    locale, foreign = LANGUAGES[language]
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    holder = invent_holder(fake, rng)
+    width, height = PAGE[fmt]
+    page = _Page((width, height), rng)
+    ink, label_ink = (20, 20, 40), (70, 60, 110)
+    unit = height / 100
+    page.text((0.04 * width, 3 * unit), HEADER, font(VALUE_FONT, round(5 * unit)), LABEL, label_ink)
+    page.text(
+        (0.62 * width, 3 * unit), TITLES[fmt], font(VALUE_FONT, round(5 * unit)), LABEL, label_ink
+    )
+    photo, face = _astronaut()
+    portrait_w = round(0.27 * width)
+    portrait_h = round(portrait_w * 1.28)
+    crop = photo.crop(
+        (
+            int(face.x0 - 0.45 * face.width),
+            int(face.y0 - 0.5 * face.height),
+            int(face.x1 + 0.45 * face.width),
+            int(face.y1 + 0.9 * face.height),
+        )
+    )
+    portrait = crop.resize((portrait_w, portrait_h), Image.Resampling.LANCZOS)
+    px, py = round(0.04 * width), round(14 * unit)
+    page.paste(portrait, (px, py), PORTRAIT)
+    scale = portrait_w / crop.width
+    face_box = Box(
+        px + 0.45 * face.width * scale,
+        py + 0.5 * face.height * scale,
+        px + 1.45 * face.width * scale,
+        py + 1.5 * face.height * scale,
+    )
+    #: (field, value, column, row) of the data block right of the portrait.
+    grid = [
+        ("surname", holder.surname, 0, 0),
+        ("given", holder.given, 0, 1),
+        ("birth", printed(holder.birth), 0, 2),
+        ("nationality", STATE, 1, 2),
+        ("place", holder.place, 0, 3),
+        ("sex", holder.sex, 1, 3),
+        ("number", holder.number, 0, 4),
+        ("expiry", printed(holder.expiry), 1, 4),
+        ("issue", printed(holder.issue), 0, 5),
+    ]
+    label_size, value_size = round(2.7 * unit), round(4.2 * unit)
+    x = 0.36 * width
+    pitch = 1.15 * label_size + 1.6 * value_size
+    for key, value, column, row in grid:
+        cx, y = x + column * 0.32 * width, 14 * unit + row * pitch
+        label = f"{ENGLISH[key]} / {foreign[key]}"
+        page.text((cx, y), label, font(LABEL_FONT, label_size), LABEL, label_ink)
+        page.text((cx, y + 1.15 * label_size), value, font(VALUE_FONT, value_size), FIELD, ink, key)
+    y = 14 * unit + 6 * pitch
+    sig_y = y + 0.5 * unit
+    page.text(
+        (x, sig_y),
+        f"{ENGLISH['signature']} / {foreign['signature']}",
+        font(LABEL_FONT, label_size),
+        LABEL,
+        label_ink,
+    )
+    page.signature(
+        Box(x, sig_y + 1.3 * label_size, x + 0.22 * width, sig_y + 1.3 * label_size + 6 * unit), rng
+    )
+    if ghost:
+        small = portrait.convert("L").resize((portrait_w // 3, portrait_h // 3)).convert("RGB")
+        page.paste(small, (round(0.8 * width), round(sig_y)), "ghost_portrait", alpha=0.55)
+    back = page if fmt == "TD3" else _Page((width, height), rng)
+    if fmt == "TD1":
+        back.text(
+            (0.06 * width, 8 * unit),
+            "Address",
+            font(LABEL_FONT, label_size),
+            LABEL,
+            label_ink,
+        )
+        back.text(
+            (0.06 * width, 8 * unit + 1.15 * label_size),
+            fake.street_address().upper()[:30],
+            font(VALUE_FONT, value_size),
+            FIELD,
+            ink,
+            "address",
+        )
+    lines = mrz_lines(holder, fmt)
+    mrz_size = round(0.88 * width / (len(lines[0]) * 0.61))
+    mrz_face = font(MRZ_FONT, mrz_size)
+    top = height - 3 * unit - len(lines) * 1.25 * mrz_size
+    for k, line in enumerate(lines):
+        back.text(
+            (0.05 * width, top + k * 1.25 * mrz_size), line, mrz_face, MRZ_LINE, ink, f"line{k + 1}"
+        )
+    face_mask = Image.new("L", page.image.size, 0)
+    ImageDraw.Draw(face_mask).rectangle(face_box.as_list(), fill=255)
+    sides = [(page, [*page.masks, (face_mask, "face", "", "")])]
+    if back is not page:
+        sides.append((back, back.masks))
+    return _stacked_sides(sides, fmt, language, face_box)
+
+
+def _stacked_sides(
+    sides: list[tuple[_Page, _Masks]], fmt: str, language: str, face: Box
+) -> tuple[DocumentScene, _Masks]:
+    """One side, or a card's front above its back with a gap (as specimens are shown)."""
+    width, height = sides[0][0].image.size
+    gap = height // 12
+    total = len(sides) * height + (len(sides) - 1) * gap
+    image = Image.new("RGBA", (width, total), (0, 0, 0, 0))
+    masks: _Masks = []
+    for k, (side, side_masks) in enumerate(sides):
+        top = k * (height + gap)
+        image.paste(side.image.convert("RGBA"), (0, top))
+        for mask, kind, text, name in side_masks:
+            full = Image.new("L", (width, total), 0)
+            full.paste(mask, (0, top))
+            masks.append((full, kind, text, name))
+        whole = Image.new("L", (width, total), 0)
+        whole.paste(255, (0, top, width, top + height))
+        masks.append((whole, "document", "", ""))
+    scene = DocumentScene(image, Box(0, 0, width, total), fmt, language, face=face)
+    scene.items = [
+        Item(box, kind, text, name)
+        for mask, kind, text, name in masks
+        if kind not in ("face", "document") and (box := ink_box(mask)) is not None
+    ]
+    return scene, masks
+
+
+def document_scene(
+    fmt: str,
+    language: str,
+    seed: int,
+    *,
+    canvas: tuple[int, int] = (1600, 1200),
+    angle: float | None = None,
+    product: tuple[str, ...] = ("NORDKAFFE", "Organic Coffee", "250 g"),
+) -> DocumentScene:
+    """The document photographed on a table next to a product, tilted a few degrees."""
+    rng = np.random.default_rng([seed, 8])
+    document, masks = _render(fmt, language, seed, bool(seed % 2))
+    tilt = float(rng.uniform(-4, 4)) if angle is None else angle
+    table = _table(canvas, rng)
+    scale = min(
+        canvas[0] * rng.uniform(0.48, 0.58) / document.image.width,
+        canvas[1] * 0.85 / document.image.height,
+    )
+    size = (round(document.image.width * scale), round(document.image.height * scale))
+    at = (round(canvas[0] * 0.04), round((canvas[1] - size[1]) * rng.uniform(0.2, 0.8)))
+
+    def placed(picture: Image.Image) -> Image.Image:
+        resized = picture.resize(size, Image.Resampling.BILINEAR)
+        return resized.rotate(tilt, Image.Resampling.BILINEAR, expand=True)
+
+    card = placed(document.image)
+    table.paste(card, at, card)
+    scene = DocumentScene(table, Box(0, 0, 0, 0), fmt, language)
+    for mask, kind, text, name in masks:
+        box = ink_box(placed(mask))
+        if box is None:
+            continue
+        box = box.shifted(*at)
+        if kind == "face":
+            scene.face = box
+        elif kind == "document":
+            scene.documents.append(box)
+        else:
+            scene.items.append(Item(box, kind, text, name))
+    scene.document = union_box(scene.documents)
+    scene.items += _product_panel(table, product, canvas, rng)
+    return scene
+
+
+def _table(size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
+    """A wooden table top: brown with soft grain."""
+    w, h = size
+    base = np.array([rng.uniform(120, 160), rng.uniform(80, 105), rng.uniform(45, 65)], np.float32)
+    y = np.arange(h, dtype=np.float32)[:, None]
+    x = np.arange(w, dtype=np.float32)[None, :]
+    grain = 10 * np.sin(y / 7 + 2 * np.sin(x / 90)) + rng.normal(0, 3, (h, w))
+    pixels = base[None, None, :] + grain[..., None]
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def _product_panel(
+    table: Image.Image, lines: tuple[str, ...], canvas: tuple[int, int], rng: np.random.Generator
+) -> list[Item]:
+    """A product box on the right of the table: its text must stay readable."""
+    x0, y0 = round(canvas[0] * 0.7), round(canvas[1] * rng.uniform(0.15, 0.45))
+    sizes = (64, 40, 34)
+    draw = ImageDraw.Draw(table)
+    draw.rectangle((x0, y0, canvas[0] - 40, y0 + 360), fill=(30, 90, 60))
+    items = []
+    y = y0 + 40
+    for text, size in zip(lines, sizes, strict=False):
+        face = font(VALUE_FONT, size)
+        draw.text((x0 + 30, y), text, font=face, fill=(245, 238, 220))
+        left, top, right, bottom = draw.textbbox((x0 + 30, y), text, font=face)
+        items.append(Item(Box(left, top, right, bottom), "product", text))
+        y += round(size * 1.8)
+    return items
+
+
+def to_jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

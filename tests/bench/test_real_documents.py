@@ -1,0 +1,86 @@
+"""The real-document scorer: covered and unreadable, portraits by detail, labels kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from bench import real_documents as rd
+from redactor.geometry import Box
+from testkit.fonts import font
+
+
+class InkReader:
+    """Reads "X" for every crop with dark ink on light paper (a stand-in for OCR)."""
+
+    def read(self, image: np.ndarray) -> list[str]:
+        grey = image.mean(axis=2)
+        return (
+            ["SURNAME TRAVELER"] if (grey < 80).mean() > 0.02 and (grey > 200).mean() > 0.3 else []
+        )
+
+
+def card() -> tuple[np.ndarray, Box, Box]:
+    image = Image.new("RGB", (400, 200), (245, 245, 240))
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 40), "Surname", font=font("DejaVuSans.ttf", 18), fill=(20, 20, 20))
+    draw.text((40, 100), "TRAVELER", font=font("DejaVuSans.ttf", 24), fill=(20, 20, 20))
+    label = Box(*draw.textbbox((40, 40), "Surname", font=font("DejaVuSans.ttf", 18)))
+    value = Box(*draw.textbbox((40, 100), "TRAVELER", font=font("DejaVuSans.ttf", 24)))
+    return np.asarray(image), label, value
+
+
+def filled(pixels: np.ndarray, box: Box) -> np.ndarray:
+    out = pixels.copy()
+    x0, y0, x1, y1 = box.padded(4).to_int()
+    out[y0:y1, x0:x1] = 0
+    return out
+
+
+def test_given_a_filled_value_then_it_is_covered_and_unreadable_and_the_label_kept() -> None:
+    before, label, value = card()
+    after = filled(before, value)
+    assert rd.covered_share(before, after, value) == 1.0
+    assert rd.covered_share(before, before, value) == 0.0
+    field = rd.score_personal(InkReader(), before, after, rd.Item(value, "field", "surname"))
+    assert field.ok
+    kept = rd.score_keep(InkReader(), before, after, rd.Item(label, "label"))
+    assert kept.ok
+
+
+def test_given_an_untouched_value_then_it_is_missed() -> None:
+    before, _, value = card()
+    field = rd.score_personal(InkReader(), before, before, rd.Item(value, "field", "surname"))
+    assert not field.ok and field.covered == 0.0
+
+
+def test_given_a_failed_image_then_every_item_is_missed(tmp_path: Path) -> None:
+    before, label, value = card()
+    truth = rd.Truth([], [rd.Item(value, "field", "surname")], [rd.Item(label, "label")])
+    image = tmp_path / "card.png"
+    Image.fromarray(before).save(image)
+    score = rd.score_image(InkReader(), str(image), truth, lambda data: (None, "corrupt_image", 0))
+    metrics = rd.aggregate([score])
+    assert metrics["field_recall"] == 0.0 and metrics["failed"] == [str(image)]
+
+
+def test_labels_file_loads_with_every_kind(tmp_path: Path) -> None:
+    path = tmp_path / "labels.json"
+    path.write_text(
+        json.dumps(
+            {
+                "images": {
+                    "a.png": {
+                        "documents": [{"box": [0, 0, 10, 10], "type": "passport"}],
+                        "personal": [{"box": [1, 1, 5, 5], "kind": "mrz", "line": 1}],
+                        "keep": [{"box": [1, 1, 5, 5], "kind": "title"}],
+                    }
+                }
+            }
+        )
+    )
+    truth = rd.load_labels(path)["a.png"]
+    assert truth.personal[0].line == 1 and truth.keep[0].kind == "title"

@@ -1,0 +1,229 @@
+"""The label lexicon in every language, and values paired with the label above or left."""
+
+from __future__ import annotations
+
+import pytest
+
+from redactor.documents.fields import analyse, pair
+from redactor.documents.lexicon import DOCUMENT_KINDS, default_lexicon, key
+from redactor.text.lines import TextLine, build_lines
+from tests.unit.test_text_lines import run
+
+LEXICON = default_lexicon()
+
+#: Per language: labels as documents print them, and the field each one names.
+LANGUAGES = {
+    "en": [
+        ("Surname", "surname"),
+        ("Given names", "given_names"),
+        ("Date of birth", "date_of_birth"),
+        ("Place of birth", "place_of_birth"),
+        ("Nationality", "nationality"),
+        ("Passport No.", "document_number"),
+        ("Document No.", "document_number"),
+        ("Personal No.", "personal_number"),
+        ("Date of expiry", "date_of_expiry"),
+        ("Address", "address"),
+        ("Signature", "signature"),
+    ],
+    "fr": [
+        ("Nom", "surname"),
+        ("Prénoms", "given_names"),
+        ("Date de naissance", "date_of_birth"),
+        ("Lieu de naissance", "place_of_birth"),
+        ("Nationalité", "nationality"),
+        ("Adresse", "address"),
+        ("Date d'expiration", "date_of_expiry"),
+    ],
+    "de": [
+        ("Familienname", "surname"),
+        ("Vornamen", "given_names"),
+        ("Geburtsdatum", "date_of_birth"),
+        ("Geburtsort", "place_of_birth"),
+        ("Staatsangehörigkeit", "nationality"),
+        ("Anschrift", "address"),
+        ("Unterschrift", "signature"),
+    ],
+    "es": [
+        ("Apellidos", "surname"),
+        ("Nombre", "given_names"),
+        ("Fecha de nacimiento", "date_of_birth"),
+        ("Lugar de nacimiento", "place_of_birth"),
+        ("Nacionalidad", "nationality"),
+        ("Domicilio", "address"),
+    ],
+    "it": [
+        ("Cognome", "surname"),
+        ("Nome", "given_names"),
+        ("Data di nascita", "date_of_birth"),
+        ("Luogo di nascita", "place_of_birth"),
+        ("Cittadinanza", "nationality"),
+    ],
+    "pt": [
+        ("Apelido", "surname"),
+        ("Data de nascimento", "date_of_birth"),
+        ("Local de nascimento", "place_of_birth"),
+        ("Nacionalidade", "nationality"),
+        ("Morada", "address"),
+    ],
+    "nl": [
+        ("Achternaam", "surname"),
+        ("Voornamen", "given_names"),
+        ("Geboortedatum", "date_of_birth"),
+        ("Geboorteplaats", "place_of_birth"),
+        ("Nationaliteit", "nationality"),
+    ],
+    "pl": [
+        ("Nazwisko", "surname"),
+        ("Imiona", "given_names"),
+        ("Data urodzenia", "date_of_birth"),
+        ("Miejsce urodzenia", "place_of_birth"),
+        ("Obywatelstwo", "nationality"),
+    ],
+    "cs": [
+        ("Příjmení", "surname"),
+        ("Jméno", "given_names"),
+        ("Datum narození", "date_of_birth"),
+        ("Místo narození", "place_of_birth"),
+        ("Státní občanství", "nationality"),
+    ],
+    "sv": [
+        ("Efternamn", "surname"),
+        ("Förnamn", "given_names"),
+        ("Födelsedatum", "date_of_birth"),
+        ("Födelseort", "place_of_birth"),
+        ("Nationalitet", "nationality"),
+    ],
+    "ro": [
+        ("Nume", "surname"),
+        ("Prenume", "given_names"),
+        ("Data nașterii", "date_of_birth"),
+        ("Locul nașterii", "place_of_birth"),
+        ("Cetățenie", "nationality"),
+    ],
+    "translit": [
+        ("Familiya", "surname"),
+        ("Prizvyshche", "surname"),
+        ("Прізвище", "surname"),
+        ("Дата народження", "date_of_birth"),
+        ("出 生 日 期", "date_of_birth"),
+        ("国籍", "nationality"),
+        ("生年月日", "date_of_birth"),
+        ("Onoma", "given_names"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "kind"),
+    [(lang, label, kind) for lang, pairs in LANGUAGES.items() for label, kind in pairs],
+)
+def test_given_a_label_in_each_language_then_its_field_is_known(
+    language: str, label: str, kind: str
+) -> None:
+    (match,) = LEXICON.find(label)
+    assert (match.kind, match.start, match.end) == (kind, 0, len(label)), language
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Netionality", "nationality"),  # one letter misread
+        ("Holder's signatare", "signature"),
+        ("Data de maissance", "date_of_birth"),  # two, in a long label
+        ("DATE OF BIRTH", "date_of_birth"),
+        ("Dateofbirth", "date_of_birth"),  # spaces lost
+    ],
+)
+def test_given_ocr_noise_in_a_label_then_it_is_still_known(read: str, kind: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert match.kind == kind
+
+
+def test_short_labels_must_match_exactly() -> None:
+    assert LEXICON.find("Game night") == []  # one edit from "name"
+    assert [m.kind for m in LEXICON.find("Sex")] == ["sex"]
+
+
+def test_given_a_multilingual_label_then_every_part_is_label_text() -> None:
+    line = one("Vārds(-i)/Given name(s)/Prénom(s)")
+    info = analyse(line, LEXICON)
+    assert info.only_labels and info.field_kinds == {"given_names"}
+
+
+def test_given_numbered_labels_then_the_numbers_are_label_text() -> None:
+    info = analyse(one("4b EXP"), LEXICON)
+    assert info.only_labels
+
+
+def one(text: str, x: float = 0, y: float = 0, height: float = 20) -> TextLine:
+    (line,) = build_lines([run(text, x, y, height)])
+    return line
+
+
+def fields_of(lines: list[TextLine]) -> list[tuple[str, str, str]]:
+    labels = [analyse(line, LEXICON) for line in lines]
+    return [
+        (lines[f.line].text[slice(*f.span(lines))], f.kind, f.rule) for f in pair(lines, labels)
+    ]
+
+
+def test_given_a_value_under_its_label_then_it_takes_the_label_kind() -> None:
+    lines = [one("Surname/Nom", 100, 100, 12), one("TRAVELER", 100, 116, 18)]
+    assert fields_of(lines) == [("TRAVELER", "surname", "label-above")]
+
+
+def test_given_labels_in_columns_then_each_value_takes_the_label_above_it() -> None:
+    labels = build_lines([run("Birthdate", 100, 100, 14), run("Sex", 400, 100, 14)])
+    values = build_lines([run("05FEB1965", 100, 118, 18), run("M", 400, 118, 18)])
+    found = fields_of(sorted(labels + values, key=lambda line: (line.box.y0, line.box.x0)))
+    assert ("05FEB1965", "date_of_birth", "label-above") in found
+    assert ("M", "sex", "label-above") in found
+
+
+def test_given_a_value_after_its_label_then_it_takes_the_label_kind() -> None:
+    assert fields_of([one("Date of birth: 12.06.1989")]) == [
+        ("12.06.1989", "date_of_birth", "label-left")
+    ]
+
+
+def test_given_a_value_far_right_on_the_row_then_it_pairs_with_the_label() -> None:
+    lines = build_lines([run("Passport No.", 100, 100), run("555123ABC12", 350, 100)])
+    assert len(lines) == 2
+    assert fields_of(lines) == [("555123ABC12", "document_number", "label-left")]
+
+
+def test_given_an_address_label_then_the_lines_under_it_are_the_address() -> None:
+    lines = [
+        one("Domicilio", 100, 100, 12),
+        one("CALLE MAYOR 12", 100, 116),
+        one("28013 MADRID", 100, 140),
+    ]
+    assert [(t, k) for t, k, _ in fields_of(lines)] == [
+        ("CALLE MAYOR 12", "address"),
+        ("28013 MADRID", "address"),
+    ]
+
+
+PACKAGING = [
+    "Net weight 250 g",
+    "Best before 12.2026",
+    "Made in Germany",
+    "LOT 24051 B",
+    "Nutrition facts per 100 g",
+    "Energy 1680 kJ / 400 kcal",
+    "Ingredients: oats, sugar, butter",
+    "Product name: Oat Biscuits",
+    "Taille M / Größe M",
+    "EXP 05/2027",
+]
+
+
+@pytest.mark.parametrize("text", PACKAGING)
+def test_given_packaging_text_then_no_document_label_is_found(text: str) -> None:
+    kinds = {m.kind for m in LEXICON.find(text)}
+    assert not kinds & (DOCUMENT_KINDS - {"date_of_expiry", "height"})
+
+
+def test_key_ignores_case_accents_and_punctuation() -> None:
+    assert key("Date d'Émission") == key("date demission")

@@ -1,0 +1,126 @@
+"""Document mode on lines as OCR reads them: what is redacted inside a document, what stays."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from redactor.documents.review import DocumentReviewer
+from redactor.findings import DOCUMENT, FACE, Finding
+from redactor.geometry import Box
+from redactor.options import PipelineOptions
+from redactor.pii.base import DOCUMENT_FIELD, MRZ
+from redactor.pii.policy import Policy
+from redactor.pipeline import Pipeline
+from redactor.text.detector import TextDetector
+from redactor.text.lines import TextLine, build_lines
+from tests.unit.documents.test_mrz import TD3
+from tests.unit.test_text_detector import RECOGNIZERS, FakeEngine, textured
+from tests.unit.test_text_lines import run
+
+KEY = b"document-test-key-0123456789"
+IMAGE = textured(700, 1000)
+
+#: A passport data page as OCR returns it: (text, x, y, height).
+PAGE = [
+    ("REPUBLIC OF UTOPIA", 40, 20, 24),
+    ("PASSPORT", 600, 20, 24),
+    ("Surname / Nom", 360, 100, 14),
+    ("ERIKSSON", 360, 118, 22),
+    ("Given names / Prénoms", 360, 160, 14),
+    ("ANNA MARIA", 360, 178, 22),
+    ("Date of birth / Date de naissance", 360, 220, 14),
+    ("12 AUG 1974", 360, 238, 22),
+    ("Nationality / Nationalité", 700, 220, 14),
+    ("UTOPIAN", 700, 238, 22),
+    ("SPECIMEN", 360, 290, 22),  # a value printed like the fields: redacted
+    ("SPECIMEN", 60, 420, 60),  # the watermark: kept
+]
+
+
+def page_lines(page: list[tuple[str, int, int, int]] = PAGE) -> list[TextLine]:
+    runs = [run(text, x, y, h, 0.55 * h) for text, x, y, h in page]
+    runs += [run(row, 40, 560 + 40 * k, 26, 21) for k, row in enumerate(TD3)]
+    return build_lines(runs)
+
+
+def reviewed(lines: list[TextLine], faces: list[Finding] = ()) -> list[Finding]:  # type: ignore[assignment]
+    reviewer = DocumentReviewer(Policy.build("pii"), KEY)
+    return list(reviewer.review(IMAGE, list(faces), lines))
+
+
+def covered_texts(lines: list[TextLine], findings: list[Finding]) -> set[str]:
+    boxes = [f.box for f in findings if f.kind != DOCUMENT]
+    return {
+        w.text
+        for line in lines
+        for w in line.words
+        if any(b.x0 <= w.box.center[0] <= b.x1 and b.y0 <= w.box.center[1] <= b.y1 for b in boxes)
+    }
+
+
+def test_given_a_passport_page_then_values_and_mrz_go_and_labels_titles_and_watermark_stay() -> (
+    None
+):
+    lines = page_lines()
+    findings = reviewed(lines)
+    documents = [f for f in findings if f.kind == DOCUMENT]
+    assert len(documents) == 1 and documents[0].attributes["evidence"] == "mrz:TD3"
+    assert len([f for f in findings if f.kind == MRZ]) == 2
+    covered = covered_texts(lines, findings)
+    assert {"ERIKSSON", "ANNA", "MARIA", "12", "AUG", "1974", "UTOPIAN"} <= covered
+    assert not {"Surname", "Nom", "Prénoms", "PASSPORT", "REPUBLIC", "UTOPIA"} & covered
+    specimen_lines = [line for line in lines if line.text == "SPECIMEN"]
+    value, watermark = sorted(specimen_lines, key=lambda line: line.height)
+    assert value.words[0].text in covered_texts([value], findings)
+    assert not covered_texts([watermark], findings)
+    fields = [f for f in findings if f.kind == DOCUMENT_FIELD]
+    assert all(f.text_hash and "ERIKSSON" not in repr(f) for f in fields)
+
+
+def test_given_labels_without_an_mrz_then_three_document_fields_make_a_document() -> None:
+    lines = [line for line in page_lines() if not line.text.startswith(("P<", "L89"))]
+    kinds = [f.kind for f in reviewed(lines)]
+    assert DOCUMENT in kinds and MRZ not in kinds
+
+
+def test_given_a_face_in_the_document_then_its_whole_photo_area_is_redacted() -> None:
+    face = Finding(FACE, Box(100, 150, 200, 260), 0.9, "faces", "test")
+    findings = reviewed(page_lines(), [face])
+    (photo,) = [f for f in findings if f.attributes.get("field") == "portrait"]
+    assert photo.box.x0 < face.box.x0 and photo.box.y1 > face.box.y1 + 50
+
+
+PACKAGING = [
+    ("NORDKAFFE", 100, 40, 60),
+    ("Organic Coffee", 100, 120, 30),
+    ("Net weight 250 g", 100, 170, 18),
+    ("Best before 12.2026", 100, 200, 18),
+    ("Made in Germany", 100, 230, 18),
+    ("LOT 24051 B", 100, 260, 18),
+    ("Nutrition facts per 100 g", 100, 300, 18),
+    ("Energy 1680 kJ / 400 kcal", 100, 325, 18),
+    ("Fat 21 g Carbohydrate 60 g", 100, 350, 18),
+]
+
+
+def test_given_product_packaging_then_there_is_no_document_and_nothing_is_redacted() -> None:
+    lines = build_lines([run(text, x, y, h, 0.55 * h) for text, x, y, h in PACKAGING])
+    assert reviewed(lines) == []
+
+
+def test_given_the_pipeline_then_the_document_is_reported_but_not_painted() -> None:
+    runs = [run(text, x, y, h, 0.55 * h) for text, x, y, h in PAGE]
+    runs += [run(row, 40, 560 + 40 * k, 26, 21) for k, row in enumerate(TD3)]
+    text = TextDetector(FakeEngine(runs), "pii", hash_key=KEY, recognizers=RECOGNIZERS)
+    options = PipelineOptions(faces=False, codes=False)
+    pipeline = Pipeline(options, [text], reviewers=[DocumentReviewer(Policy.build("pii"), KEY)])
+    buffer = io.BytesIO()
+    Image.fromarray(IMAGE).save(buffer, "PNG")
+    result = pipeline.run(buffer.getvalue())
+    assert result.ok, result.report.error
+    actions = {(f.kind, f.action) for f in result.report.findings}
+    assert (DOCUMENT, "none") in actions
+    assert (MRZ, "fill") in actions and (DOCUMENT_FIELD, "fill") in actions
+    assert "documents" in result.report.timings_ms
