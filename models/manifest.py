@@ -31,6 +31,9 @@ class ModelFile:
     #: For a file shipped in this repository (``version`` is then ``"bundled"``): where
     #: it came from, with the source's own checksum and licence.
     origin: str | None = None
+    #: The optional extra that installs the providing package (``redactor[easyocr]``);
+    #: ``None``: the base install has it.
+    extra: str | None = None
 
     @property
     def bundled(self) -> bool:

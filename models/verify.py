@@ -21,6 +21,9 @@ class VerifyResult:
     path: Path
     ok: bool
     problem: str | None
+    #: ``False`` for a file of an optional extra that is not installed (``ok`` is then
+    #: ``True``: nothing is wrong, the engine is just not there).
+    installed: bool = True
 
 
 def _sha256(path: Path) -> str:
@@ -38,10 +41,7 @@ def verify_file(entry: ModelFile, path: Path | None = None) -> Path:
     the providing package has another version, or the file is missing or altered.
     """
     path = path or entry.location()
-    try:
-        installed = importlib.metadata.version(entry.package)
-    except importlib.metadata.PackageNotFoundError:
-        installed = None
+    installed = _version(entry.package)
     if not entry.bundled and installed != entry.version:
         raise ModelIntegrityError(
             f"model {entry.name!r}: manifest expects {entry.package}=={entry.version}, "
@@ -64,6 +64,13 @@ def verify_file(entry: ModelFile, path: Path | None = None) -> Path:
     return path
 
 
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def verified_path(name: str) -> Path:
     """The path of a manifest file, verified the first time this process asks."""
     with _lock:
@@ -75,6 +82,9 @@ def verified_path(name: str) -> Path:
 def verify_all() -> list[VerifyResult]:
     results = []
     for entry in load_manifest():
+        if entry.extra is not None and _version(entry.package) is None:
+            results.append(VerifyResult(entry, Path(entry.path), True, None, installed=False))
+            continue
         try:
             path = verify_file(entry)
             results.append(VerifyResult(entry, path, ok=True, problem=None))

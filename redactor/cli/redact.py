@@ -27,6 +27,7 @@ from redactor.faces.registry import DEFAULT_FAMILIES, FAMILIES
 from redactor.options import PipelineOptions
 from redactor.styles import STYLES
 from redactor.text.engines import ENGINES
+from redactor.text.engines.installed import require_engine
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -220,6 +221,8 @@ def redact(
 
     Exit status: 0 all files redacted, 1 some files failed, 2 usage error.
     """
+    if text_policy != "off":
+        _require_engine(ocr_engine)
     try:
         options = PipelineOptions(
             faces=not no_faces,
@@ -266,6 +269,19 @@ def redact(
         sys.exit(EXIT_SOME_FAILED)
     _summary(console, results, failed, elapsed, report_path)
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+class _NotInstalled(click.ClickException):
+    """A missing optional engine: one line naming its extra, no usage text around it."""
+
+    exit_code = EXIT_USAGE
+
+
+def _require_engine(name: str) -> None:
+    try:
+        require_engine(name)
+    except ConfigError as exc:
+        raise _NotInstalled(str(exc)) from None
 
 
 def _run_with_progress(

@@ -31,6 +31,7 @@ from redactor.detail import DetailMap
 from redactor.faces.base import FaceCandidate, FaceSettings, HeadShape, head_box
 from redactor.findings import RGBImage
 from redactor.geometry import Box, merge_overlapping, overlap_of_smaller
+from redactor.native import native_chatter_logged
 
 #: A face narrower than this share of the frame given to the model is often missed.
 RELIABLE_FRACTION = 0.065
@@ -304,11 +305,15 @@ class MediaPipeModel:
         verified_path(
             "mediapipe-face-full-range" if model_selection else "mediapipe-face-short-range"
         )
-        import mediapipe as mp
+        with native_chatter_logged("mediapipe"):
+            import mediapipe as mp
 
-        self._graph: Any = mp.solutions.face_detection.FaceDetection(
-            model_selection=model_selection, min_detection_confidence=threshold
-        )
+            self._graph: Any = mp.solutions.face_detection.FaceDetection(
+                model_selection=model_selection, min_detection_confidence=threshold
+            )
+            # The graph's calculators open on its first frame, and TensorFlow Lite speaks
+            # then: one blank frame now keeps that inside the capture.
+            self._graph.process(np.zeros((64, 64, 3), dtype=np.uint8))
         self._lock = threading.Lock()
 
     def __call__(self, frame: RGBImage) -> list[tuple[Box, float]]:

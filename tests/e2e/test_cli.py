@@ -165,3 +165,19 @@ def test_bundled_samples_redact_cleanly(tmp_path: Path) -> None:
     label = next(f for f in report["files"] if f["path"].endswith("coffee_shipping_label.png"))
     assert "face" not in label["counts"]  # the cup is not a face
     assert {"pii.email", "pii.phone", "pii.tracking"} <= set(label["counts"])
+
+
+#: What TensorFlow Lite and absl print on stderr when MediaPipe loads its models.
+NATIVE_CHATTER = ("TensorFlow Lite", "absl::InitializeLog", "inference_feedback_manager")
+
+
+def test_native_libraries_are_quiet_by_default_and_speak_with_vv(tmp_path: Path) -> None:
+    image = ROOT / "samples" / "marketplace" / "coffee_shipping_label.png"
+    quiet = run_cli("redact", image, "--out", tmp_path / "a", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    verbose = run_cli("-vv", "redact", image, "--out", tmp_path / "b", "--quiet")
+    assert verbose.returncode == 0, verbose.stderr
+    native = [line for line in verbose.stderr.splitlines() if "DEBUG redactor.native" in line]
+    assert all(any(c in line for c in NATIVE_CHATTER) for line in native)
+    assert {c for c in NATIVE_CHATTER if any(c in line for line in native)} == set(NATIVE_CHATTER)
