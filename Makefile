@@ -1,14 +1,16 @@
 # Two commands matter (see README): `make demo` and `make test`. Both create the
-# virtual environment and install what they need on first use.
+# virtual environment and install what they need on first use: `make demo` the base
+# install (no PyTorch), `make test` everything (the EasyOCR extra and the dev tools).
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+BASE_STAMP := $(VENV)/.installed-base
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 PYTEST_ARGS ?=
 
-.PHONY: constraints demo test install system-deps lint typecheck unit eval eval-quick bench bench-quick reliability-long fuzz clean help
+.PHONY: constraints demo test install install-base system-deps lint typecheck unit eval eval-quick bench bench-quick reliability-long fuzz clean help
 
 help:
 	@echo "make demo    redact the bundled sample images into $(DEMO_OUT)/ (no server needed)"
@@ -17,21 +19,29 @@ help:
 	@echo "make bench   speed figures and peers side by side (minutes); bench-quick: small"
 	@echo "make reliability-long   the long fault-injection variants (400 jobs, 20 Redis kills; tens of minutes)"
 	@echo "make fuzz    coverage-guided fuzzing of decode-and-sanitise (FUZZ_SECONDS, default 600)"
+	@echo "make install-base   the base install only (no PyTorch); install: everything"
 	@echo "make lint | typecheck | unit | constraints | clean"
 
-$(STAMP): pyproject.toml constraints.txt
+$(BASE_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/redactor models verify > /dev/null
+	touch $(BASE_STAMP)
+
+$(STAMP): $(BASE_STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[easyocr,dev]'
 	$(BIN)/redactor models verify > /dev/null
 	touch $(STAMP)
+
+install-base: $(BASE_STAMP)
 
 install: $(STAMP)
 
 system-deps:
 	bash scripts/system-deps.sh
 
-demo: $(STAMP)
+demo: $(BASE_STAMP)
 	$(BIN)/redactor redact samples --out $(DEMO_OUT)
 	@echo "Redacted copies and redactor-report.json are in $(DEMO_OUT)/"
 

@@ -6,6 +6,8 @@ every image, prints the metrics and writes ``DIR/eval.json`` (``eval-quick.json`
 per-metric values and per-case details (ids, kinds, boxes, scores; never personal text).
 The full run then scores the labelled real identity documents apart
 (:mod:`bench.real_documents`, default options) under ``real_documents``.
+Then the real-photo face section (:mod:`bench.real_faces`, beside deface; ``--quick``:
+redactor alone on two photos) goes to ``DIR/real-faces.json``, reported apart.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench import real_documents
+from bench import real_documents, real_faces
 from bench.corpus import ROOT, Corpus, generate
 from bench.scorer import (
     FACE_REDACTED_BELOW,
@@ -206,6 +208,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     if failed:
         console.print(f"[red]pipeline failures (counted as misses): {failed}")
     console.print(f"details: {path}")
+    real_path = out / f"real-faces{suffix}.json"
+    real = real_faces.run(args.quick, real_path)
+    write_json(real_path, real)
+    for view in real_faces.tables(real["tools"]):
+        console.print(view)
+    console.print(f"real photos: {real_path}")
     return path
 
 

@@ -1,6 +1,6 @@
 """redactor next to the tools a user would otherwise pick: same images, same run, same scoring.
 
-    python -m bench.peers [--quick] [--out bench-out/peers.json]
+    python -m bench.peers [--quick] [--faces-only] [--out bench-out/peers.json]
 
 Images and every tool's outputs go beside the report (``bench-out/peers-work/``). The
 peers are installed from PyPI, each into a virtual environment of its own under
@@ -463,19 +463,26 @@ def to_json(results: Sequence[ToolResult], count: int, runs: int) -> dict[str, A
 )
 @click.option("--images", "count", type=click.IntRange(1), default=None, help="Default 12.")
 @click.option("--runs", type=click.IntRange(1), default=None, help="Default 3.")
-def main(quick: bool, out: Path, count: int | None, runs: int | None) -> None:
+@click.option(
+    "--faces-only",
+    is_flag=True,
+    help="Only redactor faces-only and deface (no OCR tools, no tesseract).",
+)
+def main(quick: bool, out: Path, count: int | None, runs: int | None, faces_only: bool) -> None:
     """Run redactor and its peers side by side; see the module docstring."""
     count = count or (1 if quick else 12)
     runs = runs or (1 if quick else 3)
-    ensure_tesseract()
+    tools = TOOLS[:2] if faces_only else TOOLS
+    if not faces_only:
+        ensure_tesseract()
     folder, outputs = work_dir(out) / "images", work_dir(out) / "outputs"
     paths = bench_images.write_set(bench_images.image_set(SIZE, count), folder)
     truth = bench_images.read_truth(folder)
     presidio = next(t for t in TOOLS if t.driver == "presidio")
-    spacy_model = ensure_blank_spacy(tool_python(presidio))
+    spacy_model = ensure_blank_spacy(tool_python(presidio)) if presidio in tools else None
     results = []
     with LoadSampler() as load:
-        for tool in TOOLS:
+        for tool in tools:
             click.echo(f"running {tool.label} ...", err=True)
             extra = ["--spacy-model", str(spacy_model)] if tool is presidio else []
             extra += ["--no-warm-up"] if quick else []

@@ -224,9 +224,10 @@ class StageProbe:
         """Wrap the detectors' parts; the code module's functions are wrapped once."""
         for detector in pipeline.detectors:
             if detector.name == "faces":
-                for model in ("_full", "_short"):
-                    wrapped = self._counted(getattr(detector, model))
-                    setattr(detector, model, self.timed("faces.model", wrapped))
+                for family in detector.families:
+                    for model in family.model_attributes:
+                        wrapped = self._counted(getattr(family, model))
+                        setattr(family, model, self.timed("faces.model", wrapped))
             if detector.name == "text":
                 detector._read = self.timed("ocr", detector._read)
                 engine = detector._engine

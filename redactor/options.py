@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from redactor.errors import ConfigError
+from redactor.faces.registry import DEFAULT_FAMILIES, check_families
 from redactor.text.engines import ENGINES
 
 TextPolicy = Literal["pii", "all", "off"]
@@ -61,14 +63,16 @@ class PipelineOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     faces: bool = True
-    #: Minimum MediaPipe score for a face. Low on purpose: a missed face is a leak,
-    #: an extra blurred patch is only a cosmetic cost.
+    #: Face-detector families to run and merge (names from ``redactor.faces.registry``).
+    face_detectors: tuple[str, ...] = DEFAULT_FAMILIES
+    #: Minimum MediaPipe score for a face (CenterFace has its own, 0.25). Low on purpose:
+    #: a missed face is a leak, an extra blurred patch is only a cosmetic cost.
     face_threshold: float = Field(default=0.35, ge=0.05, le=0.99)
-    #: Smallest face width (px) the tile pyramid is built to find; the pyramid's cost
-    #: grows with the square of 1 / this (see ``docs/benchmarks.md`` for the trade-off).
+    #: Smallest face width (px) MediaPipe's tile pyramid is built to find (beside
+    #: CenterFace, at least 48); the pyramid's cost grows with the square of 1 / this.
     min_face_px: int = Field(default=20, ge=12, le=200)
-    #: The redacted ellipse is the detection box grown by this factor.
-    face_mask_scale: float = Field(default=1.35, ge=1.0, le=3.0)
+    #: The redacted ellipse is the head box (each face finding's box) grown by this factor.
+    face_mask_scale: float = Field(default=1.2, ge=1.0, le=3.0)
     text: TextPolicy = "pii"
     ocr_engine: OcrEngineName = next(iter(ENGINES))
     #: Longest side text detection runs at (``None``: the image's own size, up to the
@@ -103,6 +107,14 @@ class PipelineOptions(BaseModel):
         # The model is frozen; validation is the one moment its fields may still be set.
         self.__dict__.update(icc=mode, keep_icc=None)
         return self
+
+    @field_validator("face_detectors")
+    @classmethod
+    def _known_face_detectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return check_families(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("styles")
     @classmethod

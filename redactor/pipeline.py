@@ -73,13 +73,14 @@ class Pipeline:
         options = options or PipelineOptions()
         detectors: list[Detector] = []
         if options.faces:
-            from redactor.faces import MediaPipeFaceDetector
+            from redactor.faces import FaceDetector, FaceSettings
 
-            detectors.append(
-                MediaPipeFaceDetector(
-                    threshold=options.face_threshold, min_face_px=options.min_face_px
-                )
+            settings = FaceSettings(
+                threshold=options.face_threshold,
+                min_face_px=options.min_face_px,
+                threads=threads or current_limit(),
             )
+            detectors.append(FaceDetector.build(options.face_detectors, settings))
         from redactor.text.builders import build_reviewers, build_text_detectors
 
         detectors += build_text_detectors(options, hash_key, threads=threads or current_limit())

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from redactor.blur import FEATHER_FRACTION
 from redactor.findings import DOCUMENT, FACE, Finding
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
@@ -26,16 +27,32 @@ def region_for(finding: Finding, options: PipelineOptions) -> Box:
     return finding.box.padded(margin)
 
 
-def _mask(shape: tuple[int, int], finding: Finding, region: Box, origin: tuple[int, int]) -> Mask:
-    h, w = shape
+def crop_for(finding: Finding, region: Box) -> Box:
+    """The part of the image handed to the style: the region, and for a face a margin
+    around its ellipse to feather into."""
     if finding.kind != FACE:
-        return np.ones((h, w), dtype=np.bool_)
-    mask = np.zeros((h, w), dtype=np.uint8)
+        return region
+    return region.padded(FEATHER_FRACTION * min(region.width, region.height) / 2 + 1)
+
+
+def _ellipse(shape: tuple[int, int], region: Box, origin: tuple[int, int]) -> Mask:
+    mask = np.zeros(shape, dtype=np.uint8)
     cx, cy = region.center
     centre = (round(cx - origin[0]), round(cy - origin[1]))
     axes = (max(1, round(region.width / 2)), max(1, round(region.height / 2)))
     cv2.ellipse(mask, centre, axes, 0, 0, 360, (1,), thickness=-1)
     return mask.astype(np.bool_)
+
+
+def _mask(shape: tuple[int, int], finding: Finding, region: Box, origin: tuple[int, int]) -> Mask:
+    if finding.kind != FACE:
+        return np.ones(shape, dtype=np.bool_)
+    return _ellipse(shape, region, origin)
+
+
+def face_mask(shape: tuple[int, int], box: Box, options: PipelineOptions) -> Mask:
+    """The pixels of a whole image of ``shape`` that a face finding at ``box`` redacts."""
+    return _ellipse(shape, box.scaled_about_center(options.face_mask_scale), (0, 0))
 
 
 def apply_redactions(
@@ -50,7 +67,7 @@ def apply_redactions(
             applied.append((finding, "none"))
             continue
         region = region_for(finding, options)
-        x0, y0, x1, y1 = region.clipped(width, height).to_int()
+        x0, y0, x1, y1 = crop_for(finding, region).clipped(width, height).to_int()
         if x1 <= x0 or y1 <= y0:
             continue
         style = get_style(options.style_for(finding.kind))

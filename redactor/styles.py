@@ -82,7 +82,9 @@ def _write(region: Pixels, mask: Mask, values: npt.NDArray[np.float32]) -> None:
 
 
 def blur(region: Pixels, mask: Mask) -> None:
-    _write(region, mask, _coarse(region, BLUR_CELLS, cv2.INTER_CUBIC))
+    from redactor.blur import natural_blur
+
+    natural_blur(region, mask)
 
 
 def pixelate(region: Pixels, mask: Mask) -> None:

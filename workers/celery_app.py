@@ -10,11 +10,16 @@ The periodic jobs are in one table, :func:`beat_schedule`; ``celery beat`` (or
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
+from redactor.errors import ConfigError
+from redactor.logs import configure_logging, log_format
 from redactor.service.settings import ServiceSettings
+from redactor.service.settings_errors import load_settings
 from workers.retention import SWEEP_TASK
 
 
@@ -22,6 +27,17 @@ class RedactorCelery(Celery):  # type: ignore[misc]
     """A Celery app that carries the settings it was built from, for the worker signals."""
 
     settings: ServiceSettings
+
+
+@setup_logging.connect  # type: ignore[untyped-decorator]
+def _configure_logging(loglevel: int | str | None = None, **_: Any) -> None:
+    """Celery's processes log as ours do (JSON lines unless REDACTOR_LOG_FORMAT=text):
+    with a receiver here, Celery leaves the logging set-up to us."""
+    try:
+        chosen = log_format("json")
+    except ConfigError as exc:
+        raise SystemExit(f"redactor: {exc}") from None
+    configure_logging(chosen, loglevel or logging.INFO)
 
 
 def create_app(settings: ServiceSettings) -> RedactorCelery:
@@ -80,8 +96,9 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         # in a Redis crash kombu 5.7 can end the worker's main process ("Unrecoverable
         # error: AttributeError: 'NoneType' object has no attribute 'hostname'", raised
         # while restoring unacked messages): 3 worker deaths in 160 Redis kills with it,
-        # none in 160 without (docs/reliability.md).
-        "worker_enable_remote_control": False,
+        # none in 160 without (docs/reliability.md). Containers whose health check is
+        # ``celery inspect ping`` turn it on and let their restart policy cover that.
+        "worker_enable_remote_control": settings.worker_remote_control,
         # Tasks go to our queue only, never to Celery's default ``celery`` queue.
         "task_default_queue": settings.queue,
         # Tasks running when Redis drops finish their job; if their ack is lost the task
@@ -118,6 +135,9 @@ def __getattr__(name: str) -> Any:
     """``app`` for ``celery -A workers.celery_app``, built from the environment on access."""
     if name != "app":
         raise AttributeError(name)
-    app = create_app(ServiceSettings())
+    try:
+        app = create_app(load_settings(ServiceSettings))
+    except ConfigError as exc:  # one line for the operator, not Celery's traceback
+        raise SystemExit(f"redactor: {exc}") from None
     globals()["app"] = app
     return app

@@ -27,10 +27,18 @@ import redis
 from billiard.einfo import ExceptionInfo
 from celery import Task, current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import celeryd_init, worker_init, worker_process_init, worker_process_shutdown
+from celery.signals import (
+    celeryd_init,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 
 from redactor.errors import RedactorError, StorageError
 from redactor.jobs import Failure, JobNotFound, JobState, TransitionConflict
+from redactor.logs import set_log_context
 from redactor.service import heartbeat, queues, scratch
 from redactor.service.redis_jobs import RedisJobStore, connect
 from redactor.task_message import TASK_NAME, job_id_for
@@ -87,6 +95,18 @@ def _init_worker_process(sender: str, **_: Any) -> None:
         log.info("worker process ready: models loaded")
     else:
         log.info("worker process ready: no models (not consuming %s)", ", ".join(redaction_queues))
+
+
+@task_prerun.connect  # type: ignore[untyped-decorator]
+def _enter_job_context(task_id: str, task: Task, args: tuple[Any, ...], **_: Any) -> None:
+    """Lines logged while a redaction task runs carry its job id."""
+    if task.name == TASK_NAME:
+        set_log_context(job_id=job_id_for(args[0] if args else None, task_id))
+
+
+@task_postrun.connect  # type: ignore[untyped-decorator]
+def _leave_job_context(**_: Any) -> None:
+    set_log_context(job_id=None)
 
 
 def _start_heartbeat() -> None:

@@ -7,26 +7,35 @@ commands do not pay for them.
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 
 from redactor.errors import RedactorError
+from redactor.logs import log_format, logging_config
 
 if TYPE_CHECKING:
     from redactor.http.auth import KeyStore
     from redactor.http.settings import ServerSettings
 
+log = logging.getLogger(__name__)
+
 
 def _settings() -> ServerSettings:
     from redactor.http.settings import ServerSettings
+    from redactor.service.settings_errors import load_settings
 
     try:
-        return ServerSettings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid REDACTOR_* settings:\n{exc}") from None
+        return load_settings(ServerSettings)
+    except RedactorError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _key_store() -> KeyStore:
@@ -72,8 +81,6 @@ def serve(
     """
     import uvicorn
 
-    from redactor.http.logging import configure_access_log
-
     if (ssl_keyfile is None) != (ssl_certfile is None):
         raise click.UsageError("--ssl-keyfile and --ssl-certfile go together")
     settings = _settings()
@@ -82,21 +89,43 @@ def serve(
         settings.ip_hash_key_bytes()
     except RedactorError as exc:
         raise click.ClickException(str(exc)) from None
-    configure_access_log()
-    uvicorn.run(
-        "redactor.http.app:app_from_environment",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
-        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
-        # Our own access log hashes client addresses; uvicorn's prints them.
-        access_log=False,
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=list(settings.trusted_proxies) or None,
-        server_header=False,
-    )
+    with _metrics_shared_by(workers):
+        uvicorn.run(
+            "redactor.http.app:app_from_environment",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+            ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+            # Our own access log hashes client addresses; uvicorn's prints them.
+            access_log=False,
+            # Each server process logs as this one does (REDACTOR_LOG_FORMAT, -v).
+            log_config=logging_config(log_format("json"), logging.getLogger().level),
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies) or None,
+            server_header=False,
+        )
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """Several server processes count requests in one fresh folder that every scrape adds
+    up (prometheus_client's multiprocess mode), removed when the server stops. An
+    operator's own ``PROMETHEUS_MULTIPROC_DIR`` is used as it is."""
+    from redactor.http.metrics import MULTIPROCESS_DIR_VARIABLE
+
+    if workers == 1 or os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="redactor-metrics-")
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = folder
+    log.info("%d server processes count requests in %s", workers, folder)
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR_VARIABLE]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @click.group()

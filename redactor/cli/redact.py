@@ -24,9 +24,11 @@ from redactor.batch import (
     write_atomically,
 )
 from redactor.errors import ConfigError
+from redactor.faces.registry import DEFAULT_FAMILIES, FAMILIES
 from redactor.options import DEFAULT_STYLES, IccMode, Limits, PipelineOptions, TextPolicy
 from redactor.styles import STYLE_FAMILIES, STYLES
 from redactor.text.engines import ENGINES
+from redactor.text.engines.installed import require_engine
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 MIB = 1024 * 1024
@@ -143,7 +145,8 @@ def _validation_message(error: ValidationError) -> str:
     type=_float_range("face_threshold"),
     default=_default("face_threshold"),
     show_default=True,
-    help="Minimum face detector score; lower finds more faces (and more false ones).",
+    help="Minimum MediaPipe face score (CenterFace's is 0.25); lower finds more faces "
+    "(and more false ones).",
 )
 @click.option(
     "--min-face",
@@ -152,8 +155,8 @@ def _validation_message(error: ValidationError) -> str:
     default=_default("min_face_px"),
     show_default=True,
     metavar="PX",
-    help="Smallest face width to find. Larger is faster: 32 needs 40 % of the "
-    "face-model calls on a 1600x1200 photo (docs/benchmarks.md).",
+    help="Smallest face width MediaPipe's tile pyramid is built for (beside CenterFace "
+    "it starts at 48 px anyway). Larger is faster.",
 )
 @click.option(
     "--ocr-detection-side",
@@ -174,7 +177,15 @@ def _validation_message(error: ValidationError) -> str:
     type=_float_range("face_mask_scale"),
     default=_default("face_mask_scale"),
     show_default=True,
-    help="The redacted ellipse is the face box grown by this factor.",
+    help="The redacted ellipse is the head box grown by this factor.",
+)
+@click.option(
+    "--face-detectors",
+    default=",".join(DEFAULT_FAMILIES),
+    show_default=True,
+    metavar="NAMES",
+    help=f"Face-detector families to run and merge, comma-separated, of: "
+    f"{', '.join(sorted(FAMILIES))}.",
 )
 @click.option(
     "--icc",
@@ -232,6 +243,7 @@ def redact(
     ocr_full_size: bool,
     face_scale: float,
     icc_mode: str,
+    face_detectors: str,
     drop_icc: bool,
     jpeg_quality: int,
     max_pixels: int,
@@ -248,12 +260,15 @@ def redact(
 
     Exit status: 0 all files redacted, 1 some files failed, 2 usage error.
     """
+    if text_policy != "off":
+        _require_engine(ocr_engine)
     try:
         options = PipelineOptions(
             faces=not no_faces,
             face_threshold=face_threshold,
             min_face_px=min_face_px,
             face_mask_scale=face_scale,
+            face_detectors=tuple(n.strip() for n in face_detectors.split(",") if n.strip()),
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
             text=text_policy,  # type: ignore[arg-type]
             ocr_engine=ocr_engine,
@@ -295,6 +310,19 @@ def redact(
         sys.exit(EXIT_SOME_FAILED)
     _summary(console, results, failed, elapsed, report_path)
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+class _NotInstalled(click.ClickException):
+    """A missing optional engine: one line naming its extra, no usage text around it."""
+
+    exit_code = EXIT_USAGE
+
+
+def _require_engine(name: str) -> None:
+    try:
+        require_engine(name)
+    except ConfigError as exc:
+        raise _NotInstalled(str(exc)) from None
 
 
 def _run_with_progress(

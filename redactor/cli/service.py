@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from redactor.errors import RedactorError
 from redactor.jobs import JobRecord, JobState
+from redactor.logs import log_format
 from redactor.service.settings import ServiceSettings
+from redactor.service.settings_errors import load_settings
 from redactor.storage import keys
 
 if TYPE_CHECKING:
@@ -33,9 +34,9 @@ EXIT_OK, EXIT_SOME_FAILED = 0, 1
 
 def settings_or_exit() -> ServiceSettings:
     try:
-        return ServiceSettings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid REDACTOR_* settings:\n{exc}") from None
+        return load_settings(ServiceSettings)
+    except RedactorError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _require_hash_key(settings: ServiceSettings) -> None:
@@ -87,15 +88,14 @@ def worker(concurrency: int | None, loglevel: str, queues: str | None, retention
     _require_hash_key(settings)
     app = create_app(settings)
     if retention:
-        app.worker_main(retention_worker_argv(queue=settings.retention_queue, loglevel=loglevel))
-        return
-    app.worker_main(
-        worker_argv(
+        argv = retention_worker_argv(queue=settings.retention_queue, loglevel=loglevel)
+    else:
+        argv = worker_argv(
             concurrency=concurrency or settings.concurrency(),
             queue=queues or ",".join(settings.redaction_queues()),
             loglevel=loglevel,
         )
-    )
+    app.worker_main([*_banner_option(), *argv])
 
 
 @click.command()
@@ -117,7 +117,12 @@ def beat(schedule_file: Path) -> None:
     settings = settings_or_exit()
     _require_hash_key(settings)
     schedule_file.parent.mkdir(parents=True, exist_ok=True)
-    create_app(settings).start(beat_argv(schedule_file))
+    create_app(settings).start([*_banner_option(), *beat_argv(schedule_file)])
+
+
+def _banner_option() -> list[str]:
+    """Celery's start-up banner is for people: with JSON logs it would break the stream."""
+    return ["--quiet"] if log_format("json") == "json" else []
 
 
 @click.command()

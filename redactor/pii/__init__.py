@@ -7,7 +7,6 @@ they never know which OCR engine read the text or where it sits in the image.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 
 from redactor.errors import ConfigError
 from redactor.pii.address import AddressRecognizer
@@ -23,34 +22,31 @@ from redactor.pii.phone import PhoneRecognizer
 from redactor.pii.plate import PlateRecognizer
 from redactor.pii.tracking import TrackingRecognizer
 
-RecognizerFactory = Callable[[Path | None], Recognizer]
+RecognizerFactory = Callable[[], Recognizer]
 
-#: Recognizer factories by short name. Factories take the name-list cache folder
-#: (``None``: the default), which only the name recognizer uses.
+#: Recognizer factories by short name.
 RECOGNIZERS: Mapping[str, RecognizerFactory] = {
-    "email": lambda _: EmailRecognizer(),
-    "phone": lambda _: PhoneRecognizer(),
-    "iban": lambda _: IbanRecognizer(),
-    "card": lambda _: CardRecognizer(),
-    "address": lambda _: AddressRecognizer(),
-    "name": lambda cache_dir: NameRecognizer(load_name_lists(cache_dir)),
-    "tracking": lambda _: TrackingRecognizer(),
-    "plate": lambda _: PlateRecognizer(),
-    "dob": lambda _: DobRecognizer(),
-    "national_id": lambda _: NationalIdRecognizer(),
+    "email": EmailRecognizer,
+    "phone": PhoneRecognizer,
+    "iban": IbanRecognizer,
+    "card": CardRecognizer,
+    "address": AddressRecognizer,
+    "name": lambda: NameRecognizer(load_name_lists()),
+    "tracking": TrackingRecognizer,
+    "plate": PlateRecognizer,
+    "dob": DobRecognizer,
+    "national_id": NationalIdRecognizer,
 }
 
 
-def build_recognizers(
-    names: Iterable[str] | None = None, *, name_cache_dir: Path | None = None
-) -> tuple[Recognizer, ...]:
+def build_recognizers(names: Iterable[str] | None = None) -> tuple[Recognizer, ...]:
     """The recognizers called ``names`` (default: all), built once for reuse."""
     chosen = list(RECOGNIZERS) if names is None else list(names)
     unknown = [n for n in chosen if n not in RECOGNIZERS]
     if unknown:
         known = ", ".join(RECOGNIZERS)
         raise ConfigError(f"unknown PII recognizer(s) {', '.join(unknown)}; known: {known}")
-    return tuple(RECOGNIZERS[n](name_cache_dir) for n in chosen)
+    return tuple(RECOGNIZERS[n]() for n in chosen)
 
 
 def find_pii(text: str, recognizers: Sequence[Recognizer]) -> Iterator[PiiMatch]:

@@ -7,7 +7,6 @@ mode; a test-only knob is refused outside dev mode rather than silently ignored.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redactor import retention_defaults
+from redactor.durations import Duration, PositiveDuration
 from redactor.errors import ConfigError
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionPolicy, Windows
@@ -34,8 +34,8 @@ class TenantLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    original: timedelta | None = Field(default=None, ge=timedelta(0))
-    result: timedelta | None = Field(default=None, gt=timedelta(0))
+    original: Duration | None = None
+    result: PositiveDuration | None = None
 
 
 class ServiceSettings(BaseSettings):
@@ -92,6 +92,9 @@ class ServiceSettings(BaseSettings):
     visibility_timeout: int = Field(default=600, gt=0)
     #: How often (seconds) a worker looks for tasks whose worker died.
     restore_interval: int = Field(default=10, gt=0)
+    #: Let workers answer ``celery inspect ping`` (container health checks). Off by
+    #: default: with it, a Redis crash can end a worker (docs/reliability.md).
+    worker_remote_control: bool = False
     #: Seconds between a pool process's heartbeats; three missed ones and the sweep sends
     #: the task of the job it held again (see redactor/service/heartbeat.py).
     heartbeat_interval: float = Field(default=5.0, gt=0)
@@ -100,29 +103,23 @@ class ServiceSettings(BaseSettings):
     #: Key for hashing matched text in reports. Required outside dev mode.
     hash_key: SecretStr | None = None
     #: Originals are deleted this long after upload (0: as soon as the job is finished).
-    original_retention: timedelta = Field(
-        default=retention_defaults.ORIGINAL_RETENTION, ge=timedelta(0)
-    )
+    original_retention: Duration = retention_defaults.ORIGINAL_RETENTION
     #: Results and reports are deleted this long after the job finished.
-    result_retention: timedelta = Field(
-        default=retention_defaults.RESULT_RETENTION, gt=timedelta(0)
-    )
+    result_retention: PositiveDuration = retention_defaults.RESULT_RETENTION
     #: Per-tenant maximums, as JSON: ``{"acme": {"original": "PT24H", "result": "P30D"}}``.
     #: A tenant not listed may only shorten the defaults.
     tenant_limits: dict[str, TenantLimits] = Field(default_factory=dict)
     #: Window 0: an original whose job has not finished after this long is deleted anyway.
-    original_pending_limit: timedelta = Field(
-        default=retention_defaults.PENDING_LIMIT, gt=timedelta(0)
-    )
+    original_pending_limit: PositiveDuration = retention_defaults.PENDING_LIMIT
     #: A record whose objects are all deleted is kept this long (404/410 for clients,
     #: answers for support), then removed by a sweep.
-    tombstone_grace: timedelta = Field(default=retention_defaults.TOMBSTONE_GRACE, ge=timedelta(0))
+    tombstone_grace: Duration = retention_defaults.TOMBSTONE_GRACE
     #: Archived audit segments are deleted this long after they were written.
-    audit_retention: timedelta = Field(default=retention_defaults.AUDIT_RETENTION, gt=timedelta(0))
+    audit_retention: PositiveDuration = retention_defaults.AUDIT_RETENTION
     #: The live audit tail is archived in segments of at most this many events...
     audit_segment_events: int = Field(default=SEGMENT_EVENTS, gt=0)
     #: ...or of this time span, once it is over.
-    audit_segment_span: timedelta = Field(default=SEGMENT_SPAN, gt=timedelta(0))
+    audit_segment_span: PositiveDuration = SEGMENT_SPAN
     #: Seconds between two retention sweeps (Celery beat).
     sweep_interval: float = Field(default=60.0, gt=0)
     #: Seconds between two backstop scans of storage for objects no record tracks.

@@ -3,8 +3,6 @@ place that reads ``options.text`` and ``options.codes`` to decide which of them 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from redactor.documents.review import DocumentReviewer
 from redactor.findings import Detector, Reviewer
 from redactor.options import PipelineOptions
@@ -21,7 +19,6 @@ def build_text_detectors(
     hash_key: bytes | None = None,
     *,
     threads: int | None = None,
-    name_cache_dir: Path | None = None,
 ) -> list[Detector]:
     """The text detector (unless ``options.text`` is off) and the code detector (unless
     ``options.codes`` is off), both keyed with ``hash_key``.
@@ -42,7 +39,7 @@ def build_text_detectors(
                 options.allow_terms,
                 options.deny_terms,
                 hash_key,
-                recognizers=build_recognizers(name_cache_dir=name_cache_dir),
+                recognizers=build_recognizers(),
             )
         )
     if options.codes:

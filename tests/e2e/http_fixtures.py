@@ -34,6 +34,8 @@ class ApiServer:
     variables: Mapping[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
+    #: More ``redactor serve`` options, e.g. ``("--workers", "2")``.
+    options: tuple[str, ...] = ()
     child: ChildProcess | None = field(default=None, init=False)
 
     @property
@@ -46,7 +48,7 @@ class ApiServer:
         return self.child.process.pid
 
     def start(self, timeout: float = 60.0) -> None:
-        argv = [sys.executable, "-m", "redactor", "serve", "--port", str(self.port)]
+        argv = [sys.executable, "-m", "redactor", "serve", "--port", str(self.port), *self.options]
         env = {**os.environ, **self.variables, "REDACTOR_HOST": "127.0.0.1"}
         self.child = ChildProcess(argv, env=env, log_path=self.log_path)
         self.child.start()

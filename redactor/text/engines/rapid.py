@@ -17,6 +17,7 @@ import numpy as np
 
 import models
 from redactor.findings import RGBImage
+from redactor.native import native_chatter_logged
 from redactor.text.engines.layout import (
     Quad,
     fraction_along,
@@ -69,10 +70,11 @@ class RapidOcrEngine:
     name = "rapidocr"
 
     def __init__(self, threads: int | None = None, detection_side: int | None = None) -> None:
-        from rapidocr import RapidOCR
-
         self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}"
-        self._ocr: Any = RapidOCR(params=_params(threads))
+        with native_chatter_logged("onnxruntime"):
+            from rapidocr import RapidOCR
+
+            self._ocr: Any = RapidOCR(params=_params(threads))
         self._detection_side = detection_side
         self._lock = threading.Lock()
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from redactor.http.logging import ACCESS_LOGGER
 from redactor.jobs import JobState
+from redactor.logs import JsonLineFormatter
 from redactor.task_message import TaskMessage, parse_task_message
 from tests.unit.http.conftest import QUEUE, bearer, png_bytes, upload
 
@@ -426,12 +427,14 @@ def test_given_requests_then_access_log_has_hashed_client_and_no_names_or_ids(
     with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
         job_id = _job_id(upload(api, secret))
         api.get(f"/v1/jobs/{job_id}?wait=0", headers=bearer(secret))
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS_LOGGER]
+    records = [r for r in caplog.records if r.name == ACCESS_LOGGER]
+    lines = [json.loads(JsonLineFormatter().format(r)) for r in records]
     assert [line["route"] for line in lines] == ["/v1/uploads", "/v1/jobs/{job_id}"]
-    text = caplog.text
+    text = caplog.text + "".join(map(json.dumps, lines))
     for secret_or_private in ("testclient", "photo.png", job_id, secret):
         assert secret_or_private not in text
     assert all(len(line["client"]) == 16 and line["key"] for line in lines)
+    assert all(len(line["request_id"]) == 16 for line in lines)
 
 
 def test_given_openapi_then_every_route_and_the_bearer_scheme_are_published(

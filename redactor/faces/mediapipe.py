@@ -1,11 +1,13 @@
-"""Face detection with MediaPipe, built for recall on product photos.
+"""The MediaPipe family: BlazeFace on a tile pyramid, built for recall on product photos.
 
 MediaPipe's full-range BlazeFace model sees a 192x192 copy of whatever it is given, so
 on a whole 1600 px frame it misses faces narrower than about 6 % of the width. We run
 it on a pyramid of overlapping tiles: each level halves the tile side until a face of
 ``min_face_px`` fills ``RELIABLE_FRACTION`` of a tile, and neighbouring tiles overlap
 by more than the largest face the level is responsible for, so every face is whole in
-at least one tile. Detections are mapped back to image coordinates and merged.
+at least one tile. Detections are mapped back to image coordinates and merged. Beside
+CenterFace (which finds small faces better) the pyramid stops at larger faces: see
+:mod:`redactor.faces.registry`.
 
 The short-range model misses most faces in photos and fires on cats and cups, but it
 finds large close-up faces in three-quarter view that the full-range model misses
@@ -26,9 +28,10 @@ import cv2
 import numpy as np
 
 from redactor.detail import DetailMap
-from redactor.errors import DetectionError
-from redactor.findings import FACE, Finding, RGBImage
+from redactor.faces.base import FaceCandidate, FaceSettings, HeadShape, head_box
+from redactor.findings import RGBImage
 from redactor.geometry import Box, merge_overlapping, overlap_of_smaller
+from redactor.native import native_chatter_logged
 
 #: A face narrower than this share of the frame given to the model is often missed.
 RELIABLE_FRACTION = 0.065
@@ -52,6 +55,11 @@ VERIFY_CROP_FACTORS = (1.5, 2.5, 3.5)
 CONFIRM_OVERLAP = 0.3
 #: Detections covering more than this share of a smaller one are the same face.
 MERGE_OVERLAP = 0.6
+#: BlazeFace boxes span about ear to ear and brow to chin; the forehead and hair lie
+#: above them (on the labelled real photos: head tops a median 0.39 box heights above,
+#: head widths 1.07 box widths; these values cover about 80 % of heads, the mask's
+#: margin the rest).
+HEAD = HeadShape(width=1.2, above=0.45, below=0.08)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,22 +120,25 @@ def pyramid_sides(width: int, height: int, min_face_px: float) -> list[int]:
 
 
 class MediaPipeFaceDetector:
-    """The pipeline's face detector (:class:`redactor.findings.Detector`)."""
+    """The MediaPipe family (:class:`redactor.faces.base.FaceFamily`)."""
 
-    name = "faces"
+    name = "mediapipe"
+    model_attributes: tuple[str, ...] = ("_full", "_short")
 
     def __init__(
         self,
+        settings: FaceSettings | None = None,
         *,
-        threshold: float = 0.35,
         short_range_threshold: float = 0.5,
-        min_face_px: float = 20,
         min_face_fraction: float = 0.008,
         full_range: FaceModel | None = None,
         short_range: FaceModel | None = None,
     ) -> None:
+        settings = settings or FaceSettings()
+        self.partners = settings.families
+        threshold = settings.threshold
         self.threshold = threshold
-        self.min_face_px = min_face_px
+        self.min_face_px = settings.min_face_px
         self.min_face_fraction = min_face_fraction
         self._full = full_range or MediaPipeModel(model_selection=1, threshold=threshold)
         self._short = short_range or MediaPipeModel(
@@ -138,37 +149,39 @@ class MediaPipeFaceDetector:
         self.tiles_run = 0
         self.tiles_skipped = 0
 
-    def detect(self, image: RGBImage) -> list[Finding]:
-        height, width = image.shape[:2]
-        try:
-            raw = list(self._candidates(image))
-        except DetectionError:
-            raise
-        except Exception as exc:
-            raise DetectionError(f"face detection failed: {type(exc).__name__}") from exc
-        merged = merge_overlapping([b for b, _ in raw], [s for _, s in raw], MERGE_OVERLAP)
+    def candidates(self, image: RGBImage) -> list[FaceCandidate]:
+        # Beside CenterFace every MediaPipe-only face needs its word: on the labelled
+        # photos, each face MediaPipe found CenterFace found too, and every face only
+        # MediaPipe reported was a phone, a hand or a cat.
+        partnered = "centerface" in self.partners
+        raw = list(self._candidates(image))
+        sure = _merged([(b, s) for b, s, unconfirmed in raw if not unconfirmed])
+        unsure = [
+            (box, score)
+            for box, score in _merged([(b, s) for b, s, unconfirmed in raw if unconfirmed])
+            if not any(overlap_of_smaller(box, other) > MERGE_OVERLAP for other, _ in sure)
+        ]
         return [
-            Finding(
-                kind=FACE,
-                box=box.clipped(width, height),
-                score=round(score, 3),
-                detector=self.name,
-                model=self.model,
-                attributes={"shape": "ellipse"},
-            )
-            for box, score in merged
-            if box.clipped(width, height).area > 0
+            FaceCandidate(box, score, head_box(box, HEAD), self.name, sure=not (doubt or partnered))
+            for doubt, found in ((False, sure), (True, unsure))
+            for box, score in found
         ]
 
-    def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float]]:
+    def confirms(self, image: RGBImage, face: Box) -> bool:
+        """Whether the full-range model sees a face on a crop around another family's
+        unsure detection (:class:`redactor.faces.base.FaceConfirmer`)."""
+        return self._confirmed(image, face, 0.0)
+
+    def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float, bool]]:
+        """Boxes with scores, and whether each is an unconfirmed edge-pass detection."""
         height, width = image.shape[:2]
         whole = _downscaled(image, TILE_INPUT_SIDE * 2)
         back = width / whole.shape[1]
         for box, score in self._full(whole):
-            yield box.times(back), score
+            yield box.times(back), score, False
         for box, score in self._short(whole):
             if self._confirmed(whole, box, score):
-                yield box.times(back), score
+                yield box.times(back), score, False
         # Faces cut by the frame edge are found more often with a margin around them;
         # only detections reaching past the edge are taken from this pass. They are not
         # confirmed: the full-range model rarely sees a half face, and recall wins here
@@ -181,14 +194,17 @@ class MediaPipeFaceDetector:
                 continue
             # Giant unconfirmed boxes were flat backgrounds and products in the eval.
             huge = box.area > EDGE_UNCONFIRMED_MAX_AREA * frame_area
-            if not huge or self._confirmed(bordered, box, score):
-                yield box.shifted(-pad, -pad).times(back), score
+            if not huge:
+                yield box.shifted(-pad, -pad).times(back), score, True
+            elif self._confirmed(bordered, box, score):
+                yield box.shifted(-pad, -pad).times(back), score, False
         for box, score in self._edge_windows(whole):
-            yield box.times(back), score
+            yield box.times(back), score, True
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
         detail = DetailMap(image)
         for side in pyramid_sides(width, height, min_face):
-            yield from self._tiled(image, side, detail)
+            for box, score in self._tiled(image, side, detail):
+                yield box, score, False
 
     def _edge_windows(self, frame: RGBImage) -> Iterator[tuple[Box, float]]:
         """Short-range detections reaching past the frame edge, in windows along it."""
@@ -245,6 +261,10 @@ class MediaPipeFaceDetector:
                 yield box.shifted(tile.x, tile.y).times(back_x, back_y), score
 
 
+def _merged(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
+    return merge_overlapping([b for b, _ in found], [s for _, s in found], MERGE_OVERLAP)
+
+
 def _bordered(frame: RGBImage, pad: int) -> RGBImage:
     grey = (128, 128, 128)
     bordered = cv2.copyMakeBorder(frame, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=grey)
@@ -285,11 +305,15 @@ class MediaPipeModel:
         verified_path(
             "mediapipe-face-full-range" if model_selection else "mediapipe-face-short-range"
         )
-        import mediapipe as mp
+        with native_chatter_logged("mediapipe"):
+            import mediapipe as mp
 
-        self._graph: Any = mp.solutions.face_detection.FaceDetection(
-            model_selection=model_selection, min_detection_confidence=threshold
-        )
+            self._graph: Any = mp.solutions.face_detection.FaceDetection(
+                model_selection=model_selection, min_detection_confidence=threshold
+            )
+            # The graph's calculators open on its first frame, and TensorFlow Lite speaks
+            # then: one blank frame now keeps that inside the capture.
+            self._graph.process(np.zeros((64, 64, 3), dtype=np.uint8))
         self._lock = threading.Lock()
 
     def __call__(self, frame: RGBImage) -> list[tuple[Box, float]]:

@@ -1,0 +1,113 @@
+"""The pure parts of face detection: heads around face boxes, the CenterFace tile plan,
+merging families, and the family registry as the options and the CLI see it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from pydantic import ValidationError
+
+from redactor.cli.main import cli
+from redactor.detail import DetailMap
+from redactor.errors import ConfigError
+from redactor.faces import DEFAULT_FAMILIES, FaceCandidate, HeadShape, check_families, head_box
+from redactor.faces.centerface import (
+    FINE_OVERLAP,
+    FINE_TILE,
+    HINT_REACH,
+    coarse_scale,
+    fine_tiles,
+    tile_starts,
+)
+from redactor.faces.detector import merge_heads
+from redactor.geometry import Box
+from redactor.options import PipelineOptions
+
+
+def test_given_a_frontal_face_box_then_the_head_reaches_hair_chin_and_ears() -> None:
+    head = head_box(Box(100, 100, 200, 200), HeadShape(width=1.4, above=0.5, below=0.1))
+    assert (head.y0, head.y1) == (50, 210)
+    assert head.width == pytest.approx(140)
+    assert head.center[0] == 150
+
+
+def test_given_a_narrow_profile_box_then_the_head_is_still_three_quarters_as_wide_as_high() -> None:
+    head = head_box(Box(100, 100, 130, 200), HeadShape(width=1.2, above=0.4, below=0.1))
+    assert head.width == pytest.approx(0.75 * head.height)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((400, 300), 1.0), ((1024, 683), 0.5), ((1600, 1200), 0.5), ((4000, 3000), 0.4)],
+)
+def test_given_an_image_size_then_the_coarse_pass_is_half_size_within_bounds(
+    size: tuple[int, int], expected: float
+) -> None:
+    assert coarse_scale(*size) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("length", [100, 320, 321, 700, 1000, 4000])
+def test_tile_starts_cover_the_length_with_the_overlap(length: int) -> None:
+    starts = tile_starts(length, FINE_TILE, FINE_OVERLAP)
+    covered = np.zeros(length, dtype=bool)
+    for start in starts:
+        covered[start : start + FINE_TILE] = True
+    assert covered.all()
+    ends = [min(length, s + FINE_TILE) for s in starts]
+    assert all(end - nxt >= FINE_OVERLAP for end, nxt in zip(ends, starts[1:], strict=False))
+
+
+def test_fine_tiles_run_only_near_hints_and_never_on_flat_areas() -> None:
+    rng = np.random.default_rng(0)
+    image = np.full((1000, 1600, 3), 240, dtype=np.uint8)
+    image[:, 800:] = rng.integers(0, 255, size=(1000, 800, 3), dtype=np.uint8)
+    detail = DetailMap(image)
+    assert fine_tiles(1600, 1000, [], detail) == []
+    flat_hint = fine_tiles(1600, 1000, [(300.0, 500.0)], detail)
+    assert flat_hint == []
+    tiles = fine_tiles(1600, 1000, [(1200.0, 500.0)], detail)
+    assert tiles and len(tiles) <= 4
+    for tile in tiles:
+        assert tile.x1 > 1200 - HINT_REACH and tile.x0 < 1200 + HINT_REACH
+
+
+def _candidate(box: Box, score: float, family: str) -> FaceCandidate:
+    return FaceCandidate(box, score, box.padded(10), family)
+
+
+def test_heads_found_by_two_families_become_one_covering_both() -> None:
+    merged = merge_heads(
+        [
+            _candidate(Box(100, 100, 200, 220), 0.9, "centerface"),
+            _candidate(Box(110, 90, 210, 210), 0.6, "mediapipe"),
+            _candidate(Box(400, 100, 450, 160), 0.4, "mediapipe"),
+        ]
+    )
+    assert len(merged) == 2
+    box, score, families = merged[0]
+    assert box == Box(90, 80, 220, 230) and score == 0.9
+    assert families == ["centerface", "mediapipe"]
+    assert merged[1][2] == ["mediapipe"]
+
+
+def test_given_family_names_then_unknown_ones_are_refused_naming_the_choices() -> None:
+    assert check_families(("mediapipe", "centerface", "mediapipe")) == ("mediapipe", "centerface")
+    with pytest.raises(ConfigError, match="choose from: centerface, mediapipe"):
+        check_families(("yolo",))
+    with pytest.raises(ConfigError):
+        check_families(())
+    assert PipelineOptions().face_detectors == DEFAULT_FAMILIES
+    assert PipelineOptions(face_detectors=("mediapipe",)).face_detectors == ("mediapipe",)
+    with pytest.raises(ValidationError, match="unknown face detector"):
+        PipelineOptions(face_detectors=("yolo",))
+
+
+def test_given_an_unknown_face_detector_on_the_command_line_then_usage_error(tmp_path) -> None:
+    image = tmp_path / "in.png"
+    image.write_bytes(b"")
+    result = CliRunner().invoke(
+        cli, ["redact", str(image), "--out", str(tmp_path / "out"), "--face-detectors", "yolo"]
+    )
+    assert result.exit_code == 2
+    assert "unknown face detector" in result.output
