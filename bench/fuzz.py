@@ -29,8 +29,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from redactor.containers import MetadataLeak
 from redactor.errors import RedactorError
-from redactor.imaging import MetadataLeak
 from redactor.options import Limits, PipelineOptions
 from redactor.pipeline import Pipeline
 

@@ -26,7 +26,7 @@ Decisions, per ground-truth item (thresholds are module constants, tested in
   face (grown 1.6x, the redactor grows 1.35x), no personal text (plus a margin) and no
   ignore region.
 * **Metadata clean**: no metadata group (but the allowed ICC profile) by
-  :func:`redactor.metadata.metadata_in`, no marker in an independent walk of the bytes,
+  :func:`redactor.containers.metadata_in`, no marker in an independent walk of the bytes,
   and none of the strings planted in the input's metadata anywhere in the output.
 * **Orientation correct**: the output has the expected upright size and the red
   marker is in the upright top-left corner, not in a mirrored one.
@@ -52,8 +52,8 @@ import numpy.typing as npt
 from PIL import Image, ImageOps
 
 from bench.corpus import CAMERA, PRODUCT, Case, TextItem
+from redactor.containers import metadata_in
 from redactor.geometry import Box, intersection
-from redactor.metadata import metadata_in
 
 Pixels = npt.NDArray[np.uint8]
 Floats = npt.NDArray[np.float32]

@@ -289,6 +289,7 @@ Runner = Callable[[bytes], dict[str, float]]
 def _floor_runner() -> Runner:
     """Decode and encode as the pipeline does, with nothing detected or redacted."""
     from redactor import imaging
+    from redactor.containers import assert_metadata_free
     from redactor.options import PipelineOptions
 
     options = PipelineOptions()
@@ -298,10 +299,8 @@ def _floor_runner() -> Runner:
         image = imaging.decode(data, options.limits)
         decoded = time.perf_counter()
         frames = [frame.copy() for frame in image.frames]
-        encoded = imaging.encode(
-            frames, image, keep_icc=options.keep_icc, jpeg_quality=options.jpeg_quality
-        )
-        imaging.assert_metadata_free(encoded.data, icc_allowed=options.keep_icc)
+        encoded = imaging.encode(frames, image, icc=options.icc, jpeg_quality=options.jpeg_quality)
+        assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
         done = time.perf_counter()
         return {
             "decode": (decoded - started) * 1000,

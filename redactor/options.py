@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from redactor.errors import ConfigError
 from redactor.faces.registry import DEFAULT_FAMILIES, check_families
 from redactor.text.engines import ENGINES
 
 TextPolicy = Literal["pii", "all", "off"]
+#: What to do with the upload's ICC colour profile (see :mod:`redactor.imaging.profiles`):
+#: no mode publishes text redactor did not write.
+IccMode = Literal["sanitise", "keep", "drop"]
+#: What was done with it, as the report says.
+IccState = Literal["kept", "sanitised", "replaced", "dropped", "absent"]
 
 
 def _known_engine(name: str) -> str:
@@ -73,9 +86,27 @@ class PipelineOptions(BaseModel):
     deny_terms: tuple[str, ...] = ()
     #: Style per family or per precise kind, e.g. ``{"face": "pixelate", "pii.email": "blur"}``.
     styles: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STYLES))
-    keep_icc: bool = True
+    #: ``sanitise``: colour tags only, sRGB and Display P3 swapped for redactor's own;
+    #: ``keep``: the profile's own colour tags, never a canonical copy; ``drop``: none.
+    icc: IccMode = "sanitise"
     jpeg_quality: int = Field(default=92, ge=90, le=100)
     limits: Limits = Field(default_factory=Limits)
+
+    #: Deprecated (options written before ``icc`` existed, e.g. in stored jobs and queued
+    #: messages): ``true`` means ``icc="keep"``, ``false`` means ``icc="drop"``.
+    keep_icc: bool | None = Field(default=None, exclude=True, deprecated="use icc")
+
+    @model_validator(mode="after")
+    def _translate_keep_icc(self) -> PipelineOptions:
+        legacy = self.__dict__["keep_icc"]
+        if legacy is None:
+            return self
+        mode = "keep" if legacy else "drop"
+        if "icc" in self.model_fields_set and self.icc != mode:
+            raise ValueError(f"keep_icc={str(legacy).lower()} contradicts icc; give icc only")
+        # The model is frozen; validation is the one moment its fields may still be set.
+        self.__dict__.update(icc=mode, keep_icc=None)
+        return self
 
     @field_validator("face_detectors")
     @classmethod
@@ -87,7 +118,14 @@ class PipelineOptions(BaseModel):
 
     @field_validator("styles")
     @classmethod
-    def _fill_default_styles(cls, value: dict[str, str]) -> dict[str, str]:
+    def _check_and_fill_styles(cls, value: dict[str, str]) -> dict[str, str]:
+        """Kinds and style names are checked against the style registry, here only."""
+        from redactor.styles import style_choice_problem  # styles load OpenCV: not at import
+
+        for kind, style in value.items():
+            problem = style_choice_problem(kind, style)
+            if problem:
+                raise ValueError(problem)
         return {**DEFAULT_STYLES, **value}
 
     def style_for(self, kind: str) -> str:

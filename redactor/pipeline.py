@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
 
 from redactor import imaging
+from redactor.containers import assert_metadata_free
 from redactor.errors import RedactorError
-from redactor.findings import Detector, Finding, LineReader, Reviewer
-from redactor.options import PipelineOptions
+from redactor.findings import Detector, Finding, LineReader, Reviewer, RGBImage
+from redactor.options import IccState, PipelineOptions
 from redactor.redact import apply_redactions
 from redactor.report import FindingRecord, ImageFacts, Report
 from redactor.text.lines import TextLine
@@ -109,8 +109,8 @@ class Pipeline:
         report.input = _facts(
             image.format.value, image.width, image.height, image.frame_count, data
         )
-        report.metadata_removed = dict(image.metadata_found)
         report.orientation_applied = image.orientation
+        report.notes.extend(image.notes)
         frames = [frame.copy() for frame in image.frames]
         multi = len(frames) > 1
         for index, frame in enumerate(frames):
@@ -124,19 +124,17 @@ class Pipeline:
             )
         with timer("encode"):
             encoded = imaging.encode(
-                frames,
-                image,
-                keep_icc=self.options.keep_icc,
-                jpeg_quality=self.options.jpeg_quality,
+                frames, image, icc=self.options.icc, jpeg_quality=self.options.jpeg_quality
             )
-            imaging.assert_metadata_free(encoded.data, icc_allowed=self.options.keep_icc)
-        report.icc_profile = _icc_state(image.icc_profile, self.options.keep_icc)
+            assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
+        report.metadata_removed = _removed(image.metadata_found, encoded.icc_state)
+        report.icc_profile = encoded.icc_state
         report.output = _facts(
             encoded.format.value, encoded.width, encoded.height, len(frames), encoded.data
         )
         return encoded.data, encoded.format.value
 
-    def _detect(self, view: imaging.RGBImage, timer: _Timer) -> list[Finding]:
+    def _detect(self, view: RGBImage, timer: _Timer) -> list[Finding]:
         """Every detector, then every reviewer over all their findings and the lines read:
         document mode must see the portrait (a face finding) and the OCR lines at once."""
         findings: list[Finding] = []
@@ -182,10 +180,10 @@ def _facts(fmt: str, width: int, height: int, frames: int, data: bytes) -> Image
     )
 
 
-def _icc_state(profile: bytes | None, keep: bool) -> Literal["kept", "dropped", "absent"]:
-    if not profile:
-        return "absent"
-    return "kept" if keep else "dropped"
+def _removed(found: dict[str, int], icc_state: IccState) -> dict[str, int]:
+    """Metadata groups not in the output: the profile only when it was dropped (a kept,
+    sanitised or replaced one is described by ``icc_profile``)."""
+    return {name: n for name, n in found.items() if name != "icc" or icc_state == "dropped"}
 
 
 def _failed(report: Report, code: str, message: str) -> RedactionResult:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from redactor import __version__
 from redactor.findings import Finding
+from redactor.options import IccState
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,13 @@ class Report:
     output: ImageFacts | None = None
     findings: list[FindingRecord] = field(default_factory=list)
     metadata_removed: dict[str, int] = field(default_factory=dict)
-    icc_profile: Literal["kept", "dropped", "absent"] | None = None
+    #: What became of the upload's ICC profile: ``kept``, ``sanitised`` (rebuilt from its
+    #: colour tags), ``replaced`` (by redactor's sRGB or Display P3), ``dropped`` or ``absent``.
+    icc_profile: IccState | None = None
     orientation_applied: int | None = None
+    #: Things done that a reader should know, in redactor's words (never content), e.g.
+    #: an invalid EXIF Orientation treated as 1.
+    notes: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     redactor_version: str = __version__
 

@@ -18,6 +18,7 @@ place. Defaults are chosen against recovery attacks, not for looks:
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.errors import ConfigError
+from redactor.findings import CODE_PREFIX, FACE, PII_PREFIX, TEXT
 
 Pixels = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
 Mask = npt.NDArray[np.bool_]
@@ -41,6 +43,8 @@ class Style:
     name: str
     apply: Callable[[Pixels, Mask], None]
     description: str
+    #: How the web page names it.
+    label: str
 
 
 def _max_value(region: Pixels) -> int:
@@ -92,13 +96,36 @@ def fill(region: Pixels, mask: Mask) -> None:
     _write(region, mask, np.zeros(region.shape, dtype=np.float32))
 
 
+#: The registry: every option list (CLI, HTTP schema, web page) and every check of a style
+#: name (:class:`redactor.options.PipelineOptions`) reads it.
 STYLES: dict[str, Style] = {
-    "blur": Style("blur", blur, f"{BLUR_CELLS} samples across the region, bicubic, plus noise"),
-    "pixelate": Style(
-        "pixelate", pixelate, f"{PIXELATE_CELLS} blocks across the region plus noise"
+    "blur": Style(
+        "blur", blur, f"{BLUR_CELLS} samples across the region, bicubic, plus noise", "Blur"
     ),
-    "fill": Style("fill", fill, "solid black"),
+    "pixelate": Style(
+        "pixelate", pixelate, f"{PIXELATE_CELLS} blocks across the region plus noise", "Pixelate"
+    ),
+    "fill": Style("fill", fill, "solid black", "Solid fill"),
 }
+
+#: The families a style is chosen for (:func:`redactor.findings.kind_family`).
+STYLE_FAMILIES = (FACE, TEXT, CODE_PREFIX.rstrip("."))
+#: What a style can be set for: a family, or one precise kind such as ``pii.email``.
+STYLE_KIND_PATTERN = (
+    f"(?:{'|'.join(STYLE_FAMILIES)}|(?:{PII_PREFIX[:-1]}|{CODE_PREFIX[:-1]})\\.[a-z0-9_]{{1,40}})"
+)
+
+
+def style_choice_problem(kind: str, style: str) -> str | None:
+    """Why ``kind=style`` cannot be chosen (a message naming the choices), or None."""
+    if not re.fullmatch(STYLE_KIND_PATTERN, kind):
+        return (
+            f"cannot set a style for {kind[:40]!r}: give {', '.join(STYLE_FAMILIES)} or a "
+            f"precise kind such as {PII_PREFIX}email"
+        )
+    if style not in STYLES:
+        return f"unknown redaction style {style[:40]!r}; choose one of: {', '.join(STYLES)}"
+    return None
 
 
 def get_style(name: str) -> Style:

@@ -8,9 +8,10 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any, get_args
 
 import click
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -24,26 +25,55 @@ from redactor.batch import (
 )
 from redactor.errors import ConfigError
 from redactor.faces.registry import DEFAULT_FAMILIES, FAMILIES
-from redactor.options import PipelineOptions
-from redactor.styles import STYLES
+from redactor.options import DEFAULT_STYLES, IccMode, Limits, PipelineOptions, TextPolicy
+from redactor.styles import STYLE_FAMILIES, STYLES
 from redactor.text.engines import ENGINES
 from redactor.text.engines.installed import require_engine
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+MIB = 1024 * 1024
+
+# Defaults, bounds and choices are PipelineOptions' own: declared once, in redactor/options.py.
+
+
+def _default(name: str, model: type[BaseModel] = PipelineOptions) -> Any:
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+def _bounds(name: str, model: type[BaseModel] = PipelineOptions) -> tuple[Any, Any]:
+    low = high = None
+    for rule in model.model_fields[name].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+        if getattr(rule, "gt", None) is not None:
+            low = rule.gt + 1  # every bounded field with gt is an integer
+    return low, high
+
+
+def _int_range(name: str, model: type[BaseModel] = PipelineOptions) -> click.IntRange:
+    return click.IntRange(*_bounds(name, model))
+
+
+def _float_range(name: str) -> click.FloatRange:
+    return click.FloatRange(*_bounds(name))
 
 
 def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
+    """``[KIND=]STYLE`` pairs; the kinds and styles are checked by PipelineOptions."""
     styles: dict[str, str] = {}
     for value in values:
         kind, _, style = value.rpartition("=")
-        kinds = [kind] if kind else ["face", "text", "code"]
-        if style not in STYLES:
-            raise click.BadParameter(
-                f"unknown style {style!r}; choose one of {', '.join(sorted(STYLES))}",
-                param_hint="--style",
-            )
-        styles.update(dict.fromkeys(kinds, style))
+        styles.update(dict.fromkeys([kind] if kind else STYLE_FAMILIES, style))
     return styles
+
+
+def _validation_message(error: ValidationError) -> str:
+    """Each problem by field and rule, never echoing the value given."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'options'}: "
+        f"{item['msg'].removeprefix('Value error, ')}"
+        for item in error.errors(include_input=False, include_url=False, include_context=False)
+    )
 
 
 @click.command()
@@ -74,16 +104,16 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     "styles",
     multiple=True,
     metavar="[KIND=]STYLE",
-    help="Redaction style for a kind (face, text, code or a precise kind such as "
-    "pii.email), or for all kinds if no KIND. Styles: blur, pixelate, fill. "
-    "Default: face=blur, text=fill, code=fill. Repeatable.",
+    help=f"Redaction style for a kind ({', '.join(STYLE_FAMILIES)} or a precise kind such as "
+    f"pii.email), or for all kinds if no KIND. Styles: {', '.join(STYLES)}. Default: "
+    f"{', '.join(f'{kind}={style}' for kind, style in DEFAULT_STYLES.items())}. Repeatable.",
 )
 @click.option("--no-faces", is_flag=True, help="Do not look for faces.")
 @click.option(
     "--text",
     "text_policy",
-    type=click.Choice(["pii", "all", "off"]),
-    default="pii",
+    type=click.Choice(get_args(TextPolicy)),
+    default=_default("text"),
     show_default=True,
     help="pii: redact personal text only; all: every text region except --allow terms; "
     "off: no OCR.",
@@ -112,8 +142,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--no-codes", is_flag=True, help="Do not look for barcodes and QR codes.")
 @click.option(
     "--face-threshold",
-    type=click.FloatRange(0.05, 0.99),
-    default=0.35,
+    type=_float_range("face_threshold"),
+    default=_default("face_threshold"),
     show_default=True,
     help="Minimum MediaPipe face score (CenterFace's is 0.25); lower finds more faces "
     "(and more false ones).",
@@ -121,8 +151,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--min-face",
     "min_face_px",
-    type=click.IntRange(12, 200),
-    default=20,
+    type=_int_range("min_face_px"),
+    default=_default("min_face_px"),
     show_default=True,
     metavar="PX",
     help="Smallest face width MediaPipe's tile pyramid is built for (beside CenterFace "
@@ -130,8 +160,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--ocr-detection-side",
-    type=click.IntRange(320, 4000),
-    default=1280,
+    type=_int_range("ocr_detection_side"),
+    default=_default("ocr_detection_side"),
     show_default=True,
     metavar="PX",
     help="Find text on the image shrunk to this longest side (smaller is faster; very "
@@ -144,8 +174,8 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--face-scale",
-    type=click.FloatRange(1.0, 3.0),
-    default=1.2,
+    type=_float_range("face_mask_scale"),
+    default=_default("face_mask_scale"),
     show_default=True,
     help="The redacted ellipse is the head box grown by this factor.",
 )
@@ -158,26 +188,34 @@ def _parse_styles(values: tuple[str, ...]) -> dict[str, str]:
     f"{', '.join(sorted(FAMILIES))}.",
 )
 @click.option(
-    "--drop-icc", is_flag=True, help="Also drop the ICC colour profile (kept by default)."
+    "--icc",
+    "icc_mode",
+    type=click.Choice(get_args(IccMode)),
+    default=_default("icc"),
+    show_default=True,
+    help="The colour profile: sanitise (its colour tags only, with neutral text; sRGB and "
+    "Display P3 become redactor's own copies), keep (its own colour tags, never a copy; "
+    "text is still never kept) or drop.",
 )
+@click.option("--drop-icc", is_flag=True, hidden=True, help="Same as --icc drop (older name).")
 @click.option(
     "--jpeg-quality",
-    type=click.IntRange(90, 100),
-    default=92,
+    type=_int_range("jpeg_quality"),
+    default=_default("jpeg_quality"),
     show_default=True,
     help="Quality of JPEG outputs.",
 )
 @click.option(
     "--max-pixels",
-    type=click.IntRange(1),
-    default=50_000_000,
+    type=_int_range("max_pixels", Limits),
+    default=_default("max_pixels", Limits),
     show_default=True,
     help="Refuse images with more decoded pixels per frame (decompression bombs).",
 )
 @click.option(
     "--max-file-mb",
     type=click.IntRange(1),
-    default=64,
+    default=_default("max_file_bytes", Limits) // MIB,
     show_default=True,
     help="Refuse files larger than this many MiB.",
 )
@@ -204,6 +242,7 @@ def redact(
     ocr_detection_side: int,
     ocr_full_size: bool,
     face_scale: float,
+    icc_mode: str,
     face_detectors: str,
     drop_icc: bool,
     jpeg_quality: int,
@@ -237,13 +276,15 @@ def redact(
             allow_terms=allow_terms,
             deny_terms=deny_terms,
             styles=_parse_styles(styles),
-            keep_icc=not drop_icc,
+            icc="drop" if drop_icc else icc_mode,  # type: ignore[arg-type]
             jpeg_quality=jpeg_quality,
-            limits={"max_pixels": max_pixels, "max_file_bytes": max_file_mb * 1024 * 1024},  # type: ignore[arg-type]
+            limits={"max_pixels": max_pixels, "max_file_bytes": max_file_mb * MIB},  # type: ignore[arg-type]
         )
         check_output_folder(out, inputs, allow_nested_output)
         items = discover(inputs)
-    except (ConfigError, ValidationError) as exc:
+    except ValidationError as exc:
+        raise click.UsageError(_validation_message(exc)) from None
+    except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     out_resolved = out.resolve()
     items = [i for i in items if out_resolved not in i.source.resolve().parents]

@@ -13,10 +13,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from redactor.jobs import JobRecord, JobState
-from redactor.options import TextPolicy
+from redactor.options import IccMode, TextPolicy
+from redactor.styles import STYLE_KIND_PATTERN, STYLES
 
-#: ``kind=style`` pairs, comma-separated: a family (face, text, code) or a precise kind.
-STYLES_PATTERN = r"^(face|text|code|(pii|code)\.[a-z0-9_]{1,40})=[a-z]{1,20}(,(face|text|code|(pii|code)\.[a-z0-9_]{1,40})=[a-z]{1,20}){0,19}$"  # noqa: E501
+#: ``kind=style`` pairs, comma-separated: a family (face, text, code) or a precise kind,
+#: and a style of the registry; both from :mod:`redactor.styles`.
+_STYLE_PAIR = f"{STYLE_KIND_PATTERN}=(?:{'|'.join(STYLES)})"
+STYLES_PATTERN = f"^{_STYLE_PAIR}(?:,{_STYLE_PAIR}){{0,19}}$"
 
 
 #: Retention asked for per upload is capped by the tenant's maximum; this only keeps the
@@ -36,9 +39,15 @@ class UploadOptionsForm(BaseModel):
     styles: str | None = Field(
         default=None,
         pattern=STYLES_PATTERN,
-        description="Styles per kind, e.g. `face=pixelate,text=fill`; styles: blur, "
-        "pixelate, fill.",
+        description=f"Styles per kind, e.g. `face=pixelate,text=fill`; styles: "
+        f"{', '.join(STYLES)}.",
         examples=["face=pixelate"],
+    )
+    icc: IccMode | None = Field(
+        default=None,
+        description="The colour profile: `sanitise` (its colour tags only, with neutral "
+        "text; sRGB and Display P3 become redactor's own copies), `keep` (its own colour "
+        "tags, never a copy; text is still never kept) or `drop`.",
     )
     original_retention: int | None = Field(
         default=None,

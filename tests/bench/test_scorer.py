@@ -400,7 +400,7 @@ def test_aggregate_counts_misses_of_failed_images() -> None:
 
 
 def test_camera_jpeg_carries_every_planted_group() -> None:
-    from redactor.metadata import metadata_in
+    from redactor.containers import metadata_in
 
     case = Case("c", CAMERA, "c.jpg", (160, 120))
     stored = Image.fromarray(_textured(120, 160))

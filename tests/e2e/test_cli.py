@@ -12,6 +12,7 @@ import pytest
 
 from testkit import badfiles as badinput
 from tests.support import ROOT, shared_image
+from tests.unit import icc_cases
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
@@ -37,7 +38,7 @@ def test_help_explains_every_option() -> None:
         "--no-faces",
         "--text",
         "--allow",
-        "--drop-icc",
+        "--icc",
         "--min-face",
         "--ocr-detection-side",
         "--ocr-full-size",
@@ -165,6 +166,54 @@ def test_bundled_samples_redact_cleanly(tmp_path: Path) -> None:
     label = next(f for f in report["files"] if f["path"].endswith("coffee_shipping_label.png"))
     assert "face" not in label["counts"]  # the cup is not a face
     assert {"pii.email", "pii.phone", "pii.tracking"} <= set(label["counts"])
+
+
+@pytest.mark.parametrize("mode", ["sanitise", "keep", "drop"])
+def test_given_profiles_with_personal_data_then_cli_outputs_carry_none_of_it(
+    tmp_path: Path, mode: str
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    uploads = {
+        f"{name}.{image_format}": name
+        for name in sorted(icc_cases.PROFILES)
+        for image_format in icc_cases.FORMATS
+        if (name != "cmyk" or image_format in ("jpeg", "tiff"))
+        and (name != "private-2mb" or image_format != "png")
+    }
+    for file_name, name in uploads.items():
+        image_format = file_name.rsplit(".", 1)[1]
+        (src / file_name).write_bytes(
+            icc_cases.image_with(icc_cases.PROFILES[name](), image_format)
+        )
+    out = tmp_path / "out"
+    flags = ("--no-faces", "--text", "off", "--no-codes", "--quiet")
+    result = run_cli("redact", src, "--out", out, "--icc", mode, *flags)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "redactor-report.json").read_text())
+    assert report["options"]["icc"] == mode
+    for entry in report["files"]:
+        name = uploads[entry["path"]]
+        output = (out / entry["output_path"]).read_bytes()
+        assert icc_cases.planted_in(output) == [], entry["path"]
+        expected = {"drop": "dropped", "sanitise": icc_cases.SANITISE_STATES[name]}.get(
+            mode, "dropped" if name == "cmyk" else "sanitised"
+        )
+        assert entry["icc_profile"] == expected, entry["path"]
+    assert icc_cases.planted_in((out / "redactor-report.json").read_bytes()) == []
+
+
+def test_given_old_drop_icc_flag_then_it_means_icc_drop(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    upload = icc_cases.image_with(icc_cases.v2_srgb_with_text(), "jpeg")
+    (tmp_path / "in" / "a.jpg").write_bytes(upload)
+    flags = ("--no-faces", "--text", "off", "--no-codes", "--quiet", "--drop-icc")
+    result = run_cli("redact", tmp_path / "in", "--out", tmp_path / "out", *flags)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "redactor-report.json").read_text())
+    assert report["options"]["icc"] == "drop"
+    assert report["files"][0]["icc_profile"] == "dropped"
 
 
 #: What TensorFlow Lite and absl print on stderr when MediaPipe loads its models.

@@ -28,6 +28,7 @@ from tests.e2e.http_fixtures import MAX_BODY_BYTES, ApiServer
 from tests.integration import conftest as queue_fixtures
 from tests.integration.conftest import QueueEnv
 from tests.support import decode_rgb, face_boxes, shared_image
+from tests.unit import icc_cases
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -104,6 +105,40 @@ def _assert_faces_redacted_and_no_metadata(original: bytes, redacted: bytes) -> 
 
     with Image.open(BytesIO(redacted)) as image:
         assert not image.getexif() and "comment" not in image.info  # ...the result has none
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("mode", ["", "sanitise", "keep", "drop"])
+def test_given_profiles_with_personal_data_then_http_results_carry_none_of_it(
+    api_server: ApiServer, mode: str
+) -> None:
+    """Every container, each profile full of personal data, with ``icc`` as given (or the
+    server's default, ``sanitise``, when the field is left out)."""
+    owner = _bearer(api_server.create_key("e2e-icc").secret)
+    uploads = [
+        ("v2-srgb", "jpeg"),
+        ("v4-mluc", "png"),
+        ("private-2mb", "webp"),
+        ("wide-gamut", "tiff"),
+        ("cmyk", "jpeg"),
+    ]
+    fields = {**FACES_ONLY, **({"icc": mode} if mode else {})}
+    with httpx.Client(base_url=api_server.url, timeout=60) as http:
+        accepted = {}
+        for name, image_format in uploads:
+            data = icc_cases.image_with(icc_cases.PROFILES[name](), image_format)
+            response = http.post(
+                "/v1/uploads", headers=owner, files={"files": ("image", data)}, data=fields
+            )
+            assert response.status_code == 202, response.text
+            accepted[name] = response.json()["jobs"][0]["links"]
+        for name, links in accepted.items():
+            assert _poll_until_finished(http, links["job"], owner)["state"] == "done", name
+            result = http.get(links["result"], headers=owner).content
+            assert icc_cases.planted_in(result) == [], name
+            report = http.get(links["report"], headers=owner).json()
+            expected = {"drop": "dropped", "keep": "dropped" if name == "cmyk" else "sanitised"}
+            assert report["icc_profile"] == expected.get(mode, icc_cases.SANITISE_STATES[name])
 
 
 def _assert_no_file_name_or_address_logged(server: ApiServer, name: str) -> None:

@@ -8,10 +8,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import redis
 import zxingcpp
 from PIL import Image
 
@@ -20,9 +22,12 @@ from redactor.options import PipelineOptions
 from redactor.pii.hashing import text_hash
 from redactor.service.client import JobNotDone, RedactorClient
 from redactor.service.redis_fields import to_fields
+from redactor.storage import keys
 from tests.integration import conftest as queue_fixtures
 from tests.integration.conftest import FAST_OPTIONS, QueueEnv
+from tests.integration.test_queue import raw_celery_envelope
 from tests.support import ROOT, shared_image
+from tests.unit import icc_cases
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -162,3 +167,73 @@ def test_example_script_submits_from_a_separate_process(
         "exif_iphone_gps.jpg",
         "face_portrait_studio.png",
     ]
+
+
+#: One upload per container, each with a profile full of personal data (tests/unit/icc_cases).
+ICC_UPLOADS = [
+    ("v2-srgb", "jpeg"),
+    ("v4-mluc", "png"),
+    ("private-2mb", "webp"),
+    ("wide-gamut", "tiff"),
+    ("cmyk", "jpeg"),
+]
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("mode", ["sanitise", "keep", "drop"])
+def test_given_profiles_with_personal_data_then_queue_results_carry_none_of_it(
+    client: RedactorClient, mode: str
+) -> None:
+    options = PipelineOptions(faces=False, text="off", codes=False, icc=mode)  # type: ignore[arg-type]
+    jobs = {
+        client.submit(
+            icc_cases.image_with(icc_cases.PROFILES[name](), image_format),
+            tenant="e2e-icc",
+            options=options,
+        ): name
+        for name, image_format in ICC_UPLOADS
+    }
+    for job_id, name in jobs.items():
+        record = client.wait(job_id, timeout=120)
+        assert record.state is JobState.DONE, (name, record.failure_message)
+        result = client.result(job_id)
+        assert icc_cases.planted_in(result) == [], name
+        expected = {"drop": "dropped", "sanitise": icc_cases.SANITISE_STATES[name]}.get(
+            mode, "dropped" if name == "cmyk" else "sanitised"
+        )
+        report = client.report(job_id)
+        assert report["icc_profile"] == expected, name
+        assert ("icc" in report["metadata_removed"]) is (expected == "dropped")
+
+
+@pytest.mark.timeout(120)
+def test_given_old_message_with_keep_icc_then_worker_keeps_colour_and_drops_text(
+    queue_env: QueueEnv,
+) -> None:
+    """A message queued before ``icc`` existed still runs: ``keep_icc: true`` is ``keep``."""
+    tenant_id, job_id = "e2e-legacy", keys.new_upload_id()
+    storage_root = Path(queue_env.fields()["storage_dir"])
+    original = storage_root / "originals" / tenant_id / job_id
+    original.parent.mkdir(parents=True)
+    original.write_bytes(icc_cases.image_with(icc_cases.v2_srgb_with_text(), "jpeg"))
+    options = {"faces": False, "text": "off", "codes": False, "keep_icc": True}
+    message = json.dumps(
+        {
+            "v": 1,
+            "job_id": job_id,
+            "tenant": tenant_id,
+            "original_key": f"originals/{tenant_id}/{job_id}",
+            "options": options,
+        }
+    )
+    raw = redis.Redis.from_url(queue_env.redis_url, decode_responses=True)
+    raw.lpush("redactor", raw_celery_envelope(job_id, message))
+    deadline = time.monotonic() + 90
+    while raw.hget(f"redactor:job:{job_id}", "state") not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    fields = raw.hgetall(f"redactor:job:{job_id}")
+    assert fields["state"] == "done", fields.get("failure_message")
+    report = json.loads((storage_root / fields["report_key"]).read_bytes())
+    assert report["icc_profile"] == "sanitised"  # keep; sanitise would have "replaced" it
+    assert icc_cases.planted_in((storage_root / fields["result_key"]).read_bytes()) == []

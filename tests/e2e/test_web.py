@@ -255,6 +255,7 @@ def test_given_three_images_then_two_redacted_with_findings_and_one_failed_with_
     page.get_by_label("Text to redact").select_option("pii")
     page.get_by_label("Barcodes and QR codes").select_option("false")
     page.get_by_label("Faces").select_option("pixelate")
+    page.get_by_label("Colour profile").select_option("drop")
 
     _upload_slowly(web, [FACE_IMAGE, LABEL_IMAGE])
     _drop_file(web, "broken_scan.jpg", FACE_IMAGE.read_bytes()[:12_000], "image/jpeg")
@@ -312,6 +313,7 @@ def _assert_options_sent_and_names_kept(page: Page) -> None:
         assert dict(form) == {
             "text": "pii",
             "codes": "false",
+            "icc": "drop",
             "styles": "face=pixelate",
             "files": "file:image",
         }

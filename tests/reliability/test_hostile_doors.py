@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from redactor.containers import metadata_in
 from redactor.jobs import JobState
-from redactor.metadata import metadata_in
 from redactor.storage import keys
 from testkit import hostile as hostile_corpus
 from testkit.hostile import CORPUS_LIMITS, Case

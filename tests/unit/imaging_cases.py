@@ -80,6 +80,22 @@ def marker_image() -> np.ndarray:
     return image
 
 
+def set_tiff_orientation_of_page(data: bytes, page: int, orientation: int) -> bytes:
+    """``data`` with the Orientation tag of TIFF page ``page`` (0-based) set to ``orientation``."""
+    buffer = bytearray(data)
+    endian = "<" if data[:2] == b"II" else ">"
+    (offset,) = struct.unpack_from(endian + "I", data, 4)
+    for _ in range(page):
+        (count,) = struct.unpack_from(endian + "H", data, offset)
+        (offset,) = struct.unpack_from(endian + "I", data, offset + 2 + 12 * count)
+    (count,) = struct.unpack_from(endian + "H", data, offset)
+    for index in range(count):
+        entry = offset + 2 + 12 * index
+        if struct.unpack_from(endian + "H", data, entry)[0] == 274:
+            struct.pack_into(endian + "H", buffer, entry + 8, orientation)
+    return bytes(buffer)
+
+
 def stored_for_orientation(upright: np.ndarray, orientation: int) -> np.ndarray:
     """How a camera stores ``upright`` when it tags it with ``orientation``."""
     stored = {

@@ -217,6 +217,31 @@ def test_message_built_for_a_job_round_trips() -> None:
     assert parse_task_message(message.model_dump_json()) == message
 
 
+@pytest.mark.parametrize(("keep_icc", "icc"), [(True, "keep"), (False, "drop")])
+def test_given_old_message_with_keep_icc_then_it_means_keep_or_drop(
+    keep_icc: bool, icc: str
+) -> None:
+    message = parse_task_message(valid_message(options={"text": "off", "keep_icc": keep_icc}))
+    assert message.options is not None and message.options.icc == icc
+    assert "keep_icc" not in message.options.model_dump()
+
+
+def test_given_keep_icc_contradicting_icc_or_not_a_boolean_then_message_refused_naming_it() -> None:
+    with pytest.raises(InvalidTaskMessage, match="keep_icc=true contradicts icc"):
+        parse_task_message(valid_message(options={"keep_icc": True, "icc": "drop"}))
+    with pytest.raises(InvalidTaskMessage, match=r"options\.keep_icc"):
+        parse_task_message(valid_message(options={"keep_icc": "true"}))
+    agreeing = parse_task_message(valid_message(options={"keep_icc": False, "icc": "drop"}))
+    assert agreeing.options is not None and agreeing.options.icc == "drop"
+
+
+def test_given_stored_options_with_keep_icc_then_they_still_load() -> None:
+    stored = PipelineOptions().model_dump(mode="json") | {"keep_icc": True}
+    del stored["icc"]
+    assert PipelineOptions.model_validate(stored).icc == "keep"
+    assert PipelineOptions().icc == "sanitise"
+
+
 @pytest.mark.parametrize(
     ("payload", "complaint"),
     [

@@ -12,20 +12,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from redactor.errors import CorruptImage, RedactorError
-from redactor.imaging import MetadataLeak, assert_metadata_free, decode, encode, metadata_in
-from redactor.metadata import exif_orientation, webp_is_lossless
-from redactor.options import Limits
+from redactor.containers import MetadataLeak, assert_metadata_free, inspect, metadata_in
+from redactor.containers.exif import Orientation, exif_orientation
+from redactor.containers.icc import write_profile
+from redactor.errors import RedactorError
+from redactor.imaging import EncodedImage, decode, encode
+from redactor.imaging.profiles import canonical_profiles
+from redactor.options import IccMode, Limits
 from tests.support import shared_image
 from tests.unit import imaging_cases as cases
 
 LIMITS = Limits()
 
 
-def _redacted(data: bytes, *, keep_icc: bool = True) -> bytes:
+def _encoded(data: bytes, icc: IccMode = "sanitise") -> EncodedImage:
     """Decode and re-encode unchanged, as the pipeline does when nothing is found."""
     source = decode(data, LIMITS)
-    return encode(source.frames, source, keep_icc=keep_icc, jpeg_quality=92).data
+    return encode(source.frames, source, icc=icc, jpeg_quality=92)
+
+
+def _redacted(data: bytes, icc: IccMode = "sanitise") -> bytes:
+    return _encoded(data, icc).data
+
+
+#: redactor's own sRGB profile, which replaces every sRGB profile under ``sanitise``.
+CANONICAL_SRGB = write_profile(canonical_profiles()["sRGB"])
 
 
 def _secrets_in(data: bytes, secrets: tuple[bytes, ...] = cases.SECRETS) -> list[bytes]:
@@ -143,28 +154,32 @@ def test_given_image_full_of_metadata_then_output_has_only_the_icc_profile(name:
     data = _BUILDERS[name]()
     assert _secrets_in(data), "the input should carry the secrets"
 
-    output = _redacted(data)
+    encoded = _encoded(data)
+    output = encoded.data
 
     assert _secrets_in(output) == []
     assert metadata_in(output) == {"icc": 1}
+    assert (encoded.icc_profile, encoded.icc_state) == (CANONICAL_SRGB, "replaced")
     with Image.open(io.BytesIO(output)) as written:
-        assert written.info["icc_profile"] == cases.SRGB_ICC
+        assert written.info["icc_profile"] == CANONICAL_SRGB
         if written.format != "TIFF":  # a TIFF's EXIF view lists its own structural tags
             assert not written.getexif()
         assert "xmp" not in written.info and "XML:com.adobe.xmp" not in written.info
-    assert_metadata_free(output, icc_allowed=True)
+    assert_metadata_free(output, icc_profile=CANONICAL_SRGB)
 
 
 @pytest.mark.parametrize("name", sorted(_BUILDERS))
-def test_given_keep_icc_false_then_output_has_no_metadata_at_all(name: str) -> None:
-    output = _redacted(_BUILDERS[name](), keep_icc=False)
+def test_given_icc_drop_then_output_has_no_metadata_at_all(name: str) -> None:
+    output = _redacted(_BUILDERS[name](), "drop")
     assert metadata_in(output) == {}
     assert b"lcms" not in output and b"acsp" not in output  # the ICC header's signatures
-    assert_metadata_free(output, icc_allowed=False)
+    assert_metadata_free(output, icc_profile=None)
 
 
-def test_given_jpeg_with_icc_then_the_profile_bytes_are_kept_verbatim() -> None:
-    assert cases.SRGB_ICC in _redacted(cases.jpeg_full_of_metadata())
+def test_given_jpeg_with_icc_then_the_uploads_profile_bytes_are_never_written() -> None:
+    for mode in ("sanitise", "keep"):
+        output = _redacted(cases.jpeg_full_of_metadata(), mode)
+        assert cases.SRGB_ICC not in output and b"sRGB built-in" not in output
 
 
 def test_given_exif_thumbnail_then_no_second_picture_reaches_the_output() -> None:
@@ -213,11 +228,11 @@ def test_given_real_file_then_output_carries_no_metadata_but_icc(name: str) -> N
     secrets = _REAL_FILES[name]
     assert all(secret in data for secret in secrets), "the input should carry these"
 
-    output = _redacted(data)
+    encoded = _encoded(data)
 
-    assert metadata_in(output) in ({}, {"icc": 1})
-    assert _secrets_in(output, (*secrets, *cases.SECRETS)) == []
-    assert_metadata_free(output, icc_allowed=True)
+    assert metadata_in(encoded.data) in ({}, {"icc": 1})
+    assert _secrets_in(encoded.data, (*secrets, *cases.SECRETS)) == []
+    assert_metadata_free(encoded.data, icc_profile=encoded.icc_profile)
 
 
 @pytest.mark.parametrize(
@@ -251,7 +266,7 @@ def test_given_olympus_thumbnail_leak_then_the_old_photo_is_gone() -> None:
 
 def test_given_metadata_then_assert_metadata_free_names_the_groups_only() -> None:
     with pytest.raises(MetadataLeak) as caught:
-        assert_metadata_free(cases.jpeg_full_of_metadata(), icc_allowed=True)
+        assert_metadata_free(cases.jpeg_full_of_metadata(), icc_profile=None)
     message = str(caught.value)
     assert message == (
         "the encoded image still carries metadata: "
@@ -260,11 +275,16 @@ def test_given_metadata_then_assert_metadata_free_names_the_groups_only() -> Non
     assert caught.value.code == "metadata_leak" and isinstance(caught.value, RedactorError)
 
 
-def test_given_icc_only_then_allowed_or_refused_as_asked() -> None:
-    jpeg = cases.encoded(cases.gradient(), "JPEG", icc_profile=cases.SRGB_ICC)
-    assert_metadata_free(jpeg, icc_allowed=True)
+def test_given_icc_only_then_allowed_only_when_it_is_the_clean_profile_redactor_wrote() -> None:
+    ours = cases.encoded(cases.gradient(), "JPEG", icc_profile=CANONICAL_SRGB)
+    assert_metadata_free(ours, icc_profile=CANONICAL_SRGB)
     with pytest.raises(MetadataLeak, match=r"carries metadata: icc$"):
-        assert_metadata_free(jpeg, icc_allowed=False)
+        assert_metadata_free(ours, icc_profile=None)
+    theirs = cases.encoded(cases.gradient(), "JPEG", icc_profile=cases.SRGB_ICC)
+    with pytest.raises(MetadataLeak, match="did not write"):
+        assert_metadata_free(theirs, icc_profile=CANONICAL_SRGB)
+    with pytest.raises(MetadataLeak, match="text redactor did not write"):
+        assert_metadata_free(theirs, icc_profile=cases.SRGB_ICC)
 
 
 # --- EXIF helpers ------------------------------------------------------------------------------
@@ -282,28 +302,29 @@ def _exif_with_orientation_entry(kind: int, value: bytes) -> bytes:
     ("block", "expected"),
     [
         (cases.camera_exif(6), 6),
-        (cases.camera_exif(), None),
+        (cases.camera_exif(), 1),
         (cases.camera_exif(3)[6:], 3),  # without the "Exif\0\0" header, as in PNG eXIf
-        (b"Exif\x00\x00" + b"\xde\xad" * 20, None),
-        (b"", None),
+        (b"Exif\x00\x00" + b"\xde\xad" * 20, 1),
+        (b"", 1),
         (_exif_with_orientation_entry(3, b"\x00\x08\x00\x00"), 8),
-        (b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05", None),  # 5 entries promised, none there
+        (b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05", 1),  # 5 entries promised, none there
     ],
 )
-def test_exif_orientation(block: bytes, expected: int | None) -> None:
-    assert exif_orientation(block) == expected
+def test_exif_orientation(block: bytes, expected: int) -> None:
+    assert exif_orientation(block) == Orientation(expected)
 
 
 @pytest.mark.parametrize(
-    "block",
+    ("block", "shown"),
     [
-        _exif_with_orientation_entry(3, b"\x00\x09\x00\x00"),
-        _exif_with_orientation_entry(2, b"six\x00"),  # ASCII, not a number
+        (_exif_with_orientation_entry(3, b"\x00\x09\x00\x00"), "9"),
+        (_exif_with_orientation_entry(2, b"six\x00"), "a value that is not a number"),
     ],
 )
-def test_given_unusable_orientation_value_then_corrupt_image(block: bytes) -> None:
-    with pytest.raises(CorruptImage, match="expected 1 to 8"):
-        exif_orientation(block)
+def test_given_unusable_orientation_value_then_1_with_a_note(block: bytes, shown: str) -> None:
+    assert exif_orientation(block) == Orientation(
+        1, f"the EXIF Orientation tag holds {shown}, not 1-8: treated as 1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -316,8 +337,10 @@ def test_given_unusable_orientation_value_then_corrupt_image(block: bytes) -> No
         (cases.animation([cases.gradient(), cases.noise(48, 64)], "WEBP", quality=90), False),
     ],
 )
-def test_webp_is_lossless(data: bytes, lossless: bool) -> None:
-    assert webp_is_lossless(data) is lossless
+def test_given_webp_then_inspection_says_whether_every_bitstream_is_lossless(
+    data: bytes, lossless: bool
+) -> None:
+    assert inspect(data).lossless is lossless
 
 
 # --- Robustness --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from redactor.containers import sniff_format
 from redactor.errors import UnsupportedImage
 from redactor.http.deps import Context, CurrentKey, OwnedJob, Upload
 from redactor.http.listing import InvalidCursor, decode_cursor, encode_cursor
@@ -23,13 +24,10 @@ from redactor.http.schemas import (
     UploadOptionsForm,
     upload_request_schema,
 )
-from redactor.http.validation import clip
-from redactor.metadata import sniff_format
 from redactor.options import PipelineOptions
 from redactor.retention import RetentionLimitExceeded, RetentionPolicy
 from redactor.service.client import RedactorClient
 from redactor.service.erasure import erase
-from redactor.styles import STYLES
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
@@ -137,17 +135,12 @@ def _options_form(body: UploadBody) -> UploadOptionsForm:
 
 
 def _pipeline_options(defaults: PipelineOptions, form: UploadOptionsForm) -> PipelineOptions:
-    styles = form.style_map()
-    unknown = sorted(set(styles.values()) - set(STYLES))
-    if unknown:
-        raise _invalid(
-            ("body", "styles"),
-            f"unknown style {clip(unknown[0])!r}; choose one of {', '.join(sorted(STYLES))}",
-        )
+    """The server's defaults with the form's choices (already checked by its schema)."""
     changes = {
         "text": form.text or defaults.text,
         "codes": defaults.codes if form.codes is None else form.codes,
-        "styles": {**defaults.styles, **styles},
+        "icc": form.icc or defaults.icc,
+        "styles": {**defaults.styles, **form.style_map()},
     }
     return PipelineOptions.model_validate({**defaults.model_dump(), **changes})
 

@@ -282,7 +282,7 @@ function retryUpload(item) {
 function uploadFields() {
   const form = $("#options");
   const fields = {};
-  for (const name of ["text", "codes", "original_retention", "result_retention"]) {
+  for (const name of ["text", "codes", "icc", "original_retention", "result_retention"]) {
     if (form.elements[name].value) fields[name] = form.elements[name].value;
   }
   const styles = [...form.querySelectorAll("[data-style-kind]")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from redactor.http.logging import ACCESS_LOGGER
 from redactor.jobs import JobState
 from redactor.logs import JsonLineFormatter
+from redactor.task_message import TaskMessage, parse_task_message
 from tests.unit.http.conftest import QUEUE, bearer, png_bytes, upload
 
 pytestmark = pytest.mark.redis
@@ -120,6 +122,26 @@ def test_given_two_images_then_two_queued_jobs_with_links(
     assert api.get(jobs[0]["links"]["job"], headers=same_tenant).status_code == 200
 
 
+def _queued_message(redis_db: redis.Redis) -> TaskMessage:
+    """The task message of the oldest queued Celery envelope (protocol 2, JSON body)."""
+    envelope = json.loads(redis_db.lindex(QUEUE, -1))  # type: ignore[arg-type]
+    args, _, _ = json.loads(base64.b64decode(envelope["body"]))
+    return parse_task_message(args[0])
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"), [({}, "sanitise"), ({"icc": "keep"}, "keep"), ({"icc": "drop"}, "drop")]
+)
+def test_given_icc_option_then_the_queued_message_carries_it(
+    api: TestClient, key_for: KeyFor, redis_db: redis.Redis, fields: dict[str, str], expected: str
+) -> None:
+    response = upload(api, key_for("acme"), **fields)
+    assert response.status_code == 202
+    message = _queued_message(redis_db)
+    assert message.job_id == _job_id(response)
+    assert message.options is not None and message.options.icc == expected
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -146,6 +168,7 @@ def test_given_non_image_named_jpg_then_415_and_nothing_queued(
         ({"text": "everything"}, "text"),
         ({"styles": "face=smudge"}, "styles"),
         ({"styles": "face"}, "styles"),
+        ({"icc": "verbatim"}, "icc"),
         ({"original_retention": "-1"}, "original_retention"),
         ({"original_retention": "90000"}, "original_retention"),  # above the tenant's 24 h
         ({"result_retention": "0"}, "result_retention"),

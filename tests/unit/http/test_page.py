@@ -8,12 +8,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from redactor.http.routes.page import CONTENT_SECURITY_POLICY, STATIC_DIR, page_router
+from redactor.http.routes.page import (
+    CONTENT_SECURITY_POLICY,
+    STATIC_DIR,
+    option_lists,
+    page_router,
+    render_page,
+)
+from redactor.options import IccMode, TextPolicy
+from redactor.styles import STYLE_FAMILIES, STYLES
 from tests.unit.http.conftest import bearer, upload
 
 
@@ -114,3 +123,26 @@ def test_given_job_then_deletion_times_are_published(
     assert job["original_deleted_at"] is None and job["result_deleted_at"] is None
     listed = api.get("/v1/uploads", headers=bearer(secret)).json()["items"][0]
     assert set(listed) == set(job)
+
+
+def _options_of(page: str, select_id: str) -> list[str]:
+    select = re.search(f'<select id="{select_id}"[^>]*>(.*?)</select>', page, re.DOTALL)
+    assert select is not None
+    return re.findall(r'<option value="([^"]*)">', select.group(1))
+
+
+def test_given_page_then_its_option_lists_are_the_registries(pages: TestClient) -> None:
+    page = pages.get("/").text
+    assert _options_of(page, "opt-text") == ["", *get_args(TextPolicy)]
+    assert _options_of(page, "opt-icc") == ["", *get_args(IccMode)]
+    for family in STYLE_FAMILIES:
+        assert _options_of(page, f"opt-style-{family}") == ["", *STYLES]
+    assert re.findall(r'data-style-kind="(\w+)"', page) == list(STYLE_FAMILIES)
+    assert "<!-- options:" not in page
+    labels = [label for values in option_lists().values() for _, label in values]
+    assert all(label and "<" not in label for label in labels)
+
+
+def test_given_unknown_option_list_in_the_page_then_rendering_fails_loudly() -> None:
+    with pytest.raises(KeyError):
+        render_page("<select>\n  <!-- options: colours -->\n</select>")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from redactor.http.listing import InvalidCursor, decode_cursor, encode_cursor
 from redactor.http.logging import hash_address
 from redactor.http.schemas import UploadOptionsForm
 from redactor.jobs import Position
+from redactor.styles import STYLE_FAMILIES, STYLES
 
 JOB = "QJRBtNs_2IIGddr9V418jA"
 
@@ -52,3 +54,12 @@ def test_given_styles_field_then_pairs_by_kind(
     styles: str | None, expected: dict[str, str]
 ) -> None:
     assert UploadOptionsForm(styles=styles).style_map() == expected
+
+
+def test_given_every_registered_style_then_the_form_pattern_takes_it_and_nothing_else() -> None:
+    for family in STYLE_FAMILIES:
+        for style in STYLES:
+            assert UploadOptionsForm(styles=f"{family}={style},pii.email={style}").style_map()
+    for bad in ("face=smudge", "face", "faces=blur", "pii=blur", "face=blur,"):
+        with pytest.raises(ValidationError):
+            UploadOptionsForm(styles=bad)
