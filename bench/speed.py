@@ -229,14 +229,15 @@ class StageProbe:
                         wrapped = self._counted(getattr(family, model))
                         setattr(family, model, self.timed("faces.model", wrapped))
             if detector.name == "text":
-                detector._read = self.timed("ocr", detector._read)
                 engine = detector._engine
                 if hasattr(engine, "_ocr"):
                     engine._ocr = self.rapidocr(engine._ocr)
 
-    def attach_codes(self) -> None:
-        from redactor.text import codes
+    def attach_modules(self) -> None:
+        """Wrap the code finders and the text detector's OCR call (module functions, once)."""
+        from redactor.text import codes, detector
 
+        detector.read_text = self.timed("ocr", detector.read_text)
         for function, name in (
             ("read_codes", "code.zxing"),
             ("qr_regions", "code.qr_finder"),
@@ -372,7 +373,7 @@ def _build_runners(
     """The full pipeline first (a worker's default), then the others ``names`` holds;
     also the build seconds of each and the wall-clock time the full one was ready."""
     probe = StageProbe()
-    probe.attach_codes()
+    probe.attach_modules()
     runners: dict[str, Runner] = {"floor": _floor_runner()}
     build_s: dict[str, float] = {}
     runners["full"], build_s["full"] = _pipeline_runner("full", probe)
