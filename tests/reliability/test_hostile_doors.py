@@ -135,13 +135,16 @@ def warm_pool(service_world: ServiceWorld) -> Iterator[dict[int, float]]:
     yield {pid: peak_rss_mib(pid) for pid in pool_processes(service_world.worker)}
 
 
-def _nothing_left_for(service_world: ServiceWorld, tenant: str, done: dict[str, str]) -> None:
-    """Only the results and reports of the jobs that are done; no originals, no scratch."""
+def _nothing_left_for(
+    service_world: ServiceWorld, tenant: str, done: dict[str, str], failed: set[str]
+) -> None:
+    """Results of the jobs that are done, reports of every job that ran (a failed one's
+    says why); no originals, no scratch."""
     storage = service_world.world.env.client().storage
     results = {item.key for item in storage.list(f"{keys.RESULTS}/{tenant}/")}
     reports = {item.key for item in storage.list(f"{keys.REPORTS}/{tenant}/")}
     assert {keys.parse_key(k).upload_id for k in results} == set(done.values())
-    assert {keys.parse_key(k).upload_id for k in reports} == set(done.values())
+    assert {keys.parse_key(k).upload_id for k in reports} == set(done.values()) | failed
     assert list(storage.list(f"{keys.ORIGINALS}/{tenant}/")) == []
     assert not list((service_world.world.root / "scratch").glob("*/*/*-*"))
 
@@ -173,7 +176,8 @@ def test_given_hostile_uploads_through_the_queue_then_each_fails_clearly_and_no_
     assert set(pool_processes(service_world.worker)) == set(warm_pool), "a pool process died"
     peaks = {pid: peak_rss_mib(pid) for pid in warm_pool}
     assert all(peaks[pid] <= warm_pool[pid] + MEMORY_HEADROOM_MIB for pid in peaks), peaks
-    _nothing_left_for(service_world, tenant, done)
+    reported = {r.job_id for r in records.values() if r.state is JobState.FAILED and r.report_key}
+    _nothing_left_for(service_world, tenant, done, reported)
     record_figures(
         "hostile_queue",
         {
@@ -206,6 +210,7 @@ def test_given_hostile_uploads_over_http_then_each_is_refused_or_fails_clearly(
     api_rss_before = peak_rss_mib(api.pid)
     statuses: dict[int, int] = {}
     done = {}
+    failed = []
     with httpx.Client(
         base_url=api.url, headers={"Authorization": f"Bearer {key}"}, timeout=60
     ) as http:
@@ -227,11 +232,14 @@ def test_given_hostile_uploads_over_http_then_each_is_refused_or_fails_clearly(
                 done[case.name] = job_id
                 _assert_clean_output(case, http.get(f"/v1/jobs/{job_id}/result").content)
             else:
+                failed.append(job_id)
                 assert http.get(f"/v1/jobs/{job_id}/result").status_code == 409
     assert set(pool_processes(service_world.worker)) == set(warm_pool), "a pool process died"
     assert list(service_world.spool.iterdir()) == []
     assert peak_rss_mib(api.pid) <= api_rss_before + 64  # the API never decodes
-    _nothing_left_for(service_world, "hostile-http", done)
+    records = [service_world.world.client().status(job_id) for job_id in failed]
+    reported = {record.job_id for record in records if record.report_key}
+    _nothing_left_for(service_world, "hostile-http", done, reported)
     record_figures(
         "hostile_http",
         {
