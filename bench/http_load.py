@@ -136,8 +136,7 @@ async def _wait_finished(http: httpx.AsyncClient, job_id: str, result: LoadResul
 def private_stack(root: Path, workers: int = 2) -> Iterator[tuple[str, str]]:
     """``(url, key)`` of a loopback stack in ``root``; everything is stopped on exit."""
     from redactor.service.stack import RedisServer
-    from tests.e2e.http_fixtures import ApiServer, server_variables
-    from tests.integration.conftest import QueueEnv, free_port
+    from testkit.services import ApiServer, QueueEnv, free_port, server_variables
 
     redis_server = RedisServer(root / "redis", port=free_port(), log_path=root / "redis.log")
     redis_server.start()

@@ -14,10 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, expect
 
-from tests.e2e.http_fixtures import ApiServer, server_variables
+from testkit.services import ApiServer, QueueEnv, server_variables
 from tests.e2e.test_web import browser
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import QueueEnv
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from redactor.service.stack import ChildProcess, wait_for_log
+from testkit.services import FAST_PIPELINE_ENV, WORKER_READY_TIMEOUT, QueueEnv, free_port
 from tests.deploy_files import compose, healthcheck_argv, service_env
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import FAST_PIPELINE_ENV, WORKER_READY_TIMEOUT, QueueEnv, free_port
 from tests.support import ROOT
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

@@ -23,10 +23,9 @@ from PIL import Image
 from bench.http_load import run_load
 from redactor.http.logging import hash_address
 from redactor.http.settings import DEV_IP_HASH_KEY
+from testkit.services import MAX_BODY_BYTES, ApiServer, QueueEnv
 from tests.e2e import http_fixtures
-from tests.e2e.http_fixtures import MAX_BODY_BYTES, ApiServer
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import QueueEnv
 from tests.support import decode_rgb, face_boxes, shared_image
 from tests.unit import icc_cases
 

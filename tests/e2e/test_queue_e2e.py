@@ -23,8 +23,8 @@ from redactor.pii.hashing import text_hash
 from redactor.service.client import JobNotDone, RedactorClient
 from redactor.service.redis_fields import to_fields
 from redactor.storage import keys
+from testkit.services import FAST_OPTIONS, QueueEnv
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import FAST_OPTIONS, QueueEnv
 from tests.integration.test_queue import raw_celery_envelope
 from tests.support import ROOT, shared_image
 from tests.unit import icc_cases

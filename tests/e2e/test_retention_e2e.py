@@ -21,8 +21,8 @@ from redactor.retention import Target, pending
 from redactor.service.client import RedactorClient
 from redactor.service.retention_setup import open_retention
 from redactor.storage import keys
+from testkit.services import FAST_OPTIONS, QueueEnv
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import FAST_OPTIONS, QueueEnv
 from tests.support import shared_image
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

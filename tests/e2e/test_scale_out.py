@@ -29,10 +29,11 @@ from redactor.service.queues import queue_stats
 from redactor.storage import keys
 from redactor.storage.encrypted import MAGIC
 from redactor.storage.s3 import S3Storage
+from testkit.services import FAST_OPTIONS, QueueEnv
 from tests.e2e import test_queue_e2e as queue_e2e
 from tests.e2e import test_retention_e2e as retention_e2e
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import FAST_OPTIONS, OCR_QUEUE, QueueEnv
+from tests.integration.conftest import OCR_QUEUE
 from tests.support import shared_image
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

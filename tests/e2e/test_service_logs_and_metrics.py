@@ -16,9 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.http_fixtures import ApiServer, server_variables
+from testkit.services import WORKER_READY_TIMEOUT, ApiServer, QueueEnv, server_variables
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import WORKER_READY_TIMEOUT, QueueEnv
 from tests.support import ROOT, shared_image
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

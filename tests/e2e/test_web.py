@@ -33,8 +33,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from testkit.services import ApiServer
 from tests.e2e import http_fixtures
-from tests.e2e.http_fixtures import ApiServer
 from tests.integration import conftest as queue_fixtures
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

@@ -15,8 +15,6 @@ the S3 twins of ``queue_env`` and ``fresh_env``, with originals encrypted at res
 from __future__ import annotations
 
 import base64
-import json
-import os
 import secrets
 import shutil
 import socket
@@ -29,25 +27,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from redactor.options import PipelineOptions
 from redactor.service.client import RedactorClient
-from redactor.service.settings import ServiceSettings
 from redactor.service.stack import (
     ChildProcess,
     RedisServer,
-    beat_process,
-    retention_worker_process,
-    wait_for_log,
-    worker_process,
 )
 from redactor.storage import LocalStorage, Storage
 from redactor.storage.s3 import S3Config, S3Storage, connect
-
-#: Faces only: fast on two cores. Tests that want the full pipeline ask for it per job.
-FAST_OPTIONS = PipelineOptions(text="off", codes=False)
-FAST_PIPELINE_ENV = {"REDACTOR_PIPELINE__TEXT": "off", "REDACTOR_PIPELINE__CODES": "false"}
-WORKER_READY_TIMEOUT = 90.0
-
+from testkit.services import QueueEnv, free_port
 
 #: The storage backends the storage contract and the end-to-end tests run on.
 STORAGE_KINDS = ("local", "s3")
@@ -58,12 +45,6 @@ TEST_ENCRYPTION_KEYS = {"test-1": base64.b64encode(bytes(range(32))).decode()}
 #: The Redis database of ``s3_queue_env`` (``queue_env`` has 0, ``isolated_env`` 1...).
 S3_QUEUE_DATABASE = 7
 OCR_QUEUE = "redactor-ocr"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _accepts_connections(port: int) -> bool:
@@ -155,108 +136,6 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
-
-
-@dataclass
-class QueueEnv:
-    """One isolated queue world: a Redis database, a storage folder and worker settings."""
-
-    redis: RedisServer
-    root: Path
-    database: int
-    #: Settings fields (``task_time_limit``...) to override, as their variables' text.
-    overrides: dict[str, str] = field(default_factory=dict)
-    workers: list[ChildProcess] = field(default_factory=list)
-    #: Storage settings fields beyond the local folder (see :func:`s3_fields`).
-    storage: dict[str, str] = field(default_factory=dict)
-    #: Encryption keys (id -> base64); the first is the active one. Empty: no encryption.
-    encryption_keys: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def redis_url(self) -> str:
-        return f"redis://{self.redis.host}:{self.redis.port}/{self.database}"
-
-    def fields(self) -> dict[str, str]:
-        return {
-            "dev_mode": "1",
-            "redis_url": self.redis_url,
-            "storage_dir": str(self.root / "storage"),
-            "scratch_dir": str(self.root / "scratch"),
-            "restore_interval": "1",
-            **self.storage,
-            **self._active_key(),
-            **self.overrides,
-        }
-
-    def _active_key(self) -> dict[str, str]:
-        for key_id in self.encryption_keys:  # the first one
-            return {"encryption_active_key": key_id}
-        return {}
-
-    def variables(self, **overrides: str) -> dict[str, str]:
-        """The environment a worker gets: the same settings, as ``REDACTOR_*``."""
-        fields = {**self.fields(), **overrides}
-        named = {f"REDACTOR_{name.upper()}": value for name, value in fields.items()}
-        if self.encryption_keys:
-            named["REDACTOR_ENCRYPTION_KEYS"] = json.dumps(self.encryption_keys)
-        return {**named, **FAST_PIPELINE_ENV}
-
-    def settings(self) -> ServiceSettings:
-        return ServiceSettings(
-            **self.fields(),  # type: ignore[arg-type]
-            encryption_keys=self.encryption_keys,  # type: ignore[arg-type]
-            pipeline=FAST_OPTIONS,
-        )
-
-    def client(self) -> RedactorClient:
-        return RedactorClient(self.settings())
-
-    def private_disk(self, name: str) -> dict[str, str]:
-        """Folders of one worker's own, as on a host of its own: its scratch folder, and
-        a local storage folder that never exists (nothing may be stored on a local disk)."""
-        return {
-            "storage_dir": str(self.root / name / "no-local-storage"),
-            "scratch_dir": str(self.root / name / "scratch"),
-        }
-
-    def start_worker(self, name: str, queue: str = "redactor", **overrides: str) -> ChildProcess:
-        """A worker with one pool process consuming ``queue`` (comma-separated names),
-        with settings ``overrides``; returns once it consumes."""
-        log_path = self.root / f"{name}.log"
-        env = {**os.environ, **self.variables(**overrides), "GLOG_minloglevel": "2"}
-        worker = worker_process(
-            env=env, concurrency=1, queue=queue, hostname=f"{name}@%h", log_path=log_path
-        )
-        self.workers.append(worker)
-        worker.start()
-        wait_for_log(log_path, " ready.", timeout=WORKER_READY_TIMEOUT, child=worker)
-        return worker
-
-    def start_retention_worker(self, name: str) -> ChildProcess:
-        """A sweeper (solo pool, no models); returns once it consumes the retention queue."""
-        log_path = self.root / f"{name}.log"
-        env = {**os.environ, **self.variables()}
-        worker = retention_worker_process(
-            env=env, queue="redactor-retention", hostname=f"{name}@%h", log_path=log_path
-        )
-        self.workers.append(worker)
-        worker.start()
-        wait_for_log(log_path, " ready.", timeout=WORKER_READY_TIMEOUT, child=worker)
-        return worker
-
-    def start_beat(self) -> ChildProcess:
-        """Celery beat sending this world's periodic tasks; returns once it runs."""
-        log_path = self.root / "beat.log"
-        env = {**os.environ, **self.variables()}
-        beat = beat_process(env=env, schedule_file=self.root / "beat-schedule", log_path=log_path)
-        self.workers.append(beat)
-        beat.start()
-        wait_for_log(log_path, "beat: Starting", timeout=WORKER_READY_TIMEOUT, child=beat)
-        return beat
-
-    def stop_workers(self) -> None:
-        for worker in self.workers:
-            worker.kill()
 
 
 #: Time limits for the session-long worlds: long enough for a busy two-core machine.

@@ -27,7 +27,7 @@ from redactor.service.redis_audit import AUDIT_STREAM, AuditArchiver, Head
 from redactor.service.redis_jobs import count_by_state, job_key
 from redactor.service.stack import RedisServer
 from redactor.storage import keys
-from tests.integration.conftest import QueueEnv, free_port
+from testkit.services import QueueEnv, free_port
 from tests.integration.test_retention import FAILED, FakePipeline, World
 
 HOUR = timedelta(hours=1)

@@ -26,7 +26,7 @@ from redactor.service.requeue import RequeuePolicy, Requeuer, celery_sender
 from redactor.service.settings import ServiceSettings
 from redactor.storage import keys
 from redactor.task_message import TASK_NAME, TaskMessage
-from tests.integration.conftest import FAST_OPTIONS, QueueEnv
+from testkit.services import FAST_OPTIONS, QueueEnv
 from tests.support import shared_image
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

@@ -47,7 +47,7 @@ from redactor.service.retention_setup import Retention, open_retention
 from redactor.service.settings import ServiceSettings
 from redactor.storage import LocalStorage, keys
 from redactor.task_message import TaskMessage
-from tests.integration.conftest import FAST_OPTIONS, QueueEnv
+from testkit.services import FAST_OPTIONS, QueueEnv
 from tests.support import shared_image
 
 pytestmark = [pytest.mark.redis]

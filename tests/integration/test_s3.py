@@ -17,7 +17,8 @@ from redactor.storage import ObjectMissing, Storage, keys
 from redactor.storage.encrypted import EncryptedStorage, is_sealed
 from redactor.storage.keyring import Keyring, Undecryptable
 from redactor.storage.s3 import MIN_PART_BYTES, S3Config, S3Storage, connect
-from tests.integration.conftest import MotoServer, free_port
+from testkit.services import free_port
+from tests.integration.conftest import MotoServer
 
 pytestmark = pytest.mark.slow
 

@@ -28,7 +28,7 @@ from redactor.service.stack import (
     stack_password,
     write_private,
 )
-from tests.integration.conftest import free_port
+from testkit.services import free_port
 
 pytestmark = pytest.mark.redis
 

@@ -40,8 +40,7 @@ from redactor.service.client import RedactorClient
 from redactor.service.requeue import open_requeuer
 from redactor.service.retention_setup import open_retention
 from redactor.service.stack import ChildProcess, RedisServer, wait_for_log, worker_process
-from tests.e2e.http_fixtures import ApiServer, server_variables
-from tests.integration.conftest import WORKER_READY_TIMEOUT, QueueEnv, free_port
+from testkit.services import WORKER_READY_TIMEOUT, ApiServer, QueueEnv, free_port, server_variables
 from tests.support import ROOT, shared_image
 
 LONG = os.environ.get("REDACTOR_LONG_RELIABILITY") == "1"

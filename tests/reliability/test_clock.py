@@ -27,7 +27,7 @@ from redactor.service.client import RedactorClient
 from redactor.service.redis_retention import LEASES, due_key
 from redactor.service.retention_setup import Retention, open_retention
 from redactor.storage import keys
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import World, record_figures
 
 pytestmark = [pytest.mark.reliability, pytest.mark.redis]

@@ -32,7 +32,7 @@ from redactor.jobs import JobState
 from redactor.storage import keys
 from testkit import hostile as hostile_corpus
 from testkit.hostile import CORPUS_LIMITS, Case
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import (
     ServiceWorld,
     peak_rss_mib,

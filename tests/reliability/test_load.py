@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import (
     LONG,
     MAX_QUEUE_DEPTH,

@@ -27,7 +27,7 @@ import pytest
 from models import load_manifest
 from redactor.jobs import JobState
 from redactor.service.stack import worker_process
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import World, record_figures, small_face_images
 from tests.support import ROOT
 

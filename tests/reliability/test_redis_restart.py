@@ -25,7 +25,7 @@ import pytest
 
 from redactor.jobs import JobState
 from redactor.service.client import RedactorClient
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import (
     LONG,
     Supervisor,

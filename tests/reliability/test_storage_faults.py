@@ -37,7 +37,7 @@ from redactor.service.processor import PipelineCache, Processor
 from redactor.service.retention_setup import open_retention
 from redactor.storage import LocalStorage, Storage, keys
 from redactor.task_message import TaskMessage
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import (
     Sweeping,
     Tmpfs,

@@ -37,8 +37,7 @@ from redactor.jobs import JobState
 from redactor.service.client import RedactorClient
 from redactor.service.settings import ServiceSettings
 from redactor.service.stack import ChildProcess
-from tests.e2e.http_fixtures import ApiServer
-from tests.integration.conftest import FAST_OPTIONS, FAST_PIPELINE_ENV, free_port
+from testkit.services import FAST_OPTIONS, FAST_PIPELINE_ENV, ApiServer, free_port
 from tests.reliability.conftest import (
     children,
     record_figures,

@@ -42,7 +42,7 @@ from redactor.service.client import RedactorClient
 from redactor.service.processor import MAX_LOST_ATTEMPTS
 from redactor.service.retention_setup import open_retention
 from redactor.storage import keys
-from tests.integration.conftest import FAST_OPTIONS
+from testkit.services import FAST_OPTIONS
 from tests.reliability.conftest import (
     LONG,
     Sweeping,

@@ -21,8 +21,8 @@ from redactor.http.app import create_app
 from redactor.http.auth import KeyStore
 from redactor.http.settings import DEV_API_KEY_PEPPER, ServerSettings
 from redactor.service.stack import RedisServer
+from testkit.services import FAST_OPTIONS
 from tests.integration import conftest as queue_fixtures
-from tests.integration.conftest import FAST_OPTIONS
 
 redis_server = queue_fixtures.redis_server
 

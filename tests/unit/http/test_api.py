@@ -318,7 +318,7 @@ def test_given_result_deleted_by_retention_then_410(
     from redactor.jobs import JobRecord
     from redactor.service.redis_fields import to_fields
     from redactor.storage import keys
-    from tests.integration.conftest import FAST_OPTIONS
+    from testkit.services import FAST_OPTIONS
 
     now, job_id = utcnow(), keys.new_upload_id()
     record = JobRecord.new(
