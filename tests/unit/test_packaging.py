@@ -40,3 +40,16 @@ def test_core_never_imports_celery_fastapi_or_redis() -> None:
     assert core
     offenders = {str(p.relative_to(ROOT)): _imports(p) & FORBIDDEN_IN_CORE for p in core}
     assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_library_never_imports_test_code_and_benchmarks_never_import_tests() -> None:
+    """testkit/ and tests/ are never shipped; bench/ builds its scenes from testkit/."""
+    shipped = [p for top in ("redactor", "workers", "models") for p in (ROOT / top).rglob("*.py")]
+    offenders = {
+        str(p.relative_to(ROOT)): _imports(p) & {"tests", "testkit", "bench"} for p in shipped
+    }
+    offenders |= {
+        str(p.relative_to(ROOT)): _imports(p) & {"tests"} for p in (ROOT / "bench").rglob("*.py")
+    }
+    assert shipped
+    assert not {k: v for k, v in offenders.items() if v}
