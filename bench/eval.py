@@ -28,12 +28,12 @@ from rich.table import Table
 
 from bench import real_documents, real_faces
 from bench.corpus import ROOT, Corpus, generate
+from bench.reading import RapidReader
 from bench.scorer import (
     FACE_REDACTED_BELOW,
     PRODUCT_SSIM_MIN,
     READABLE_WITHIN,
     CaseScore,
-    RapidReader,
     Scorer,
     aggregate,
 )

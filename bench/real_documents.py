@@ -35,18 +35,8 @@ import cv2
 import numpy as np
 
 from bench.corpus import DATA
-from bench.scorer import (
-    FACE_REDACTED_BELOW,
-    READABLE_WITHIN,
-    Pixels,
-    RapidReader,
-    TextReader,
-    decode_upright,
-    detail_kept,
-    normalise,
-    reading_box,
-    substring_distance,
-)
+from bench.reading import RapidReader, TextReader, normalise, reading_box, substring_distance
+from bench.scorer import FACE_REDACTED_BELOW, READABLE_WITHIN, Pixels, decode_upright, detail_kept
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline

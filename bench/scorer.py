@@ -39,23 +39,26 @@ from __future__ import annotations
 
 import io
 import math
-import struct
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from bench.corpus import CAMERA, PRODUCT, Case, TextItem
-from redactor.containers import metadata_in
+from bench.byte_markers import PNG_MAGIC, raw_metadata_markers, tool_metadata_groups
+from bench.corpus import CAMERA, PRODUCT, Case
+from bench.reading import (
+    Pixels,
+    TextReader,
+    crop_box,
+    read_distance,
+)
 from redactor.geometry import Box, intersection
 
-Pixels = npt.NDArray[np.uint8]
 Floats = npt.NDArray[np.float32]
 
 #: Side of the square a face is resized to before its detail is compared.
@@ -72,9 +75,6 @@ FACE_REDACTED_BELOW = 0.4
 READABLE_WITHIN = 0.5
 PRODUCT_SSIM_MIN = 0.9
 SSIM_SIGMA = 1.5
-#: Crops are scaled so the item's box is this tall (tilted lines a bit more), which is
-#: where PP-OCR reads best (its recogniser works on 48 px high lines).
-READING_HEIGHT = 40.0
 #: A pixel changed when a channel moved by more than this after a Gaussian of CHANGE_SMOOTH.
 CHANGE_LEVEL = 20.0
 CHANGE_SMOOTH = 1.5
@@ -86,68 +86,6 @@ FACE_SLACK = 1.6
 TEXT_SLACK = 0.6
 TEXT_SLACK_PX = 8.0
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-#: PNG chunks that carry pixels or colour, not metadata.
-PNG_ALLOWED = frozenset(
-    {
-        b"IHDR",
-        b"PLTE",
-        b"IDAT",
-        b"IEND",
-        b"tRNS",
-        b"gAMA",
-        b"cHRM",
-        b"sRGB",
-        b"iCCP",
-        b"bKGD",
-        b"pHYs",
-        b"sBIT",
-    }
-)
-#: Byte patterns that only metadata puts in a file.
-BYTE_PATTERNS = {
-    "exif_header": b"Exif\0\0",
-    "xmp_namespace": b"http://ns.adobe.com/xap/1.0/",
-    "xmp_packet": b"<x:xmpmeta",
-    "photoshop": b"Photoshop 3.0",
-}
-
-
-class TextReader(Protocol):
-    """Reads the text in an RGB image; the lines, in any order."""
-
-    def read(self, image: Pixels) -> list[str]: ...
-
-
-class RapidReader:
-    """RapidOCR with the PP-OCRv6 models of its wheel, checked against ``models/manifest.json``.
-
-    The scorer calls RapidOCR directly, not redactor's text detector: it only asks what
-    can be read, never what is personal.
-    """
-
-    def __init__(self) -> None:
-        from rapidocr import RapidOCR
-
-        import models
-
-        self._ocr = RapidOCR(
-            params={
-                "Det.model_path": str(models.verified_path("ppocr-det")),
-                "Rec.model_path": str(models.verified_path("ppocr-rec")),
-                "Cls.model_path": str(models.verified_path("ppocr-cls")),
-                "Global.log_level": "error",
-                # Crops come pre-scaled (see read_distance); RapidOCR's default would
-                # enlarge every crop to 736 px on its short side, 20x the work on a line.
-                "Det.limit_type": "max",
-                "Det.limit_side_len": 2000,
-            }
-        )
-
-    def read(self, image: Pixels) -> list[str]:
-        result = self._ocr(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-        return [str(text) for text in (getattr(result, "txts", None) or ())]
-
 
 # --- pixels ----------------------------------------------------------------------------------
 
@@ -156,12 +94,6 @@ def decode_upright(data: bytes) -> Pixels:
     """Upright RGB pixels of encoded bytes, decoded by Pillow (independently of redactor)."""
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-
-
-def _crop(pixels: Pixels, box: Box) -> Pixels:
-    h, w = pixels.shape[:2]
-    x0, y0, x1, y1 = box.clipped(w, h).to_int()
-    return pixels[y0:y1, x0:x1]
 
 
 def _grey(pixels: Pixels) -> Floats:
@@ -199,7 +131,7 @@ def detail_kept(before: Pixels, after: Pixels, box: Box) -> float:
     who it is). The sign of the covariance is dropped: an inverted face is still a face.
     A region with no detail at all cannot lose any, so it scores 1 (not redacted).
     """
-    x, y = _band(_crop(before, box)), _band(_crop(after, box))
+    x, y = _band(crop_box(before, box)), _band(crop_box(after, box))
     mean_x, mean_y = _local(x), _local(y)
     var_x = np.maximum(_local(x * x) - mean_x**2, 0)
     var_y = np.maximum(_local(y * y) - mean_y**2, 0)
@@ -255,7 +187,7 @@ def outside_area_fraction(mask: npt.NDArray[np.bool_], justified: Sequence[Box])
 
 def region_similarity(before: Pixels, after: Pixels, box: Box, lossless: bool) -> float:
     """1.0 when the region is pixel-identical; otherwise its SSIM (0 for a lossless output)."""
-    a, b = _crop(before, box), _crop(after, box)
+    a, b = crop_box(before, box), crop_box(after, box)
     if np.array_equal(a, b):
         return 1.0
     return 0.0 if lossless else ssim(_grey(a), _grey(b))
@@ -273,109 +205,6 @@ def ssim(x: Floats, y: Floats) -> float:
 
 
 # --- text ------------------------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Case-folded letters and digits only: OCR spacing and punctuation do not count."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(c for c in folded if c.isalnum())
-
-
-def substring_distance(needle: str, haystack: str) -> float:
-    """Edit distance from ``needle`` to the closest substring of ``haystack``, over len(needle).
-
-    0 when the needle is read exactly somewhere, 1 when nothing of it is (Sellers'
-    algorithm: a free start and end in the haystack).
-    """
-    if not needle:
-        return 0.0
-    previous = [0] * (len(haystack) + 1)
-    for i, a in enumerate(needle, 1):
-        current = [i] + [0] * len(haystack)
-        for j, b in enumerate(haystack, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
-        previous = current
-    return min(previous) / len(needle)
-
-
-def reading_box(box: Box) -> Box:
-    """The crop OCR sees around an item: half its height of margin on every side."""
-    return box.padded(max(6.0, box.height / 2))
-
-
-def read_distance(reader: TextReader, pixels: Pixels, item: TextItem) -> float:
-    """How far what OCR reads around the item is from the item's text (0 = read exactly)."""
-    crop = _crop(pixels, reading_box(item.box))
-    if crop.size == 0:
-        return 1.0
-    scale = READING_HEIGHT / max(1.0, item.box.height)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    scaled = np.asarray(cv2.resize(crop, size, interpolation=interpolation), dtype=np.uint8)
-    read = "".join(normalise(line) for line in reader.read(scaled))
-    return substring_distance(normalise(item.text), read)
-
-
-# --- bytes -----------------------------------------------------------------------------------
-
-
-def raw_metadata_markers(data: bytes) -> list[str]:
-    """Metadata found by walking the container by hand, plus tell-tale byte patterns."""
-    found: list[str] = []
-    if data.startswith(b"\xff\xd8"):
-        found += _jpeg_markers(data)
-    elif data.startswith(PNG_MAGIC):
-        found += _png_markers(data)
-    found += [name for name, pattern in BYTE_PATTERNS.items() if pattern in data]
-    return sorted(set(found))
-
-
-def _jpeg_markers(data: bytes) -> list[str]:
-    found = []
-    position = 2
-    while position + 4 <= len(data) and data[position] == 0xFF:
-        marker = data[position + 1]
-        if marker in (0xDA, 0xD9):
-            break
-        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
-        name = _jpeg_segment_name(marker, data[position + 4 : position + 2 + length])
-        if name:
-            found.append(name)
-        position += 2 + length
-    end = data.rfind(b"\xff\xd9")
-    if end >= 0 and data[end + 2 :].strip(b"\0"):
-        found.append("trailing_data")
-    return found
-
-
-def _jpeg_segment_name(marker: int, payload: bytes) -> str | None:
-    """The metadata a segment holds, or None for JFIF without thumbnail, ICC and Adobe."""
-    if marker == 0xFE:
-        return "jpeg_comment"
-    if not 0xE0 <= marker <= 0xEF:
-        return None
-    harmless = (
-        (marker == 0xE0 and payload.startswith(b"JFIF\0") and payload[12:14] == b"\0\0")
-        or (marker == 0xE2 and payload.startswith(b"ICC_PROFILE\0"))
-        or (marker == 0xEE and payload.startswith(b"Adobe"))
-    )
-    return None if harmless else f"jpeg_app{marker - 0xE0}"
-
-
-def _png_markers(data: bytes) -> list[str]:
-    found = []
-    position = len(PNG_MAGIC)
-    while position + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[position : position + 8])
-        if kind not in PNG_ALLOWED:
-            found.append(f"png_{kind.decode('latin-1')}")
-        position += 12 + length
-    return found
-
-
-def tool_metadata_groups(data: bytes) -> list[str]:
-    """What redactor's own container walker finds, less the ICC profile it keeps on purpose."""
-    return [name for name in metadata_in(data) if name != "icc"]
 
 
 # --- scores ----------------------------------------------------------------------------------
@@ -549,7 +378,7 @@ def marker_in_place(pixels: Pixels, marker: Box) -> bool:
 
 
 def _is_red(pixels: Pixels, box: Box) -> bool:
-    inner = _crop(pixels, box.padded(-box.width / 5))
+    inner = crop_box(pixels, box.padded(-box.width / 5))
     if inner.size == 0:
         return False
     r, g, b = inner.reshape(-1, 3).mean(axis=0)

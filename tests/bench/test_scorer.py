@@ -12,7 +12,9 @@ from PIL.PngImagePlugin import PngInfo
 from skimage import data
 
 from bench import corpus
+from bench.byte_markers import raw_metadata_markers
 from bench.corpus import CAMERA, COMPOSITE, Case, TextItem
+from bench.reading import normalise, substring_distance
 from bench.scorer import (
     FACE_REDACTED_BELOW,
     CaseScore,
@@ -25,10 +27,7 @@ from bench.scorer import (
     detail_kept,
     justified_boxes,
     marker_in_place,
-    normalise,
-    raw_metadata_markers,
     region_similarity,
-    substring_distance,
     unjustified,
 )
 from redactor.geometry import Box, iou
