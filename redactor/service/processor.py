@@ -250,7 +250,11 @@ class Processor:
         try:
             self.jobs.set_result(record.job_id, published, attempt=record.attempts)
         except TransitionConflict as exc:
-            return self._unpublishable(exc.current, published)
+            if not _is_own_publication(exc.current, record, published):
+                return self._unpublishable(exc.current, published)
+            # The write landed but its reply was lost (Redis went down after it ran); the
+            # store's retry then met the record this attempt had already published.
+            log.info("job %s: its publication was confirmed after a retried write", record.job_id)
         log.info("job %s done", record.job_id)
         self._enforce_retention(record.job_id)
         return JobState.DONE.value
@@ -401,6 +405,16 @@ def _lost_failure(lost: int) -> Failure:
 
 def _window(seconds: int | None) -> timedelta | None:
     return None if seconds is None else timedelta(seconds=seconds)
+
+
+def _is_own_publication(current: JobRecord, record: JobRecord, published: JobResult) -> bool:
+    """Whether ``current`` is the record this attempt's own ``set_result`` wrote."""
+    return (
+        current.state is JobState.DONE
+        and current.attempts == record.attempts
+        and current.result_key == published.result_key
+        and current.report_key == published.report_key
+    )
 
 
 def _report_bytes(report: dict[str, object]) -> bytes:

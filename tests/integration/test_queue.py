@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -385,11 +386,14 @@ FAILED = RedactionResult(
 )
 
 
-def make_processor(env: QueueEnv, pipeline: FakePipeline) -> tuple[Processor, RedactorClient]:
+def make_processor(
+    env: QueueEnv, pipeline: FakePipeline, jobs: Callable[[Any], Any] = lambda jobs: jobs
+) -> tuple[Processor, RedactorClient]:
+    """A processor on ``env``'s stores; ``jobs`` may wrap its job store."""
     client = env.client()
     processor = Processor(
         storage=client.storage,
-        jobs=client.jobs,
+        jobs=jobs(client.jobs),
         pipelines=PipelineCache(lambda options: pipeline),
         default_options=FAST_OPTIONS,
         original_retention=client.settings.original_retention,
@@ -475,3 +479,33 @@ def test_given_another_attempt_took_over_then_the_stale_one_does_not_publish(
 
     record = client.status(holder["job_id"])
     assert (record.state, record.attempts) == (JobState.PROCESSING, 2)
+
+
+class ReplyLostJobs:
+    """A job store whose ``set_result`` write lands but whose reply is lost, so the
+    store's retry runs it again and meets the record it just wrote (as redis-py's
+    connection retry does when Redis dies after executing the transaction)."""
+
+    def __init__(self, jobs: Any):
+        self._jobs = jobs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jobs, name)
+
+    def set_result(self, job_id: str, result: Any, *, attempt: int) -> Any:
+        self._jobs.set_result(job_id, result, attempt=attempt)
+        return self._jobs.set_result(job_id, result, attempt=attempt)
+
+
+def test_given_the_reply_to_the_publication_is_lost_then_the_job_is_done_and_kept(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    env = isolated_env()
+    processor, client = make_processor(env, FakePipeline(REDACTED), jobs=ReplyLostJobs)
+    job_id, message = queued_message(client, tenant())
+
+    assert processor.process(message) == "done"
+
+    record = client.status(job_id)
+    assert (record.state, record.attempts) == (JobState.DONE, 1)
+    assert client.result(job_id) == b"redacted bytes"
