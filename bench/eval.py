@@ -27,7 +27,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bench import real_documents, real_faces
-from bench.corpus import ROOT, Corpus, generate
+from bench.cases import Corpus
+from bench.corpus import generate
 from bench.reading import RapidReader
 from bench.scorer import (
     FACE_REDACTED_BELOW,
@@ -39,6 +40,7 @@ from bench.scorer import (
 )
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
+from testkit.paths import ROOT
 
 DEFAULT_OUT = ROOT / "bench-out"
 MODES: dict[str, PipelineOptions] = {

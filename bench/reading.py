@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from bench.corpus import TextItem
+from bench.cases import TextItem
 from redactor.geometry import Box
 
 Pixels = npt.NDArray[np.uint8]

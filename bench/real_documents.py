@@ -34,7 +34,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.corpus import DATA
+from bench.cases import DATA
 from bench.reading import RapidReader, TextReader, normalise, reading_box, substring_distance
 from bench.scorer import FACE_REDACTED_BELOW, READABLE_WITHIN, Pixels, decode_upright, detail_kept
 from redactor.geometry import Box

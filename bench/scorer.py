@@ -50,7 +50,7 @@ import numpy.typing as npt
 from PIL import Image, ImageOps
 
 from bench.byte_markers import PNG_MAGIC, raw_metadata_markers, tool_metadata_groups
-from bench.corpus import CAMERA, PRODUCT, Case
+from bench.cases import CAMERA, PRODUCT, Case
 from bench.reading import (
     Pixels,
     TextReader,

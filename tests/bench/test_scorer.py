@@ -11,9 +11,9 @@ from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 from skimage import data
 
-from bench import corpus
+from bench import camera_files, corpus
 from bench.byte_markers import raw_metadata_markers
-from bench.corpus import CAMERA, COMPOSITE, Case, TextItem
+from bench.cases import CAMERA, COMPOSITE, Case, TextItem
 from bench.reading import normalise, substring_distance
 from bench.scorer import (
     FACE_REDACTED_BELOW,
@@ -338,7 +338,7 @@ def test_marker_is_found_upright_and_not_when_mirrored() -> None:
 def test_stored_pixels_come_back_upright_under_their_orientation(orientation: int) -> None:
     """The corpus stores the inverse of what a viewer applies for each EXIF orientation."""
     upright = _marked()
-    stored = Image.fromarray(corpus.to_stored(upright, orientation))
+    stored = Image.fromarray(camera_files.to_stored(upright, orientation))
     exif = Image.Exif()
     exif[0x0112] = orientation
     buffer = io.BytesIO()
@@ -403,7 +403,7 @@ def test_camera_jpeg_carries_every_planted_group() -> None:
 
     case = Case("c", CAMERA, "c.jpg", (160, 120))
     stored = Image.fromarray(_textured(120, 160))
-    data_ = corpus.camera_jpeg(stored, 6, faker("en_US", 2), case)
+    data_ = camera_files.camera_jpeg(stored, 6, faker("en_US", 2), case)
     found = metadata_in(data_)
     for group in ("exif", "gps", "makernote", "exif_thumbnail", "xmp", "iptc", "jpeg_comment"):
         assert found.get(group), group

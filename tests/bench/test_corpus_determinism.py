@@ -1,0 +1,33 @@
+"""The corpus is the same in every process: the scorer regenerates it rather than storing
+personal strings, so a case that changed with Python's hash seed would be scored against
+text it does not show."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from testkit.paths import ROOT
+
+#: Every generated document layout (format and second language), the Italian one included:
+#: Faker's it_IT city list is built from a set.
+DIGESTS = """
+import hashlib
+from bench.corpus import DOCUMENT_LAYOUTS, document_case, text_case
+print([hashlib.sha256(document_case(i, 7)[1]).hexdigest() for i in range(len(DOCUMENT_LAYOUTS))])
+print([hashlib.sha256(text_case(i, 7)[1]).hexdigest() for i in range(5)])
+"""
+
+
+def _digests(hash_seed: str) -> str:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", DIGESTS], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_given_two_hash_seeds_then_the_generated_cases_are_the_same_bytes() -> None:
+    assert _digests("1") == _digests("2")
