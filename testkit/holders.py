@@ -210,12 +210,22 @@ def invent_holder(fake: Faker, rng: np.random.Generator) -> Holder:
         surname=_ascii_upper(fake.last_name()),
         given=_ascii_upper(fake.first_name()),
         birth=birth,
-        place=_ascii_upper(fake.city())[:18],
+        place=_ascii_upper(_city(fake))[:18],
         sex=str(rng.choice(["F", "M"])),
         number=letters + "".join(str(int(d)) for d in rng.integers(0, 10, 7)),
         issue=issue,
         expiry=issue + timedelta(days=365 * 10 - 1),
     )
+
+
+def _city(fake: Faker) -> str:
+    """``fake.city()``, but the same in every process: Faker's it_IT provider builds its
+    city list from a set, whose order changes with Python's hash seed, so the seeded
+    draw is read from the list sorted."""
+    cities = getattr(fake.city.__self__, "cities", None)
+    if isinstance(cities, list) and cities:
+        return str(fake.random_element(sorted(cities)))
+    return str(fake.city())
 
 
 def _ascii_upper(text: str) -> str:
