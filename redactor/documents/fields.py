@@ -34,6 +34,8 @@ MAX_ROW_GAP = 8.0
 ADDRESS_LINES = 3
 #: Share of a word's letters and digits inside label text for it to be a label word.
 LABEL_WORD_SHARE = 0.7
+#: Share of small letters in a label-shaped line.
+LABEL_LOWER_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ class LineLabels:
     matches: tuple[LabelMatch, ...]
     label_words: frozenset[int]
     word_count: int
+    #: Shaped like a multilingual label the lexicon cannot read (see :func:`label_shaped`).
+    label_shaped: bool = False
 
     @property
     def field_kinds(self) -> frozenset[str]:
@@ -57,6 +61,11 @@ class LineLabels:
     def only_kept(self) -> bool:
         """Every word is label text or a title, state or specimen word."""
         return len(self.label_words) == self.word_count and bool(self.matches)
+
+    @property
+    def not_a_value(self) -> bool:
+        """Labels, titles or a label-shaped line: never the value of a label above it."""
+        return self.only_kept or self.label_shaped
 
     @property
     def value_words(self) -> list[int]:
@@ -81,8 +90,9 @@ class Field:
 def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     """The labels of ``line`` and its label words."""
     matches = tuple(lexicon.find(line.text))
+    shaped = label_shaped(line.text)
     if not matches:
-        return LineLabels((), frozenset(), len(line.words))
+        return LineLabels((), frozenset(), len(line.words), shaped)
     labelish = [False] * len(line.text)
     for m in matches:
         labelish[m.start : m.end] = [True] * (m.end - m.start)
@@ -92,7 +102,22 @@ def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     words = frozenset(
         k for k, span in enumerate(line.spans) if _is_label_word(line.text, span, labelish)
     )
-    return LineLabels(matches, words, len(line.words))
+    return LineLabels(matches, words, len(line.words), shaped)
+
+
+def label_shaped(text: str) -> bool:
+    """A line printed like a multilingual label: parts joined by ``/``, no digits, mostly
+    small letters, and no part in capitals ("Pilsonība/Nationality", or OCR's garbled
+    "Narrponatta /Nationate"). Values on documents are capitals and digits; a value
+    with a slash ("MLT/Malija", "V/M", "12/06/1979") has a capital part or digits."""
+    if "/" not in text or any(c.isdigit() for c in text):
+        return False
+    parts = [[c for c in part if c.isalpha()] for part in text.split("/")]
+    parts = [p for p in parts if len(p) >= 2]
+    if not parts or any(len(p) >= 2 and all(c.isupper() for c in p) for p in parts):
+        return False
+    letters = [c for p in parts for c in p]
+    return sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
 
 
 def _mark_label_like_parts(text: str, labelish: list[bool]) -> None:
@@ -179,7 +204,7 @@ def _right_of(index: int, lines: Sequence[TextLine], labels: Sequence[LineLabels
     kinds = [m for m in labels[index].matches if m.kind not in KEPT_KINDS]
     best = None
     for j, line in enumerate(lines):
-        if j == index or labels[j].only_kept or not _same_row(label, line):
+        if j == index or labels[j].not_a_value or not _same_row(label, line):
             continue
         gap = line.box.x0 - label.box.x1
         if 0 <= gap <= MAX_ROW_GAP * max(label.height, line.height) and (
@@ -203,7 +228,7 @@ def _under(index: int, lines: Sequence[TextLine], labels: Sequence[LineLabels]) 
     below = _stacked_below(index, lines)
     fields: list[Field] = []
     count = 0
-    while below is not None and not labels[below].only_kept and count < ADDRESS_LINES:
+    while below is not None and not labels[below].not_a_value and count < ADDRESS_LINES:
         fields += _assigned(label_line, labels[index], below, lines[below], labels[below])
         count += 1
         if not fields or fields[-1].kind != "address":

@@ -25,11 +25,13 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
 
 from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
 from redactor.documents.fields import Field, LineLabels, analyse, pair
 from redactor.documents.lexicon import SPECIMEN, Lexicon, default_lexicon
+from redactor.documents.margins import clipped_region, finding_box
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
@@ -46,6 +48,12 @@ logger = logging.getLogger(__name__)
 #: the document's median line height (or ending in "/").
 LABEL_LOWER_SHARE = 0.5
 LABEL_HEIGHT = 0.85
+#: Margin above and below a redacted line, as a share of its height (the redactor's is
+#: 0.2): OCR's line boxes already hold the glyphs with a pixel or two to spare.
+VERTICAL_MARGIN = 0.1
+VERTICAL_MARGIN_MIN_PX = 1.0
+#: Margin around a portrait's photo area (it is already the photo's extent).
+PHOTO_MARGIN = 2.0
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
 
@@ -103,14 +111,18 @@ class DocumentReviewer:
             out += self._mrz(document.zone)
         median = statistics.median([lines[i].height for i in inside]) if inside else 0.0
         value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
+        kept: list[Box] = []
         for i in inside:
             if i not in mrz_lines:
-                out += self._line(lines[i], i, labels[i], median, value_of)
+                redacted, kept_here = self._line(lines[i], i, labels[i], median, value_of)
+                out += redacted
+                kept += kept_here
         faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
+        areas = []
         for face in faces:
-            out.append(self._finding(DOCUMENT_FIELD, photo_area(face, extent), 1.0, "portrait"))
+            areas.append(self._finding(DOCUMENT_FIELD, photo_area(face, extent), 1.0, "portrait"))
         for ghost in ghost_portraits(image, faces, extent):
-            out.append(self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"))
+            areas.append(self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"))
         read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
         for i in inside:
             if "signature" in labels[i].field_kinds:
@@ -119,7 +131,10 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
-        return out
+        # photo areas are the region itself (no text margin); the rest keep their
+        # margin where it does not reach a kept label
+        clipped = [_clear_of(f, kept, PHOTO_MARGIN, PHOTO_MARGIN) for f in areas]
+        return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in out] + clipped
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
         rule = "mrz-checked" if zone.checked else "mrz-shape"
@@ -148,13 +163,14 @@ class DocumentReviewer:
         info: LineLabels,
         median: float,
         value_of: dict[tuple[int, int], str],
-    ) -> list[Finding]:
-        """The words of one line inside a document that are not kept, in runs."""
+    ) -> tuple[list[Finding], list[Box]]:
+        """The words of one line inside a document that are not kept, in runs, and the
+        boxes of the runs that are."""
         values = {k for k in range(len(line.words)) if (index, k) in value_of}
         if not values and (
             (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, median)
         ):
-            return []
+            return [], [line.box]
         keep = {k for k in info.label_words if k not in values and not _specimen(line, info, k)}
         allowed = self._policy.kept_words(line.text, list(line.spans))
         redact = [k not in keep and not allowed[k] for k in range(len(line.words))]
@@ -174,7 +190,11 @@ class DocumentReviewer:
                     attributes={"rule": "document", "field": field or "unlabelled"},
                 )
             )
-        return out
+        kept = [
+            union_box([w.box for w in line.words[start:end]])
+            for start, end in runs([not r for r in redact])
+        ]
+        return out, kept
 
     def _finding(self, kind: str, box: Box, score: float, what: str) -> Finding:
         attributes = {"evidence": what} if kind == DOCUMENT else {"rule": "document", "field": what}
@@ -182,6 +202,21 @@ class DocumentReviewer:
 
     def _hash(self, text: str) -> str | None:
         return None if self._hash_key is None else text_hash(self._hash_key, text)
+
+
+def _clear_of(
+    finding: Finding,
+    kept: Sequence[Box],
+    margin: float | None = None,
+    vertical: float | None = None,
+) -> Finding:
+    """``finding`` with the box whose redacted region stays clear of the kept boxes: the
+    usual margin left and right, a thinner one above and below (labels OCR did not read
+    sit right above and below values, and are not among the kept boxes)."""
+    if vertical is None:
+        vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
+    region = clipped_region(finding.box, kept, margin, vertical)
+    return replace(finding, box=finding_box(region))
 
 
 def _contains(extent: Box, box: Box) -> bool:

@@ -101,6 +101,48 @@ LANGUAGES = {
         ("Locul nașterii", "place_of_birth"),
         ("Cetățenie", "nationality"),
     ],
+    "lv": [
+        ("Uzvārds", "surname"),
+        ("Vārds", "given_names"),
+        ("Dzimšanas datums", "date_of_birth"),
+        ("Pilsonība", "nationality"),
+        ("Personas kods", "personal_number"),
+        ("Derīgs līdz", "date_of_expiry"),
+        ("Izdevējiestāde", "authority"),
+        ("Paraksts", "signature"),
+    ],
+    "lt": [
+        ("Pavardė", "surname"),
+        ("Vardai", "given_names"),
+        ("Gimimo data", "date_of_birth"),
+        ("Pilietybė", "nationality"),
+        ("Asmens kodas", "personal_number"),
+        ("Galioja iki", "date_of_expiry"),
+        ("Parašas", "signature"),
+    ],
+    "mt": [
+        ("Kunjom", "surname"),
+        ("Ismijiet", "given_names"),
+        ("Data tat-Twelid", "date_of_birth"),
+        ("Post tat-Twelid", "place_of_birth"),
+        ("Nazzjonalità", "nationality"),
+        ("Data tal-Iskadenza", "date_of_expiry"),
+        ("Firma", "signature"),
+    ],
+    "sr": [
+        ("Prezime", "surname"),
+        ("Datum rođenja", "date_of_birth"),
+        ("Državljanstvo", "nationality"),
+        ("Važi do", "date_of_expiry"),
+        ("Dokument izdaje", "authority"),
+        ("JMBG", "personal_number"),
+    ],
+    "uk": [
+        ("Prizvyshche", "surname"),
+        ("Hromadianstvo", "nationality"),
+        ("Data narodzhennia", "date_of_birth"),
+        ("Data vydachi", "date_of_issue"),
+    ],
     "translit": [
         ("Familiya", "surname"),
         ("Prizvyshche", "surname"),
@@ -138,6 +180,33 @@ def test_given_a_label_in_each_language_then_its_field_is_known(
 def test_given_ocr_noise_in_a_label_then_it_is_still_known(read: str, kind: str) -> None:
     (match,) = LEXICON.find(read)
     assert match.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pilsonība/Nationality",  # a language the lexicon lacks, next to one it has
+        "Narrponatta /Nationate",  # both parts garbled beyond the edit budget
+        "Personvārda vēsturiskā forma/",
+    ],
+)
+def test_given_a_label_shaped_line_then_it_is_not_a_value(text: str) -> None:
+    info = analyse(one(text), LEXICON)
+    assert info.label_shaped and info.not_a_value
+
+
+@pytest.mark.parametrize("text", ["MLT/Malija", "V/M", "12/06/1979", "GBR/British", "M/F"])
+def test_given_a_value_with_a_slash_then_it_is_not_label_shaped(text: str) -> None:
+    assert not analyse(one(text), LEXICON).label_shaped
+
+
+def test_given_a_garbled_label_line_under_a_label_then_it_is_not_its_value() -> None:
+    lines = [
+        one("Birth Place", 100, 100, 12),
+        one("Narrponatta /Nationate", 100, 116, 12),
+        one("MLT/Malija", 100, 132, 18),
+    ]
+    assert fields_of(lines) == []
 
 
 def test_short_labels_must_match_exactly() -> None:
