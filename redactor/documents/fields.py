@@ -24,7 +24,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from redactor.documents.lexicon import _FIELD_NUMBER, KEPT_KINDS, STATE, LabelMatch, Lexicon
+from redactor.documents.lexicon import (
+    _FIELD_NUMBER,
+    KEPT_KINDS,
+    STATE,
+    VALUE,
+    LabelMatch,
+    Lexicon,
+)
 from redactor.text.blocks import stacked
 from redactor.text.lines import TextLine
 
@@ -47,6 +54,8 @@ class LineLabels:
     word_count: int
     #: Shaped like a multilingual label the lexicon cannot read (see :func:`label_shaped`).
     label_shaped: bool = False
+    #: Holds a word that is a value, never a label ("Female"): see ``labels/values.tsv``.
+    holds_value: bool = False
 
     @property
     def field_kinds(self) -> frozenset[str]:
@@ -89,10 +98,12 @@ class Field:
 
 def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     """The labels of ``line`` and its label words."""
-    matches = tuple(lexicon.find(line.text))
-    shaped = label_shaped(line.text)
+    found = lexicon.find(line.text)
+    matches = tuple(m for m in found if m.kind != VALUE)
+    holds_value = len(matches) < len(found)
+    shaped = label_shaped(line.text) and not holds_value
     if not matches:
-        return LineLabels((), frozenset(), len(line.words), shaped)
+        return LineLabels((), frozenset(), len(line.words), shaped, holds_value)
     labelish = [False] * len(line.text)
     for m in matches:
         labelish[m.start : m.end] = [True] * (m.end - m.start)
@@ -102,7 +113,7 @@ def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     words = frozenset(
         k for k, span in enumerate(line.spans) if _is_label_word(line.text, span, labelish)
     )
-    return LineLabels(matches, words, len(line.words), shaped)
+    return LineLabels(matches, words, len(line.words), shaped, holds_value)
 
 
 def label_shaped(text: str) -> bool:

@@ -46,6 +46,9 @@ DOCUMENT_KINDS = frozenset(
 #: Words kept inside documents when a line holds nothing else.
 TITLE, STATE, SPECIMEN = "title", "state", "specimen"
 KEPT_KINDS = frozenset({TITLE, STATE, SPECIMEN})
+#: Words that are values, never labels ("Female", "Masculin"): found, so that a line
+#: holding one is not taken for label text.
+VALUE = "value"
 #: Words a line may end or start with around a label: a field number ("4a", "3.").
 _FIELD_NUMBER = re.compile(r"^\d{1,2}[a-z]?[.:)]?$", re.IGNORECASE)
 #: Where one label may end and the next begin.

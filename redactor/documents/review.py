@@ -30,7 +30,7 @@ from dataclasses import replace
 from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
 from redactor.documents.fields import Field, LineLabels, analyse, pair
-from redactor.documents.lexicon import SPECIMEN, Lexicon, default_lexicon
+from redactor.documents.lexicon import SPECIMEN, STATE, Lexicon, default_lexicon
 from redactor.documents.margins import clipped_region, finding_box
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
@@ -54,6 +54,13 @@ VERTICAL_MARGIN = 0.1
 VERTICAL_MARGIN_MIN_PX = 1.0
 #: Margin around a portrait's photo area (it is already the photo's extent).
 PHOTO_MARGIN = 2.0
+#: The document's header: the top share of its extent, or text this many times the
+#: document's median line height. State names elsewhere are values.
+HEADER_BAND = 0.3
+HEADER_HEIGHT = 1.3
+#: A line of this many words with this share of small letters reads as a garbled label.
+GARBLED_LABEL_WORDS = 2
+GARBLED_LOWER_SHARE = 0.6
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
 
@@ -114,7 +121,10 @@ class DocumentReviewer:
         kept: list[Box] = []
         for i in inside:
             if i not in mrz_lines:
-                redacted, kept_here = self._line(lines[i], i, labels[i], median, value_of)
+                info = labels[i]
+                if _state_value(lines[i], info, extent, median):
+                    info = replace(info, matches=(), label_words=frozenset())
+                redacted, kept_here = self._line(lines[i], i, info, median, value_of)
                 out += redacted
                 kept += kept_here
         faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
@@ -168,7 +178,7 @@ class DocumentReviewer:
         boxes of the runs that are."""
         values = {k for k in range(len(line.words)) if (index, k) in value_of}
         if not values and (
-            (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, median)
+            (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, info, median)
         ):
             return [], [line.box]
         keep = {k for k in info.label_words if k not in values and not _specimen(line, info, k)}
@@ -229,16 +239,27 @@ def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:
     return any(m.kind == SPECIMEN and m.start < end and start < m.end for m in info.matches)
 
 
-def _label_like(line: TextLine, median: float) -> bool:
+def _label_like(line: TextLine, info: LineLabels, median: float) -> bool:
     """A line in a language the lexicon lacks that looks like a label: no digits, mostly
     small letters, and holding a "/" (multilingual labels) or set smaller than the
     document's text ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
     text = line.text
     letters = [c for c in text if c.isalpha()]
-    if not letters or any(c.isdigit() for c in text):
+    if not letters or any(c.isdigit() for c in text) or info.holds_value:
         return False
-    small = sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
-    return small and ("/" in text or line.height <= LABEL_HEIGHT * median)
+    lower = sum(c.islower() for c in letters)
+    small = lower >= LABEL_LOWER_SHARE * len(letters)
+    if info.label_shaped or (small and line.height <= LABEL_HEIGHT * median):
+        return True
+    # a caption OCR garbled beyond the lexicon ("Tmwa Sa Vatis To" for "Valid To"):
+    # several words, mostly small letters, no taller than the document's text; values
+    # on documents are capitals and digits, names in small letters are the name rules'
+    words = [w for w in text.split() if sum(c.isalpha() for c in w) >= 2]
+    return (
+        len(words) >= GARBLED_LABEL_WORDS
+        and lower >= GARBLED_LOWER_SHARE * len(letters)
+        and line.height <= median
+    )
 
 
 def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
@@ -247,3 +268,16 @@ def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
         return True
     box = line.box
     return box.height >= WATERMARK_HEIGHT * median or box.height >= 1.5 * box.width
+
+
+def _state_value(line: TextLine, info: LineLabels, extent: Box, median: float) -> bool:
+    """A line whose only kept words name a state, printed where values are: below the
+    document's header band and no larger than its text ("LIECHTENSTEIN" under an unread
+    "Nationality", "SCHENGENER STAATEN" under "Valid for"). The state that issued a
+    document heads it; a state lower down is the holder's nationality or a visa's
+    territory."""
+    kinds = {m.kind for m in info.matches} - {SPECIMEN}
+    if kinds != {STATE}:
+        return False
+    header = line.box.center[1] <= extent.y0 + HEADER_BAND * extent.height
+    return not header and line.height < HEADER_HEIGHT * median

@@ -296,3 +296,38 @@ def test_given_packaging_text_then_no_document_label_is_found(text: str) -> None
 
 def test_key_ignores_case_accents_and_punctuation() -> None:
     assert key("Date d'Émission") == key("date demission")
+
+
+@pytest.mark.parametrize("text", ["Mara/Female", "Weiblich/Female", "Masculin/Male"])
+def test_given_a_bilingual_value_then_it_is_not_label_shaped(text: str) -> None:
+    info = analyse(one(text), LEXICON)
+    assert info.holds_value and not info.label_shaped and not info.label_words
+
+
+def test_value_words_are_not_label_text_next_to_a_label() -> None:
+    info = analyse(one("Sex/Sexe F Female"), LEXICON)
+    assert info.field_kinds == {"sex"} and not info.only_labels
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Fecha Ineoripción", "date_of_issue"),  # two letters misread in a long label
+        ("Pilsoniba/", "nationality"),  # accent lost
+        ("Uzvards", "surname"),
+        ("Gimimo dala", "date_of_birth"),
+    ],
+)
+def test_given_ocr_noise_in_a_newer_language_then_it_is_still_known(read: str, kind: str) -> None:
+    assert LEXICON.find(read)[0].kind == kind
+
+
+def test_given_a_label_above_and_a_label_left_then_values_pair_both_ways() -> None:
+    lines = [
+        one("Vardas/Given names", 100, 100, 12),
+        one("ANDRIS", 100, 116, 18),
+        *build_lines([run("Lytis/Sex", 100, 150, 12), run("V", 260, 150, 18)]),
+    ]
+    found = fields_of(lines)
+    assert ("ANDRIS", "given_names", "label-above") in found
+    assert ("V", "sex", "label-left") in found

@@ -127,3 +127,39 @@ def test_given_the_pipeline_then_the_document_is_reported_but_not_painted() -> N
     assert (DOCUMENT, "none") in actions
     assert (MRZ, "fill") in actions and (DOCUMENT_FIELD, "fill") in actions
     assert "documents" in result.report.timings_ms
+
+
+def test_given_a_state_name_among_the_values_then_it_is_redacted_and_the_header_kept() -> None:
+    page = [*PAGE[:2], ("Nationality / Nationalité", 360, 330, 14), ("LIECHTENSTEIN", 360, 348, 22)]
+    page += [p for p in PAGE[2:] if not p[0].startswith(("Nationality", "UTOPIAN"))]
+    lines = page_lines(page)
+    covered = covered_texts(lines, reviewed(lines))
+    assert "LIECHTENSTEIN" in covered
+    assert not {"REPUBLIC", "UTOPIA", "PASSPORT"} & covered
+
+
+def test_given_a_garbled_multilingual_label_then_it_is_kept() -> None:
+    page = [*PAGE, ("Narrponatta /Nationate", 700, 290, 14), ("Tmwa Sa Vatis To", 360, 330, 14)]
+    lines = page_lines(page)
+    covered = covered_texts(lines, reviewed(lines))
+    assert not {"Narrponatta", "Nationate", "Tmwa", "Vatis"} & covered
+
+
+def test_given_a_bilingual_sex_value_then_it_is_redacted() -> None:
+    page = [*PAGE, ("Sex / Sexe", 700, 290, 14), ("Mara/Female", 700, 308, 14)]
+    lines = page_lines(page)
+    assert "Mara/Female" in covered_texts(lines, reviewed(lines))
+
+
+def test_value_regions_do_not_reach_into_the_label_above() -> None:
+    lines = page_lines()
+    findings = reviewed(lines)
+    label = next(line for line in lines if line.text.startswith("Surname"))
+    value = next(line for line in lines if line.text == "ERIKSSON")
+    regions = [
+        region_for(f, PipelineOptions())
+        for f in findings
+        if f.kind == DOCUMENT_FIELD and f.box.center[1] > label.box.y1
+    ]
+    over_value = [r for r in regions if r.y0 <= value.box.y0 <= r.y1 and r.x0 <= value.box.x0]
+    assert over_value and all(r.y0 >= label.box.y1 - 1e-6 for r in over_value)
