@@ -27,11 +27,14 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 
+import cv2
+import numpy as np
+
 from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
 from redactor.documents.fields import Field, LineLabels, analyse, pair
 from redactor.documents.lexicon import SPECIMEN, STATE, Lexicon, default_lexicon
-from redactor.documents.margins import clipped_region, finding_box
+from redactor.documents.margins import Grey, clipped_region, finding_box, trimmed_to_ink
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
@@ -112,6 +115,9 @@ class DocumentReviewer:
         mrz_lines: set[int],
     ) -> list[Finding]:
         extent = document.box
+        grey: Grey = np.asarray(
+            cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY), np.uint8
+        )
         inside = [i for i, line in enumerate(lines) if _contains(extent, line.box)]
         out: list[Finding] = []
         if document.zone is not None:
@@ -124,15 +130,17 @@ class DocumentReviewer:
                 info = labels[i]
                 if _state_value(lines[i], info, extent, median):
                     info = replace(info, matches=(), label_words=frozenset())
-                redacted, kept_here = self._line(lines[i], i, info, median, value_of)
+                redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey)
                 out += redacted
                 kept += kept_here
         faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
-        areas = []
+        areas: list[tuple[Finding, Box]] = []
         for face in faces:
-            areas.append(self._finding(DOCUMENT_FIELD, photo_area(face, extent), 1.0, "portrait"))
+            area = photo_area(face, extent)
+            core = intersection_box(face, area) or area
+            areas.append((self._finding(DOCUMENT_FIELD, area, 1.0, "portrait"), core))
         for ghost in ghost_portraits(image, faces, extent):
-            areas.append(self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"))
+            areas.append((self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"), ghost))
         read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
         for i in inside:
             if "signature" in labels[i].field_kinds:
@@ -143,7 +151,14 @@ class DocumentReviewer:
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
-        clipped = [_clear_of(f, kept, PHOTO_MARGIN, PHOTO_MARGIN) for f in areas]
+        # a photo area is an estimate around its face: a kept label cuts into it, never
+        # into the face (or the ghost image) itself
+        clipped = [
+            replace(
+                f, box=finding_box(clipped_region(core, kept, region=f.box.padded(PHOTO_MARGIN)))
+            )
+            for f, core in areas
+        ]
         return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in out] + clipped
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
@@ -173,6 +188,7 @@ class DocumentReviewer:
         info: LineLabels,
         median: float,
         value_of: dict[tuple[int, int], str],
+        grey: Grey,
     ) -> tuple[list[Finding], list[Box]]:
         """The words of one line inside a document that are not kept, in runs, and the
         boxes of the runs that are."""
@@ -192,7 +208,7 @@ class DocumentReviewer:
             out.append(
                 Finding(
                     kind=DOCUMENT_FIELD,
-                    box=union_box([w.box for w in words]),
+                    box=trimmed_to_ink(grey, union_box([w.box for w in words])),
                     score=min(w.confidence for w in words),
                     detector=self.name,
                     model=self.model,
@@ -227,6 +243,11 @@ def _clear_of(
         vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
     region = clipped_region(finding.box, kept, margin, vertical)
     return replace(finding, box=finding_box(region))
+
+
+def intersection_box(a: Box, b: Box) -> Box | None:
+    x0, y0, x1, y1 = max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1)
+    return Box(x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
 def _contains(extent: Box, box: Box) -> bool:

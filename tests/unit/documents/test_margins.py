@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from redactor.documents.margins import clipped_region, finding_box, margin_of
+from redactor.documents.margins import (
+    Grey,
+    clipped_region,
+    finding_box,
+    margin_of,
+    trimmed_to_ink,
+)
 from redactor.findings import Finding
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
@@ -54,3 +61,32 @@ def test_the_finding_box_is_padded_back_to_the_region_by_the_redactor(region: Bo
 def test_given_a_region_too_small_to_shrink_then_it_is_used_as_is() -> None:
     tiny = Box(0, 0, 3, 3)
     assert finding_box(tiny) == tiny
+
+
+def _page_with_rows(ink_rows: list[range], height: int = 40, width: int = 200) -> Grey:
+    grey = np.full((height, width), 235, np.uint8)
+    for rows in ink_rows:
+        grey[rows.start : rows.stop, 20:180:3] = 20  # strokes
+    return grey
+
+
+def test_given_a_label_inside_the_ocr_box_then_the_box_is_cut_to_the_value_ink() -> None:
+    grey = _page_with_rows([range(4, 9), range(16, 30)])  # label rows, then the value
+    box = Box(10, 4, 190, 34)  # OCR's grown box reaches the label
+    trimmed = trimmed_to_ink(grey, box)
+    assert trimmed.y0 > 9 and trimmed.y0 <= 16 - 1 and trimmed.y1 >= 30
+
+
+def test_given_an_accent_one_row_above_then_it_stays_inside() -> None:
+    grey = _page_with_rows([range(10, 12), range(13, 28)])
+    trimmed = trimmed_to_ink(grey, Box(10, 6, 190, 32))
+    assert trimmed.y0 <= 10
+
+
+def test_given_a_busy_background_or_vertical_text_then_nothing_is_cut() -> None:
+    rng = np.random.default_rng(0)
+    busy = rng.integers(0, 255, (40, 200), dtype=np.uint8)
+    box = Box(10, 4, 190, 34)
+    assert trimmed_to_ink(busy, box) == box
+    vertical = Box(10, 0, 30, 40)
+    assert trimmed_to_ink(_page_with_rows([range(4, 9)]), vertical) == vertical
