@@ -56,6 +56,12 @@ class LineLabels:
     label_shaped: bool = False
     #: Holds a word that is a value, never a label ("Female"): see ``labels/values.tsv``.
     holds_value: bool = False
+    #: Words that start with a label and end with its value, read as one
+    #: ("Nationality:GBR", "Sex/F"): word index and where the value starts in the text.
+    tails: tuple[tuple[int, int], ...] = ()
+
+    def tail_of(self, word: int) -> int | None:
+        return next((start for k, start in self.tails if k == word), None)
 
     @property
     def field_kinds(self) -> frozenset[str]:
@@ -110,10 +116,32 @@ def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     _mark_label_like_parts(line.text, labelish)
     _mark_field_numbers(line.text, matches, labelish)
     _mark_state_names(line.text, matches, labelish)
-    words = frozenset(
-        k for k, span in enumerate(line.spans) if _is_label_word(line.text, span, labelish)
+    tails = tuple(
+        (k, start)
+        for k, span in enumerate(line.spans)
+        if (start := _value_tail(line.text, span, labelish)) is not None
     )
-    return LineLabels(matches, words, len(line.words), shaped, holds_value)
+    tailed = {k for k, _ in tails}
+    words = frozenset(
+        k
+        for k, span in enumerate(line.spans)
+        if k not in tailed and _is_label_word(line.text, span, labelish)
+    )
+    return LineLabels(matches, words, len(line.words), shaped, holds_value, tails)
+
+
+def _value_tail(text: str, span: tuple[int, int], labelish: list[bool]) -> int | None:
+    """Where the value starts in a word that begins with label text and goes on, after a
+    ``:`` or ``/``, with characters no label explains ("Nationality:GBR", "Nº:029067")."""
+    start, end = span
+    if not any(labelish[start:end]):
+        return None
+    for i in range(start, end):
+        if text[i].isalnum() and not labelish[i]:
+            if i > start and any(labelish[start:i]) and text[i - 1] in ":/|":
+                return i
+            return None
+    return None
 
 
 def label_shaped(text: str) -> bool:
@@ -137,7 +165,8 @@ def _mark_label_like_parts(text: str, labelish: list[bool]) -> None:
         part = text[start:end]
         letters = [c for c in part if c.isalpha()]
         covered = any(labelish[start:end])
-        shouted = len(letters) >= 3 and all(c.isupper() for c in letters)
+        # a part in capitals no phrase matched is a value ("Sex/F", "Nom/DUPONT")
+        shouted = all(c.isupper() for c in letters)
         if not covered and letters and not any(c.isdigit() for c in part) and not shouted:
             labelish[start:end] = [True] * (end - start)
         start = end + 1
@@ -198,7 +227,8 @@ def _inline(index: int, line: TextLine, info: LineLabels) -> list[Field]:
         end = k
         while end < info.word_count and end not in info.label_words:
             end += 1
-        label = _label_before(line, info, line.spans[k][0])
+        tail = info.tail_of(k)
+        label = _label_before(line, info, line.spans[k][0] if tail is None else tail)
         if label is not None:
             fields.append(Field(index, k, end, label.kind, "label-left"))
         k = end

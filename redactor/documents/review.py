@@ -208,7 +208,7 @@ class DocumentReviewer:
             out.append(
                 Finding(
                     kind=DOCUMENT_FIELD,
-                    box=trimmed_to_ink(grey, union_box([w.box for w in words])),
+                    box=trimmed_to_ink(grey, _value_part(line, info, start, end)),
                     score=min(w.confidence for w in words),
                     detector=self.name,
                     model=self.model,
@@ -243,6 +243,20 @@ def _clear_of(
         vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
     region = clipped_region(finding.box, kept, margin, vertical)
     return replace(finding, box=finding_box(region))
+
+
+def _value_part(line: TextLine, info: LineLabels, start: int, end: int) -> Box:
+    """The box of words ``start..end``, without the label that the first word begins
+    with when OCR read a label and its value as one word ("Nationality:GBR"): the cut
+    is placed by character share, a character early (fail closed)."""
+    box = union_box([w.box for w in line.words[start:end]])
+    tail = info.tail_of(start)
+    if tail is None:
+        return box
+    first, last = line.spans[start]
+    word = line.words[start].box
+    share = max(0.0, (tail - first - 1) / max(1, last - first))
+    return Box(max(box.x0, word.x0 + share * word.width), box.y0, box.x1, box.y1)
 
 
 def intersection_box(a: Box, b: Box) -> Box | None:

@@ -331,3 +331,30 @@ def test_given_a_label_above_and_a_label_left_then_values_pair_both_ways() -> No
     found = fields_of(lines)
     assert ("ANDRIS", "given_names", "label-above") in found
     assert ("V", "sex", "label-left") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Nationality:GBR", "nationality", "GBR"),
+        ("Sex/F", "sex", "F"),
+        ("Date of birth:12.06.1989", "date_of_birth", "12.06.1989"),
+    ],
+)
+def test_given_a_label_and_its_value_read_as_one_word_then_the_word_is_a_value(
+    text: str, kind: str, value: str
+) -> None:
+    line = one(text)
+    info = analyse(line, LEXICON)
+    last = len(line.words) - 1
+    assert last not in info.label_words
+    tail = info.tail_of(last)
+    assert tail is not None and line.text[tail:] == value
+    assert [(k, r) for _, k, r in fields_of([line])] == [(kind, "label-left")]
+
+
+@pytest.mark.parametrize(("text", "kind"), [("Nationality GBR", "nationality"), ("Sex F", "sex")])
+def test_given_a_label_and_its_value_on_one_line_then_the_value_is_paired(
+    text: str, kind: str
+) -> None:
+    assert fields_of([one(text)]) == [(text.split()[-1], kind, "label-left")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from redactor.documents.review import DocumentReviewer
@@ -163,3 +164,21 @@ def test_value_regions_do_not_reach_into_the_label_above() -> None:
     ]
     over_value = [r for r in regions if r.y0 <= value.box.y0 <= r.y1 and r.x0 <= value.box.x0]
     assert over_value and all(r.y0 >= label.box.y1 - 1e-6 for r in over_value)
+
+
+@pytest.mark.parametrize("text", ["Nationality GBR", "Sex F", "Nationality:GBR"])
+def test_given_a_value_read_with_its_label_then_the_value_part_goes(text: str) -> None:
+    page = [*PAGE, (text, 700, 290, 18)]
+    lines = page_lines(page)
+    findings = reviewed(lines)
+    line = next(line for line in lines if line.text == text)
+    value = line.words[-1]
+    regions = [
+        region_for(f, PipelineOptions())
+        for f in findings
+        if f.kind == DOCUMENT_FIELD
+        and abs(f.box.center[1] - line.box.center[1]) < 5
+        and f.box.center[0] > line.box.x0
+    ]
+    assert any(r.x0 <= value.box.x1 - 0.25 * value.box.width for r in regions)  # value covered
+    assert all(r.x0 > line.box.x0 + 5 for r in regions)  # the label's start stays
