@@ -182,3 +182,24 @@ def test_given_a_value_read_with_its_label_then_the_value_part_goes(text: str) -
     ]
     assert any(r.x0 <= value.box.x1 - 0.25 * value.box.width for r in regions)  # value covered
     assert all(r.x0 > line.box.x0 + 5 for r in regions)  # the label's start stays
+
+
+#: Multilingual packaging with words the newer label files know ("derīgs līdz" is a
+#: card's expiry label and a jar's best-before; "Latvija" a state name).
+PACKAGING_MULTILINGUAL = [
+    ("RIGAS BALZAMS", 100, 40, 60),
+    ("Derīgs līdz / Best before 12.2026", 100, 170, 18),
+    ("Ražots Latvijā / Made in Latvia", 100, 200, 18),
+    ("Partijas Nr. / Lot No. 24051 B", 100, 230, 18),
+    ("Neto masa / Net weight 250 g", 100, 260, 18),
+    ("Uzturvērtība / Nutrition / Maistinė vertė", 100, 300, 18),
+    ("Tauki / Fat / Riebalai 21 g", 100, 325, 18),
+    ("Grupo de Votación 12 / Provincia / Departamento", 100, 350, 18),
+]
+
+
+def test_given_multilingual_packaging_then_there_is_no_document_and_nothing_is_redacted() -> None:
+    lines = build_lines([run(text, x, y, h, 0.55 * h) for text, x, y, h in PACKAGING_MULTILINGUAL])
+    assert reviewed(lines) == []
+    text = TextDetector(FakeEngine([]), "pii", hash_key=KEY, recognizers=RECOGNIZERS)
+    assert text._rules.personal(lines, Policy.build("pii")) == []
