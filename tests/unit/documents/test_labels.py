@@ -358,3 +358,27 @@ def test_given_a_label_and_its_value_on_one_line_then_the_value_is_paired(
     text: str, kind: str
 ) -> None:
     assert fields_of([one(text)]) == [(text.split()[-1], kind, "label-left")]
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("外 文 别 名 / A l s o k n o w n a s", "name"),  # OCR spaces letters out beside CJK
+        ("身 分 證 統 一 編 號 / P e r s o n a l I d . N o .", "personal_number"),
+    ],
+)
+def test_given_letters_spaced_out_one_by_one_then_the_label_is_still_found(
+    read: str, kind: str
+) -> None:
+    assert kind in {m.kind for m in LEXICON.find(read)}
+
+
+def test_given_visa_captions_then_they_are_label_text_not_values() -> None:
+    lines = [
+        one("Duration of stay / Durée du séjour", 100, 100, 12),
+        one("VOM", 100, 116, 12),
+        one("BIS", 300, 116, 12),
+        one("DAYS", 400, 116, 12),
+    ]
+    assert all(analyse(line, LEXICON).only_kept for line in lines[1:])
+    assert fields_of(lines) == []
