@@ -61,9 +61,6 @@ PHOTO_MARGIN = 2.0
 #: document's median line height. State names elsewhere are values.
 HEADER_BAND = 0.3
 HEADER_HEIGHT = 1.3
-#: A line of this many words with this share of small letters reads as a garbled label.
-GARBLED_LABEL_WORDS = 2
-GARBLED_LOWER_SHARE = 0.6
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
 
@@ -284,17 +281,7 @@ def _label_like(line: TextLine, info: LineLabels, median: float) -> bool:
         return False
     lower = sum(c.islower() for c in letters)
     small = lower >= LABEL_LOWER_SHARE * len(letters)
-    if info.label_shaped or (small and line.height <= LABEL_HEIGHT * median):
-        return True
-    # a caption OCR garbled beyond the lexicon ("Tmwa Sa Vatis To" for "Valid To"):
-    # several words, mostly small letters, no taller than the document's text; values
-    # on documents are capitals and digits, names in small letters are the name rules'
-    words = [w for w in text.split() if sum(c.isalpha() for c in w) >= 2]
-    return (
-        len(words) >= GARBLED_LABEL_WORDS
-        and lower >= GARBLED_LOWER_SHARE * len(letters)
-        and line.height <= median
-    )
+    return info.label_shaped or (small and line.height <= LABEL_HEIGHT * median)
 
 
 def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:

@@ -139,7 +139,7 @@ def test_given_a_state_name_among_the_values_then_it_is_redacted_and_the_header_
     assert not {"REPUBLIC", "UTOPIA", "PASSPORT"} & covered
 
 
-def test_given_a_garbled_multilingual_label_then_it_is_kept() -> None:
+def test_given_a_garbled_multilingual_or_small_type_label_then_it_is_kept() -> None:
     page = [*PAGE, ("Narrponatta /Nationate", 700, 290, 14), ("Tmwa Sa Vatis To", 360, 330, 14)]
     lines = page_lines(page)
     covered = covered_texts(lines, reviewed(lines))
@@ -203,3 +203,10 @@ def test_given_multilingual_packaging_then_there_is_no_document_and_nothing_is_r
     assert reviewed(lines) == []
     text = TextDetector(FakeEngine([]), "pii", hash_key=KEY, recognizers=RECOGNIZERS)
     assert text._rules.personal(lines, Policy.build("pii")) == []
+
+
+def test_given_a_mixed_case_value_set_like_the_values_then_it_is_redacted() -> None:
+    # no "/", no label the lexicon knows, as tall as the values: fail closed
+    page = [*PAGE, ("No recourse to public funds", 700, 290, 22)]
+    lines = page_lines(page)
+    assert {"recourse", "funds"} <= covered_texts(lines, reviewed(lines))
