@@ -19,6 +19,13 @@ input crop stands for the item's text):
   its detail (:func:`bench.scorer.detail_kept` below :data:`FACE_REDACTED_BELOW`).
 * **Label, title, country kept**: OCR of the output crop reads what it read in the input
   (judged only where the input reads at least two characters).
+
+Each item is read alone: the crop's margin (half the item's height, so OCR sees whole
+glyphs) is painted with the paper's colour around the item's box. Boxes of a label and
+the value under it meet halfway, so a margin reaches into the neighbour: read with it,
+a value whose kept label sits right above it counted as "still readable" (the label was
+read) and a label next to a redacted value as "lost". ``--context-reading`` scores the
+first way, for comparison with figures measured before 2026-12-03.
 """
 
 from __future__ import annotations
@@ -57,6 +64,10 @@ CHANGED_LEVELS = 40.0
 READING_HEIGHT = 40.0
 #: Keep items read as fewer characters than this in the input are not judged.
 MIN_READ = 2
+#: Read each item alone: the reading margin around its box is painted with the paper's
+#: colour (see :func:`read_crop`). ``--context-reading`` turns it off (the first
+#: scorer, under which a value next to a kept label "stays readable": the label is read).
+ISOLATED = True
 
 
 @dataclass(frozen=True)
@@ -145,16 +156,54 @@ def covered_share(before: Pixels, after: Pixels, box: Box) -> float:
     return float(done[ink].mean())
 
 
-def read_crop(reader: TextReader, pixels: Pixels, box: Box) -> str:
-    """What OCR reads around ``box``, normalised (the crop scaled as bench.scorer does)."""
-    crop = _crop(pixels, reading_box(box))
+def read_crop(
+    reader: TextReader, pixels: Pixels, box: Box, background: Pixels | None = None
+) -> str:
+    """What OCR reads around ``box``, normalised (the crop scaled as bench.scorer does).
+
+    The crop has a margin so OCR sees whole glyphs; with :data:`ISOLATED` the margin is
+    painted with the background colour of ``background`` (the input) around the box, so
+    what is read is the item alone and not the label above a value or the value under
+    a label (their boxes meet halfway, and the margin reaches into them).
+    """
+    around = reading_box(box)
+    crop = _crop(pixels, around)
     if crop.size == 0:
         return ""
+    if ISOLATED:
+        crop = _isolated(
+            crop, _crop(pixels if background is None else background, around), box, around
+        )
     scale = READING_HEIGHT / max(1.0, box.height)
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     scaled = np.asarray(cv2.resize(crop, size, interpolation=interpolation), dtype=np.uint8)
     return "".join(normalise(line) for line in reader.read(scaled))
+
+
+def _isolated(crop: Pixels, reference: Pixels, box: Box, around: Box) -> Pixels:
+    """``crop`` with everything outside ``box`` painted the median colour of the
+    reference's ring just outside ``box`` (the paper around the item)."""
+    height, width = crop.shape[:2]
+    x0 = int(max(0, round(box.x0 - max(0.0, around.x0))))
+    y0 = int(max(0, round(box.y0 - max(0.0, around.y0))))
+    x1, y1 = min(width, x0 + round(box.width)), min(height, y0 + round(box.height))
+    if x1 <= x0 or y1 <= y0:
+        return crop
+    outside = np.ones((height, width), bool)
+    outside[y0:y1, x0:x1] = False
+    ring = outside.copy()
+    ring[: max(0, y0 - 2), :] = False
+    ring[y1 + 2 :, :] = False
+    ring[:, : max(0, x0 - 2)] = False
+    ring[:, x1 + 2 :] = False
+    source = reference if reference.shape == crop.shape else crop
+    colour = (
+        np.median(source[ring], axis=0) if ring.any() else np.median(source.reshape(-1, 3), axis=0)
+    )
+    out = crop.copy()
+    out[outside] = colour.astype(out.dtype)
+    return out
 
 
 def score_personal(
@@ -171,7 +220,9 @@ def score_personal(
     share = covered_share(before, after, item.box)
     read_before = read_crop(reader, before, item.box)
     distance = (
-        substring_distance(read_before, read_crop(reader, after, item.box)) if read_before else 1.0
+        substring_distance(read_before, read_crop(reader, after, item.box, before))
+        if read_before
+        else 1.0
     )
     ok = share >= COVERED_SHARE and distance > READABLE_WITHIN
     return ItemScore(
@@ -184,7 +235,7 @@ def score_keep(reader: TextReader, before: Pixels, after: Pixels | None, item: I
     read_before = read_crop(reader, before, item.box)
     if after is None:
         return ItemScore(box, item.kind, None, None, len(read_before), None, None, False)
-    distance = substring_distance(read_before, read_crop(reader, after, item.box))
+    distance = substring_distance(read_before, read_crop(reader, after, item.box, before))
     return ItemScore(
         box,
         item.kind,
@@ -330,7 +381,14 @@ def main(argv: Sequence[str] | None = None) -> Path | None:
     parser = argparse.ArgumentParser(description="Score redactor on labelled real documents.")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument(
+        "--context-reading",
+        action="store_true",
+        help="read items with their neighbours in the margin (the first scorer)",
+    )
     args = parser.parse_args(argv)
+    global ISOLATED
+    ISOLATED = not args.context_reading
     from rich.console import Console
 
     console = Console()

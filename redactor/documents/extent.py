@@ -212,7 +212,16 @@ def find_documents(
 ) -> list[Document]:
     """Every document in the image, MRZ pages first, clipped to the image."""
     height, width = image.shape[:2]
-    found = [Document(from_zone(z).clipped(width, height), f"mrz:{z.format}", z) for z in zones]
+    edges = _quadrilaterals(image) if zones else None
+    # an MRZ page is cut to its card's edge first: its other side is placed from it
+    found = [
+        Document(
+            _bounded(from_zone(z).clipped(width, height), z.box, edges or []),
+            f"mrz:{z.format}",
+            z,
+        )
+        for z in zones
+    ]
     evidence = [z.box for z in zones]
     pages = list(found)
     for group in label_groups(lines, labels):
@@ -236,7 +245,8 @@ def find_documents(
                 evidence.append(side)
     if not found:
         return []
-    edges = _quadrilaterals(image)
+    if edges is None:
+        edges = _quadrilaterals(image)
     return [
         Document(_bounded(d.box, core, edges), d.evidence, d.zone)
         for d, core in zip(found, evidence, strict=True)

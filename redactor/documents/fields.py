@@ -24,7 +24,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from redactor.documents.lexicon import _FIELD_NUMBER, KEPT_KINDS, STATE, LabelMatch, Lexicon
+from redactor.documents.lexicon import (
+    _FIELD_NUMBER,
+    KEPT_KINDS,
+    STATE,
+    VALUE,
+    LabelMatch,
+    Lexicon,
+)
 from redactor.text.blocks import stacked
 from redactor.text.lines import TextLine
 
@@ -34,6 +41,8 @@ MAX_ROW_GAP = 8.0
 ADDRESS_LINES = 3
 #: Share of a word's letters and digits inside label text for it to be a label word.
 LABEL_WORD_SHARE = 0.7
+#: Share of small letters in a label-shaped line.
+LABEL_LOWER_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,16 @@ class LineLabels:
     matches: tuple[LabelMatch, ...]
     label_words: frozenset[int]
     word_count: int
+    #: Shaped like a multilingual label the lexicon cannot read (see :func:`label_shaped`).
+    label_shaped: bool = False
+    #: Holds a word that is a value, never a label ("Female"): see ``labels/values.tsv``.
+    holds_value: bool = False
+    #: Words that start with a label and end with its value, read as one
+    #: ("Nationality:GBR", "Sex/F"): word index and where the value starts in the text.
+    tails: tuple[tuple[int, int], ...] = ()
+
+    def tail_of(self, word: int) -> int | None:
+        return next((start for k, start in self.tails if k == word), None)
 
     @property
     def field_kinds(self) -> frozenset[str]:
@@ -57,6 +76,11 @@ class LineLabels:
     def only_kept(self) -> bool:
         """Every word is label text or a title, state or specimen word."""
         return len(self.label_words) == self.word_count and bool(self.matches)
+
+    @property
+    def not_a_value(self) -> bool:
+        """Labels, titles or a label-shaped line: never the value of a label above it."""
+        return self.only_kept or self.label_shaped
 
     @property
     def value_words(self) -> list[int]:
@@ -80,19 +104,59 @@ class Field:
 
 def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     """The labels of ``line`` and its label words."""
-    matches = tuple(lexicon.find(line.text))
+    found = lexicon.find(line.text)
+    matches = tuple(m for m in found if m.kind != VALUE)
+    holds_value = len(matches) < len(found)
+    shaped = label_shaped(line.text) and not holds_value
     if not matches:
-        return LineLabels((), frozenset(), len(line.words))
+        return LineLabels((), frozenset(), len(line.words), shaped, holds_value)
     labelish = [False] * len(line.text)
     for m in matches:
         labelish[m.start : m.end] = [True] * (m.end - m.start)
     _mark_label_like_parts(line.text, labelish)
     _mark_field_numbers(line.text, matches, labelish)
     _mark_state_names(line.text, matches, labelish)
-    words = frozenset(
-        k for k, span in enumerate(line.spans) if _is_label_word(line.text, span, labelish)
+    tails = tuple(
+        (k, start)
+        for k, span in enumerate(line.spans)
+        if (start := _value_tail(line.text, span, labelish)) is not None
     )
-    return LineLabels(matches, words, len(line.words))
+    tailed = {k for k, _ in tails}
+    words = frozenset(
+        k
+        for k, span in enumerate(line.spans)
+        if k not in tailed and _is_label_word(line.text, span, labelish)
+    )
+    return LineLabels(matches, words, len(line.words), shaped, holds_value, tails)
+
+
+def _value_tail(text: str, span: tuple[int, int], labelish: list[bool]) -> int | None:
+    """Where the value starts in a word that begins with label text and goes on, after a
+    ``:`` or ``/``, with characters no label explains ("Nationality:GBR", "Nº:029067")."""
+    start, end = span
+    if not any(labelish[start:end]):
+        return None
+    for i in range(start, end):
+        if text[i].isalnum() and not labelish[i]:
+            if i > start and any(labelish[start:i]) and text[i - 1] in ":/|":
+                return i
+            return None
+    return None
+
+
+def label_shaped(text: str) -> bool:
+    """A line printed like a multilingual label: parts joined by ``/``, no digits, mostly
+    small letters, and no part in capitals ("Pilsonība/Nationality", or OCR's garbled
+    "Narrponatta /Nationate"). Values on documents are capitals and digits; a value
+    with a slash ("MLT/Malija", "V/M", "12/06/1979") has a capital part or digits."""
+    if "/" not in text or any(c.isdigit() for c in text):
+        return False
+    parts = [[c for c in part if c.isalpha()] for part in text.split("/")]
+    parts = [p for p in parts if len(p) >= 2]
+    if not parts or any(len(p) >= 2 and all(c.isupper() for c in p) for p in parts):
+        return False
+    letters = [c for p in parts for c in p]
+    return sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
 
 
 def _mark_label_like_parts(text: str, labelish: list[bool]) -> None:
@@ -101,7 +165,8 @@ def _mark_label_like_parts(text: str, labelish: list[bool]) -> None:
         part = text[start:end]
         letters = [c for c in part if c.isalpha()]
         covered = any(labelish[start:end])
-        shouted = len(letters) >= 3 and all(c.isupper() for c in letters)
+        # a part in capitals no phrase matched is a value ("Sex/F", "Nom/DUPONT")
+        shouted = all(c.isupper() for c in letters)
         if not covered and letters and not any(c.isdigit() for c in part) and not shouted:
             labelish[start:end] = [True] * (end - start)
         start = end + 1
@@ -162,7 +227,8 @@ def _inline(index: int, line: TextLine, info: LineLabels) -> list[Field]:
         end = k
         while end < info.word_count and end not in info.label_words:
             end += 1
-        label = _label_before(line, info, line.spans[k][0])
+        tail = info.tail_of(k)
+        label = _label_before(line, info, line.spans[k][0] if tail is None else tail)
         if label is not None:
             fields.append(Field(index, k, end, label.kind, "label-left"))
         k = end
@@ -179,7 +245,7 @@ def _right_of(index: int, lines: Sequence[TextLine], labels: Sequence[LineLabels
     kinds = [m for m in labels[index].matches if m.kind not in KEPT_KINDS]
     best = None
     for j, line in enumerate(lines):
-        if j == index or labels[j].only_kept or not _same_row(label, line):
+        if j == index or labels[j].not_a_value or not _same_row(label, line):
             continue
         gap = line.box.x0 - label.box.x1
         if 0 <= gap <= MAX_ROW_GAP * max(label.height, line.height) and (
@@ -203,7 +269,7 @@ def _under(index: int, lines: Sequence[TextLine], labels: Sequence[LineLabels]) 
     below = _stacked_below(index, lines)
     fields: list[Field] = []
     count = 0
-    while below is not None and not labels[below].only_kept and count < ADDRESS_LINES:
+    while below is not None and not labels[below].not_a_value and count < ADDRESS_LINES:
         fields += _assigned(label_line, labels[index], below, lines[below], labels[below])
         count += 1
         if not fields or fields[-1].kind != "address":

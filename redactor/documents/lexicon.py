@@ -46,6 +46,9 @@ DOCUMENT_KINDS = frozenset(
 #: Words kept inside documents when a line holds nothing else.
 TITLE, STATE, SPECIMEN = "title", "state", "specimen"
 KEPT_KINDS = frozenset({TITLE, STATE, SPECIMEN})
+#: Words that are values, never labels ("Female", "Masculin"): found, so that a line
+#: holding one is not taken for label text.
+VALUE = "value"
 #: Words a line may end or start with around a label: a field number ("4a", "3.").
 _FIELD_NUMBER = re.compile(r"^\d{1,2}[a-z]?[.:)]?$", re.IGNORECASE)
 #: Where one label may end and the next begin.
@@ -192,6 +195,23 @@ class Lexicon:
             return True  # words run together ("Dateofbirth")
         return bool(_deletions(k, 1) & self._starts)
 
+    def _ends(self, text: str, tokens: list[tuple[int, int]], i: int) -> list[int]:
+        """Token ends a label starting at token ``i`` may have: up to
+        :data:`MAX_LABEL_WORDS` words, where letters OCR spaced out one by one
+        ("A l s o k n o w n a s", common beside CJK text) count as one word."""
+        ends: list[int] = []
+        words = chars = 0
+        for j in range(i, len(tokens)):
+            token = key(text[tokens[j][0] : tokens[j][1]])
+            chars += len(token)
+            words += (
+                len(token) > 1 or j == i or len(key(text[tokens[j - 1][0] : tokens[j - 1][1]])) > 1
+            )
+            if words > MAX_LABEL_WORDS or chars > self._max_chars:
+                break
+            ends.append(j + 1)
+        return ends
+
     def _longest(
         self, text: str, tokens: list[tuple[int, int]], i: int
     ) -> tuple[LabelMatch, int] | None:
@@ -199,7 +219,7 @@ class Lexicon:
         if not self._can_begin(text[tokens[i][0] : tokens[i][1]]):
             return None
         best: tuple[LabelMatch, int] | None = None
-        for j in range(min(len(tokens), i + MAX_LABEL_WORDS), i, -1):
+        for j in reversed(self._ends(text, tokens, i)):
             start, end = tokens[i][0], tokens[j - 1][1]
             if any(s in text[start:end] for s in _SEPARATORS[:2]) and j - i > 1:
                 continue

@@ -16,11 +16,12 @@ from redactor.text import codes
 
 Grey = npt.NDArray[np.uint8]
 
-#: The photo area around a face box (head, hair, neck and shoulders), as shares of the
-#: face's width and height: left/right, above, below.
-PHOTO_SIDES = 0.1
-PHOTO_ABOVE = 0.3
-PHOTO_BELOW = 0.5
+#: The photo area around a face box, as shares of the box's width and height:
+#: left/right, above, below. Face findings are head boxes already (hair to chin, see
+#: redactor.faces), so the photo adds the neck and shoulders below and a little around.
+PHOTO_SIDES = 0.08
+PHOTO_ABOVE = 0.05
+PHOTO_BELOW = 0.25
 #: Ghost portraits are this share of the main portrait's size...
 GHOST_SCALES = (0.2, 0.25, 0.3, 0.36, 0.43, 0.5, 0.6, 0.72, 0.85)
 #: ...and match its grey levels with at least this normalised correlation.

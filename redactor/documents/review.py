@@ -25,11 +25,16 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
 
 from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
 from redactor.documents.fields import Field, LineLabels, analyse, pair
-from redactor.documents.lexicon import SPECIMEN, Lexicon, default_lexicon
+from redactor.documents.lexicon import SPECIMEN, STATE, Lexicon, default_lexicon
+from redactor.documents.margins import Grey, clipped_region, finding_box, trimmed_to_ink
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
@@ -46,6 +51,16 @@ logger = logging.getLogger(__name__)
 #: the document's median line height (or ending in "/").
 LABEL_LOWER_SHARE = 0.5
 LABEL_HEIGHT = 0.85
+#: Margin above and below a redacted line, as a share of its height (the redactor's is
+#: 0.2): OCR's line boxes already hold the glyphs with a pixel or two to spare.
+VERTICAL_MARGIN = 0.1
+VERTICAL_MARGIN_MIN_PX = 1.0
+#: Margin around a portrait's photo area (it is already the photo's extent).
+PHOTO_MARGIN = 2.0
+#: The document's header: the top share of its extent, or text this many times the
+#: document's median line height. State names elsewhere are values.
+HEADER_BAND = 0.3
+HEADER_HEIGHT = 1.3
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
 
@@ -97,20 +112,32 @@ class DocumentReviewer:
         mrz_lines: set[int],
     ) -> list[Finding]:
         extent = document.box
+        grey: Grey = np.asarray(
+            cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY), np.uint8
+        )
         inside = [i for i, line in enumerate(lines) if _contains(extent, line.box)]
         out: list[Finding] = []
         if document.zone is not None:
             out += self._mrz(document.zone)
         median = statistics.median([lines[i].height for i in inside]) if inside else 0.0
         value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
+        kept: list[Box] = []
         for i in inside:
             if i not in mrz_lines:
-                out += self._line(lines[i], i, labels[i], median, value_of)
+                info = labels[i]
+                if _state_value(lines[i], info, extent, median):
+                    info = replace(info, matches=(), label_words=frozenset())
+                redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey)
+                out += redacted
+                kept += kept_here
         faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
+        areas: list[tuple[Finding, Box]] = []
         for face in faces:
-            out.append(self._finding(DOCUMENT_FIELD, photo_area(face, extent), 1.0, "portrait"))
+            area = photo_area(face, extent)
+            core = intersection_box(face, area) or area
+            areas.append((self._finding(DOCUMENT_FIELD, area, 1.0, "portrait"), core))
         for ghost in ghost_portraits(image, faces, extent):
-            out.append(self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"))
+            areas.append((self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"), ghost))
         read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
         for i in inside:
             if "signature" in labels[i].field_kinds:
@@ -119,7 +146,17 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
-        return out
+        # photo areas are the region itself (no text margin); the rest keep their
+        # margin where it does not reach a kept label
+        # a photo area is an estimate around its face: a kept label cuts into it, never
+        # into the face (or the ghost image) itself
+        clipped = [
+            replace(
+                f, box=finding_box(clipped_region(core, kept, region=f.box.padded(PHOTO_MARGIN)))
+            )
+            for f, core in areas
+        ]
+        return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in out] + clipped
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
         rule = "mrz-checked" if zone.checked else "mrz-shape"
@@ -148,13 +185,15 @@ class DocumentReviewer:
         info: LineLabels,
         median: float,
         value_of: dict[tuple[int, int], str],
-    ) -> list[Finding]:
-        """The words of one line inside a document that are not kept, in runs."""
+        grey: Grey,
+    ) -> tuple[list[Finding], list[Box]]:
+        """The words of one line inside a document that are not kept, in runs, and the
+        boxes of the runs that are."""
         values = {k for k in range(len(line.words)) if (index, k) in value_of}
         if not values and (
-            (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, median)
+            (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, info, median)
         ):
-            return []
+            return [], [line.box]
         keep = {k for k in info.label_words if k not in values and not _specimen(line, info, k)}
         allowed = self._policy.kept_words(line.text, list(line.spans))
         redact = [k not in keep and not allowed[k] for k in range(len(line.words))]
@@ -166,7 +205,7 @@ class DocumentReviewer:
             out.append(
                 Finding(
                     kind=DOCUMENT_FIELD,
-                    box=union_box([w.box for w in words]),
+                    box=trimmed_to_ink(grey, _value_part(line, info, start, end)),
                     score=min(w.confidence for w in words),
                     detector=self.name,
                     model=self.model,
@@ -174,7 +213,11 @@ class DocumentReviewer:
                     attributes={"rule": "document", "field": field or "unlabelled"},
                 )
             )
-        return out
+        kept = [
+            union_box([w.box for w in line.words[start:end]])
+            for start, end in runs([not r for r in redact])
+        ]
+        return out, kept
 
     def _finding(self, kind: str, box: Box, score: float, what: str) -> Finding:
         attributes = {"evidence": what} if kind == DOCUMENT else {"rule": "document", "field": what}
@@ -182,6 +225,40 @@ class DocumentReviewer:
 
     def _hash(self, text: str) -> str | None:
         return None if self._hash_key is None else text_hash(self._hash_key, text)
+
+
+def _clear_of(
+    finding: Finding,
+    kept: Sequence[Box],
+    margin: float | None = None,
+    vertical: float | None = None,
+) -> Finding:
+    """``finding`` with the box whose redacted region stays clear of the kept boxes: the
+    usual margin left and right, a thinner one above and below (labels OCR did not read
+    sit right above and below values, and are not among the kept boxes)."""
+    if vertical is None:
+        vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
+    region = clipped_region(finding.box, kept, margin, vertical)
+    return replace(finding, box=finding_box(region))
+
+
+def _value_part(line: TextLine, info: LineLabels, start: int, end: int) -> Box:
+    """The box of words ``start..end``, without the label that the first word begins
+    with when OCR read a label and its value as one word ("Nationality:GBR"): the cut
+    is placed by character share, a character early (fail closed)."""
+    box = union_box([w.box for w in line.words[start:end]])
+    tail = info.tail_of(start)
+    if tail is None:
+        return box
+    first, last = line.spans[start]
+    word = line.words[start].box
+    share = max(0.0, (tail - first - 1) / max(1, last - first))
+    return Box(max(box.x0, word.x0 + share * word.width), box.y0, box.x1, box.y1)
+
+
+def intersection_box(a: Box, b: Box) -> Box | None:
+    x0, y0, x1, y1 = max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1)
+    return Box(x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
 def _contains(extent: Box, box: Box) -> bool:
@@ -194,16 +271,17 @@ def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:
     return any(m.kind == SPECIMEN and m.start < end and start < m.end for m in info.matches)
 
 
-def _label_like(line: TextLine, median: float) -> bool:
+def _label_like(line: TextLine, info: LineLabels, median: float) -> bool:
     """A line in a language the lexicon lacks that looks like a label: no digits, mostly
     small letters, and holding a "/" (multilingual labels) or set smaller than the
     document's text ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
     text = line.text
     letters = [c for c in text if c.isalpha()]
-    if not letters or any(c.isdigit() for c in text):
+    if not letters or any(c.isdigit() for c in text) or info.holds_value:
         return False
-    small = sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
-    return small and ("/" in text or line.height <= LABEL_HEIGHT * median)
+    lower = sum(c.islower() for c in letters)
+    small = lower >= LABEL_LOWER_SHARE * len(letters)
+    return info.label_shaped or (small and line.height <= LABEL_HEIGHT * median)
 
 
 def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
@@ -212,3 +290,16 @@ def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
         return True
     box = line.box
     return box.height >= WATERMARK_HEIGHT * median or box.height >= 1.5 * box.width
+
+
+def _state_value(line: TextLine, info: LineLabels, extent: Box, median: float) -> bool:
+    """A line whose only kept words name a state, printed where values are: below the
+    document's header band and no larger than its text ("LIECHTENSTEIN" under an unread
+    "Nationality", "SCHENGENER STAATEN" under "Valid for"). The state that issued a
+    document heads it; a state lower down is the holder's nationality or a visa's
+    territory."""
+    kinds = {m.kind for m in info.matches} - {SPECIMEN}
+    if kinds != {STATE}:
+        return False
+    header = line.box.center[1] <= extent.y0 + HEADER_BAND * extent.height
+    return not header and line.height < HEADER_HEIGHT * median

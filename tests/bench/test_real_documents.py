@@ -14,13 +14,13 @@ from testkit.fonts import font
 
 
 class InkReader:
-    """Reads "X" for every crop with dark ink on light paper (a stand-in for OCR)."""
+    """Reads text in every crop with strokes of dark ink on light paper (a stand-in for
+    OCR): a row crossing several strokes, not a solid fill's two edges."""
 
     def read(self, image: np.ndarray) -> list[str]:
-        grey = image.mean(axis=2)
-        return (
-            ["SURNAME TRAVELER"] if (grey < 80).mean() > 0.02 and (grey > 200).mean() > 0.3 else []
-        )
+        dark = image.mean(axis=2) < 80
+        crossings = np.abs(np.diff(dark.astype(np.int8), axis=1)).sum(axis=1)
+        return ["SURNAME TRAVELER"] if crossings.max(initial=0) >= 6 else []
 
 
 def card() -> tuple[np.ndarray, Box, Box]:
@@ -84,3 +84,30 @@ def test_labels_file_loads_with_every_kind(tmp_path: Path) -> None:
     )
     truth = rd.load_labels(path)["a.png"]
     assert truth.personal[0].line == 1 and truth.keep[0].kind == "title"
+
+
+class BandReader:
+    """Reads one word per band of dark rows, named after where the band is in the crop
+    (a stand-in for OCR that reads whatever text the crop holds, neighbours included)."""
+
+    def read(self, image: np.ndarray) -> list[str]:
+        ink = image.mean(axis=2) < 80
+        dark = np.abs(np.diff(ink.astype(np.int8), axis=1)).sum(axis=1) >= 6  # strokes
+        words, start = [], None
+        for y, row in enumerate([*dark, False]):
+            if row and start is None:
+                start = y
+            elif not row and start is not None:
+                words.append(f"BAND{len(words)}X{y - start}")
+                start = None
+        return words
+
+
+def test_given_a_kept_label_right_above_a_filled_value_then_the_value_is_not_read_in_it() -> None:
+    before, label, value = card()
+    value = Box(value.x0, label.y1 + 2, value.x1, value.y1)  # the label within half a height
+    after = filled(before, value)
+    field = rd.score_personal(BandReader(), before, after, rd.Item(value, "field", "surname"))
+    assert field.ok
+    kept = rd.score_keep(BandReader(), before, after, rd.Item(label, "label"))
+    assert kept.ok

@@ -101,6 +101,48 @@ LANGUAGES = {
         ("Locul nașterii", "place_of_birth"),
         ("Cetățenie", "nationality"),
     ],
+    "lv": [
+        ("Uzvārds", "surname"),
+        ("Vārds", "given_names"),
+        ("Dzimšanas datums", "date_of_birth"),
+        ("Pilsonība", "nationality"),
+        ("Personas kods", "personal_number"),
+        ("Derīgs līdz", "date_of_expiry"),
+        ("Izdevējiestāde", "authority"),
+        ("Paraksts", "signature"),
+    ],
+    "lt": [
+        ("Pavardė", "surname"),
+        ("Vardai", "given_names"),
+        ("Gimimo data", "date_of_birth"),
+        ("Pilietybė", "nationality"),
+        ("Asmens kodas", "personal_number"),
+        ("Galioja iki", "date_of_expiry"),
+        ("Parašas", "signature"),
+    ],
+    "mt": [
+        ("Kunjom", "surname"),
+        ("Ismijiet", "given_names"),
+        ("Data tat-Twelid", "date_of_birth"),
+        ("Post tat-Twelid", "place_of_birth"),
+        ("Nazzjonalità", "nationality"),
+        ("Data tal-Iskadenza", "date_of_expiry"),
+        ("Firma", "signature"),
+    ],
+    "sr": [
+        ("Prezime", "surname"),
+        ("Datum rođenja", "date_of_birth"),
+        ("Državljanstvo", "nationality"),
+        ("Važi do", "date_of_expiry"),
+        ("Dokument izdaje", "authority"),
+        ("JMBG", "personal_number"),
+    ],
+    "uk": [
+        ("Prizvyshche", "surname"),
+        ("Hromadianstvo", "nationality"),
+        ("Data narodzhennia", "date_of_birth"),
+        ("Data vydachi", "date_of_issue"),
+    ],
     "translit": [
         ("Familiya", "surname"),
         ("Prizvyshche", "surname"),
@@ -138,6 +180,33 @@ def test_given_a_label_in_each_language_then_its_field_is_known(
 def test_given_ocr_noise_in_a_label_then_it_is_still_known(read: str, kind: str) -> None:
     (match,) = LEXICON.find(read)
     assert match.kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pilsonība/Nationality",  # a language the lexicon lacks, next to one it has
+        "Narrponatta /Nationate",  # both parts garbled beyond the edit budget
+        "Personvārda vēsturiskā forma/",
+    ],
+)
+def test_given_a_label_shaped_line_then_it_is_not_a_value(text: str) -> None:
+    info = analyse(one(text), LEXICON)
+    assert info.label_shaped and info.not_a_value
+
+
+@pytest.mark.parametrize("text", ["MLT/Malija", "V/M", "12/06/1979", "GBR/British", "M/F"])
+def test_given_a_value_with_a_slash_then_it_is_not_label_shaped(text: str) -> None:
+    assert not analyse(one(text), LEXICON).label_shaped
+
+
+def test_given_a_garbled_label_line_under_a_label_then_it_is_not_its_value() -> None:
+    lines = [
+        one("Birth Place", 100, 100, 12),
+        one("Narrponatta /Nationate", 100, 116, 12),
+        one("MLT/Malija", 100, 132, 18),
+    ]
+    assert fields_of(lines) == []
 
 
 def test_short_labels_must_match_exactly() -> None:
@@ -227,3 +296,89 @@ def test_given_packaging_text_then_no_document_label_is_found(text: str) -> None
 
 def test_key_ignores_case_accents_and_punctuation() -> None:
     assert key("Date d'Émission") == key("date demission")
+
+
+@pytest.mark.parametrize("text", ["Mara/Female", "Weiblich/Female", "Masculin/Male"])
+def test_given_a_bilingual_value_then_it_is_not_label_shaped(text: str) -> None:
+    info = analyse(one(text), LEXICON)
+    assert info.holds_value and not info.label_shaped and not info.label_words
+
+
+def test_value_words_are_not_label_text_next_to_a_label() -> None:
+    info = analyse(one("Sex/Sexe F Female"), LEXICON)
+    assert info.field_kinds == {"sex"} and not info.only_labels
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Fecha Ineoripción", "date_of_issue"),  # two letters misread in a long label
+        ("Pilsoniba/", "nationality"),  # accent lost
+        ("Uzvards", "surname"),
+        ("Gimimo dala", "date_of_birth"),
+    ],
+)
+def test_given_ocr_noise_in_a_newer_language_then_it_is_still_known(read: str, kind: str) -> None:
+    assert LEXICON.find(read)[0].kind == kind
+
+
+def test_given_a_label_above_and_a_label_left_then_values_pair_both_ways() -> None:
+    lines = [
+        one("Vardas/Given names", 100, 100, 12),
+        one("ANDRIS", 100, 116, 18),
+        *build_lines([run("Lytis/Sex", 100, 150, 12), run("V", 260, 150, 18)]),
+    ]
+    found = fields_of(lines)
+    assert ("ANDRIS", "given_names", "label-above") in found
+    assert ("V", "sex", "label-left") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Nationality:GBR", "nationality", "GBR"),
+        ("Sex/F", "sex", "F"),
+        ("Date of birth:12.06.1989", "date_of_birth", "12.06.1989"),
+    ],
+)
+def test_given_a_label_and_its_value_read_as_one_word_then_the_word_is_a_value(
+    text: str, kind: str, value: str
+) -> None:
+    line = one(text)
+    info = analyse(line, LEXICON)
+    last = len(line.words) - 1
+    assert last not in info.label_words
+    tail = info.tail_of(last)
+    assert tail is not None and line.text[tail:] == value
+    assert [(k, r) for _, k, r in fields_of([line])] == [(kind, "label-left")]
+
+
+@pytest.mark.parametrize(("text", "kind"), [("Nationality GBR", "nationality"), ("Sex F", "sex")])
+def test_given_a_label_and_its_value_on_one_line_then_the_value_is_paired(
+    text: str, kind: str
+) -> None:
+    assert fields_of([one(text)]) == [(text.split()[-1], kind, "label-left")]
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("外 文 别 名 / A l s o k n o w n a s", "name"),  # OCR spaces letters out beside CJK
+        ("身 分 證 統 一 編 號 / P e r s o n a l I d . N o .", "personal_number"),
+    ],
+)
+def test_given_letters_spaced_out_one_by_one_then_the_label_is_still_found(
+    read: str, kind: str
+) -> None:
+    assert kind in {m.kind for m in LEXICON.find(read)}
+
+
+def test_given_visa_captions_then_they_are_label_text_not_values() -> None:
+    lines = [
+        one("Duration of stay / Durée du séjour", 100, 100, 12),
+        one("VOM", 100, 116, 12),
+        one("BIS", 300, 116, 12),
+        one("DAYS", 400, 116, 12),
+    ]
+    assert all(analyse(line, LEXICON).only_kept for line in lines[1:])
+    assert fields_of(lines) == []

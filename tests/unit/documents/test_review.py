@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from redactor.documents.review import DocumentReviewer
@@ -13,6 +14,7 @@ from redactor.options import PipelineOptions
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.policy import Policy
 from redactor.pipeline import Pipeline
+from redactor.redact import region_for
 from redactor.text.detector import TextDetector
 from redactor.text.lines import TextLine, build_lines
 from tests.unit.documents.test_mrz import TD3
@@ -89,7 +91,9 @@ def test_given_a_face_in_the_document_then_its_whole_photo_area_is_redacted() ->
     face = Finding(FACE, Box(100, 150, 200, 260), 0.9, "faces", "test")
     findings = reviewed(page_lines(), [face])
     (photo,) = [f for f in findings if f.attributes.get("field") == "portrait"]
-    assert photo.box.x0 < face.box.x0 and photo.box.y1 > face.box.y1 + 50
+    region = region_for(photo, PipelineOptions())  # what the redactor fills
+    assert region.x0 < face.box.x0 and region.y1 > face.box.y1 + 20
+    assert region.y0 > face.box.y0 - 10  # the face box is a head box already: little above
 
 
 PACKAGING = [
@@ -124,3 +128,85 @@ def test_given_the_pipeline_then_the_document_is_reported_but_not_painted() -> N
     assert (DOCUMENT, "none") in actions
     assert (MRZ, "fill") in actions and (DOCUMENT_FIELD, "fill") in actions
     assert "documents" in result.report.timings_ms
+
+
+def test_given_a_state_name_among_the_values_then_it_is_redacted_and_the_header_kept() -> None:
+    page = [*PAGE[:2], ("Nationality / Nationalité", 360, 330, 14), ("LIECHTENSTEIN", 360, 348, 22)]
+    page += [p for p in PAGE[2:] if not p[0].startswith(("Nationality", "UTOPIAN"))]
+    lines = page_lines(page)
+    covered = covered_texts(lines, reviewed(lines))
+    assert "LIECHTENSTEIN" in covered
+    assert not {"REPUBLIC", "UTOPIA", "PASSPORT"} & covered
+
+
+def test_given_a_garbled_multilingual_or_small_type_label_then_it_is_kept() -> None:
+    page = [*PAGE, ("Narrponatta /Nationate", 700, 290, 14), ("Tmwa Sa Vatis To", 360, 330, 14)]
+    lines = page_lines(page)
+    covered = covered_texts(lines, reviewed(lines))
+    assert not {"Narrponatta", "Nationate", "Tmwa", "Vatis"} & covered
+
+
+def test_given_a_bilingual_sex_value_then_it_is_redacted() -> None:
+    page = [*PAGE, ("Sex / Sexe", 700, 290, 14), ("Mara/Female", 700, 308, 14)]
+    lines = page_lines(page)
+    assert "Mara/Female" in covered_texts(lines, reviewed(lines))
+
+
+def test_value_regions_do_not_reach_into_the_label_above() -> None:
+    lines = page_lines()
+    findings = reviewed(lines)
+    label = next(line for line in lines if line.text.startswith("Surname"))
+    value = next(line for line in lines if line.text == "ERIKSSON")
+    regions = [
+        region_for(f, PipelineOptions())
+        for f in findings
+        if f.kind == DOCUMENT_FIELD and f.box.center[1] > label.box.y1
+    ]
+    over_value = [r for r in regions if r.y0 <= value.box.y0 <= r.y1 and r.x0 <= value.box.x0]
+    assert over_value and all(r.y0 >= label.box.y1 - 1e-6 for r in over_value)
+
+
+@pytest.mark.parametrize("text", ["Nationality GBR", "Sex F", "Nationality:GBR"])
+def test_given_a_value_read_with_its_label_then_the_value_part_goes(text: str) -> None:
+    page = [*PAGE, (text, 700, 290, 18)]
+    lines = page_lines(page)
+    findings = reviewed(lines)
+    line = next(line for line in lines if line.text == text)
+    value = line.words[-1]
+    regions = [
+        region_for(f, PipelineOptions())
+        for f in findings
+        if f.kind == DOCUMENT_FIELD
+        and abs(f.box.center[1] - line.box.center[1]) < 5
+        and f.box.center[0] > line.box.x0
+    ]
+    assert any(r.x0 <= value.box.x1 - 0.25 * value.box.width for r in regions)  # value covered
+    assert all(r.x0 > line.box.x0 + 5 for r in regions)  # the label's start stays
+
+
+#: Multilingual packaging with words the newer label files know ("derīgs līdz" is a
+#: card's expiry label and a jar's best-before; "Latvija" a state name).
+PACKAGING_MULTILINGUAL = [
+    ("RIGAS BALZAMS", 100, 40, 60),
+    ("Derīgs līdz / Best before 12.2026", 100, 170, 18),
+    ("Ražots Latvijā / Made in Latvia", 100, 200, 18),
+    ("Partijas Nr. / Lot No. 24051 B", 100, 230, 18),
+    ("Neto masa / Net weight 250 g", 100, 260, 18),
+    ("Uzturvērtība / Nutrition / Maistinė vertė", 100, 300, 18),
+    ("Tauki / Fat / Riebalai 21 g", 100, 325, 18),
+    ("Grupo de Votación 12 / Provincia / Departamento", 100, 350, 18),
+]
+
+
+def test_given_multilingual_packaging_then_there_is_no_document_and_nothing_is_redacted() -> None:
+    lines = build_lines([run(text, x, y, h, 0.55 * h) for text, x, y, h in PACKAGING_MULTILINGUAL])
+    assert reviewed(lines) == []
+    text = TextDetector(FakeEngine([]), "pii", hash_key=KEY, recognizers=RECOGNIZERS)
+    assert text._rules.personal(lines, Policy.build("pii")) == []
+
+
+def test_given_a_mixed_case_value_set_like_the_values_then_it_is_redacted() -> None:
+    # no "/", no label the lexicon knows, as tall as the values: fail closed
+    page = [*PAGE, ("No recourse to public funds", 700, 290, 22)]
+    lines = page_lines(page)
+    assert {"recourse", "funds"} <= covered_texts(lines, reviewed(lines))

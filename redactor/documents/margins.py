@@ -1,0 +1,130 @@
+"""Redaction margins inside a document: wide enough that no glyph edge survives, never
+into a kept label.
+
+The redactor pads every text-kind finding by a share of its height
+(:func:`redactor.redact.region_for`) so ascenders and anti-aliasing next to the fill go
+too. On a document a label is printed right above or beside its value, often a line
+height apart or less, and that margin eats a strip of the label; on a portrait area
+(a few text lines tall) it eats whole labels. Document mode therefore decides the
+region itself: the value's box with the usual margin, the margin clipped where it
+reaches a kept box (never the value's own box: where OCR boxes overlap, the value
+wins, fail closed), and hands the redactor the box whose padded region is exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from redactor.geometry import Box
+from redactor.redact import TEXT_MARGIN_FRACTION, TEXT_MARGIN_MIN_PX
+
+Grey = npt.NDArray[np.uint8]
+
+#: Ink: grey levels this far from the box's median, in this share of a row's pixels.
+INK_LEVELS = 48.0
+INK_ROW_SHARE = 0.02
+#: Blank rows that end a line's ink; the most of a box's height cut on each side.
+BLANK_ROWS = 2
+MAX_TRIM = 0.3
+MIN_TRIM_HEIGHT = 6
+#: Rows kept past the last ink row: anti-aliased glyph edges fade over a few pixels.
+INK_EDGE_PX = 2.0
+
+
+def margin_of(box: Box) -> float:
+    """The margin the redactor adds around a text-kind finding of ``box``."""
+    return max(TEXT_MARGIN_MIN_PX, box.height * TEXT_MARGIN_FRACTION)
+
+
+def finding_box(region: Box) -> Box:
+    """The finding box whose redacted region is ``region`` (the inverse of the padding in
+    :func:`redactor.redact.region_for`); ``region`` itself when it is too small to shrink,
+    which redacts a little more, never less."""
+    # margin m = max(MIN, f * (H - 2m)): m = f * H / (1 + 2f) unless that is below MIN
+    m = max(
+        TEXT_MARGIN_MIN_PX, TEXT_MARGIN_FRACTION * region.height / (1 + 2 * TEXT_MARGIN_FRACTION)
+    )
+    if region.width <= 2 * m or region.height <= 2 * m:
+        return region
+    return region.padded(-m)
+
+
+def clipped_region(
+    value: Box,
+    kept: Sequence[Box],
+    margin: float | None = None,
+    vertical: float | None = None,
+    *,
+    region: Box | None = None,
+) -> Box:
+    """``value`` padded by ``margin`` (the redactor's by default) left and right and by
+    ``vertical`` (``margin`` by default) above and below, or ``region`` when given (a
+    photo area around its face), cut back where it reaches a box of ``kept``: a label
+    above, below, left or right of the value. The value's own box is always inside."""
+    if region is None:
+        pad = margin_of(value) if margin is None else margin
+        pad_y = pad if vertical is None else vertical
+        region = Box(value.x0 - pad, value.y0 - pad_y, value.x1 + pad, value.y1 + pad_y)
+    x0, y0, x1, y1 = region.x0, region.y0, region.x1, region.y1
+    for k in kept:
+        if not (k.x0 < x1 and x0 < k.x1 and k.y0 < y1 and y0 < k.y1):
+            continue
+        overlap_x = min(k.x1, value.x1) - max(k.x0, value.x0)
+        overlap_y = min(k.y1, value.y1) - max(k.y0, value.y0)
+        gap_x = -overlap_x
+        gap_y = -overlap_y
+        stacked = overlap_x > 0 if (overlap_x > 0) != (overlap_y > 0) else gap_y >= gap_x
+        kc, vc = k.center, value.center
+        if stacked:
+            if kc[1] < vc[1]:
+                y0 = max(y0, min(k.y1, value.y0))
+            else:
+                y1 = min(y1, max(k.y0, value.y1))
+        elif kc[0] < vc[0]:
+            x0 = max(x0, min(k.x1, value.x0))
+        else:
+            x1 = min(x1, max(k.x0, value.x1))
+    return Box(x0, y0, x1, y1)
+
+
+def trimmed_to_ink(grey: Grey, box: Box) -> Box:
+    """``box`` cut above and below to the rows of the ink around its middle.
+
+    OCR's line boxes are grown around the glyphs, and on a document the grown box of a
+    value often reaches into the label printed right above it. The ink of a line is a
+    run of rows that differ from the box's background; a run of
+    :data:`BLANK_ROWS` blank rows ends it (an accent over a capital is one row away).
+    Where the background is busy (guilloches) no row is blank and nothing is cut; at
+    most :data:`MAX_TRIM` of the height goes on each side.
+    """
+    height, width = grey.shape[:2]
+    x0, y0, x1, y1 = box.clipped(width, height).to_int()
+    crop = grey[y0:y1, x0:x1]
+    if crop.shape[0] < MIN_TRIM_HEIGHT or crop.shape[1] < crop.shape[0]:
+        return box  # too small, or printed vertically
+    background = float(np.median(crop))
+    ink = np.abs(crop.astype(np.float32) - background) > INK_LEVELS
+    rows = ink.mean(axis=1) > INK_ROW_SHARE
+    n = len(rows)
+    middle = n // 2
+    inked = np.flatnonzero(rows)
+    if inked.size == 0:
+        return box
+    start = int(inked[np.argmin(np.abs(inked - middle))])
+    top = bottom = start
+    while top > 0 and rows[max(0, top - BLANK_ROWS) : top].any():
+        top -= 1
+    while bottom < n - 1 and rows[bottom + 1 : bottom + 1 + BLANK_ROWS].any():
+        bottom += 1
+    limit = MAX_TRIM * n
+    top = min(top, int(limit))
+    bottom = max(bottom, n - 1 - int(limit))
+    return Box(
+        box.x0,
+        max(box.y0, y0 + top - INK_EDGE_PX),
+        box.x1,
+        min(box.y1, y0 + bottom + 1 + INK_EDGE_PX),
+    )

@@ -1,0 +1,92 @@
+"""Redaction margins inside documents: full around a value, never into a kept label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from redactor.documents.margins import (
+    Grey,
+    clipped_region,
+    finding_box,
+    margin_of,
+    trimmed_to_ink,
+)
+from redactor.findings import Finding
+from redactor.geometry import Box
+from redactor.options import PipelineOptions
+from redactor.pii.base import DOCUMENT_FIELD
+from redactor.redact import region_for
+
+VALUE = Box(100, 120, 300, 140)
+
+
+def test_given_nothing_kept_nearby_then_the_value_gets_the_usual_margin() -> None:
+    assert clipped_region(VALUE, []) == VALUE.padded(margin_of(VALUE))
+
+
+def test_given_a_label_right_above_then_the_margin_stops_at_it() -> None:
+    label = Box(100, 104, 220, 118)
+    region = clipped_region(VALUE, [label])
+    assert region.y0 == label.y1 and region.y1 == VALUE.y1 + margin_of(VALUE)
+
+
+def test_given_a_label_right_below_or_beside_then_the_margin_stops_at_it() -> None:
+    below, left = Box(100, 142, 200, 154), Box(40, 122, 97, 138)
+    region = clipped_region(VALUE, [below, left])
+    assert region.y1 == below.y0 and region.x0 == left.x1
+
+
+def test_given_a_label_box_overlapping_the_value_then_the_value_wins() -> None:
+    overlapping = Box(100, 110, 220, 125)  # OCR boxes of tightly set lines overlap
+    region = clipped_region(VALUE, [overlapping])
+    assert region.y0 == VALUE.y0  # no margin, but the value's box stays whole
+
+
+def test_a_thinner_vertical_margin_can_be_asked_for() -> None:
+    region = clipped_region(VALUE, [], vertical=1.0)
+    assert (region.y0, region.y1) == (VALUE.y0 - 1, VALUE.y1 + 1)
+    assert region.x0 == VALUE.x0 - margin_of(VALUE)
+
+
+@pytest.mark.parametrize("region", [Box(0, 0, 200, 40), Box(10, 10, 400, 300), Box(5, 5, 60, 18)])
+def test_the_finding_box_is_padded_back_to_the_region_by_the_redactor(region: Box) -> None:
+    finding = Finding(DOCUMENT_FIELD, finding_box(region), 1.0, "documents", "test")
+    redacted = region_for(finding, PipelineOptions())
+    assert redacted.x0 <= region.x0 + 1e-6 and redacted.y0 <= region.y0 + 1e-6
+    assert redacted.x1 >= region.x1 - 1e-6 and redacted.y1 >= region.y1 - 1e-6
+    assert redacted.height <= region.height + 2 * margin_of(Box(0, 0, 1, 1)) + 1e-6
+
+
+def test_given_a_region_too_small_to_shrink_then_it_is_used_as_is() -> None:
+    tiny = Box(0, 0, 3, 3)
+    assert finding_box(tiny) == tiny
+
+
+def _page_with_rows(ink_rows: list[range], height: int = 40, width: int = 200) -> Grey:
+    grey = np.full((height, width), 235, np.uint8)
+    for rows in ink_rows:
+        grey[rows.start : rows.stop, 20:180:3] = 20  # strokes
+    return grey
+
+
+def test_given_a_label_inside_the_ocr_box_then_the_box_is_cut_to_the_value_ink() -> None:
+    grey = _page_with_rows([range(4, 9), range(16, 30)])  # label rows, then the value
+    box = Box(10, 4, 190, 34)  # OCR's grown box reaches the label
+    trimmed = trimmed_to_ink(grey, box)
+    assert trimmed.y0 > 9 and trimmed.y0 <= 16 - 1 and trimmed.y1 >= 30
+
+
+def test_given_an_accent_one_row_above_then_it_stays_inside() -> None:
+    grey = _page_with_rows([range(10, 12), range(13, 28)])
+    trimmed = trimmed_to_ink(grey, Box(10, 6, 190, 32))
+    assert trimmed.y0 <= 10
+
+
+def test_given_a_busy_background_or_vertical_text_then_nothing_is_cut() -> None:
+    rng = np.random.default_rng(0)
+    busy = rng.integers(0, 255, (40, 200), dtype=np.uint8)
+    box = Box(10, 4, 190, 34)
+    assert trimmed_to_ink(busy, box) == box
+    vertical = Box(10, 0, 30, 40)
+    assert trimmed_to_ink(_page_with_rows([range(4, 9)]), vertical) == vertical
