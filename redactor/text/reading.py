@@ -8,13 +8,14 @@ could quote the text.
 
 **Two-scale detection** (``two_scale=True``, engines that are a
 :class:`~redactor.text.ocr.TextProposer`): a cheap first pass runs the text detector's
-network on a small canvas (:data:`PROPOSAL_SIDE`) over those regions; full detection,
+network on a small canvas of the whole image (:data:`PROPOSAL_SIDE`); full detection,
 direction and recognition then run only around what it found (padded, merged, at least
 :data:`REGION_MIN_SIDE` a side), each region at the scale the whole image would get, so
 text is detected there exactly as on the whole image. It fails closed: when the
 proposals cover more than :data:`MAX_PROPOSED_SHARE` of the regions (a page of print),
 make more than :data:`MAX_PROPOSED_REGIONS` regions, or the small canvas would not be
-much cheaper than the full one, the regions are read whole as without it.
+much cheaper than the full one, the regions are read whole as without it (and when
+the regions with detail already leave most of the image out, no first pass is made).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ PROPOSAL_SIDE = 640
 MIN_PROPOSAL_SAVING = 2.5
 #: Detector probability from which a canvas pixel is proposed as text. RapidOCR's own
 #: detector binarises at 0.3; lower keeps small or faint text seen on the small canvas.
-PROPOSAL_THRESHOLD = 0.1
+PROPOSAL_THRESHOLD = 0.02
 #: Margin kept around proposed text, in pixels of the full detection canvas (a line's
 #: ends and small glyphs the small canvas saw faintly); text closer than twice this is
 #: one region.
@@ -66,8 +67,9 @@ PROPOSAL_MARGIN = 32
 MAX_PROPOSED_SHARE = 0.5
 #: ...or make more regions than this (each call has a cost).
 MAX_PROPOSED_REGIONS = 12
-#: Areas under this many pixels on a side of the proposal canvas are read whole.
-MIN_PROPOSAL_AREA_SIDE = 32
+#: Only when the detail regions cover at least this share of the image: below it,
+#: reading them whole costs less than a first pass over the whole image would save.
+MIN_DETAIL_SHARE = 0.4
 
 
 def check_image(image: RGBImage) -> None:
@@ -137,41 +139,43 @@ class ReadingPlan:
 def reading_plan(engine: OcrEngine, image: RGBImage, *, two_scale: bool) -> ReadingPlan:
     """The areas of ``image`` (already within the OCR bound) to read: the detail regions
     (:func:`text_areas`), or with ``two_scale`` the regions around the text a first pass
-    on a small canvas proposes inside them, unless that pass fails closed (see the
-    module's docstring)."""
+    on a small canvas of the whole image proposes inside them, unless that pass fails
+    closed (see the module's docstring)."""
     areas = text_areas(image)
     if not two_scale or not areas or not isinstance(engine, TextProposer):
         return ReadingPlan(areas)
-    frame = (image.shape[0], image.shape[1])
-    full = engine.detection_scale(frame)
-    scale = PROPOSAL_SIDE / max(frame)
-    if (full / scale) ** 2 < MIN_PROPOSAL_SAVING:
+    height, width = image.shape[:2]
+    read_whole = sum(a.area for a in areas)
+    full = engine.detection_scale((height, width))
+    scale = PROPOSAL_SIDE / max(height, width)
+    if read_whole < MIN_DETAIL_SHARE * height * width or (full / scale) ** 2 < MIN_PROPOSAL_SAVING:
         return ReadingPlan(areas)
-    margin = PROPOSAL_MARGIN / full
-    proposed: list[Box] = []
-    for area in areas:
-        if min(area.width, area.height) * scale < MIN_PROPOSAL_AREA_SIDE:
-            proposed.append(area)
-            continue
-        x0, y0, x1, y1 = area.to_int()
-        region = np.ascontiguousarray(image[y0:y1, x0:x1])
-        text_map = _proposal(engine, region, scale)
-        for box in proposed_boxes(text_map, margin):
-            moved = box.shifted(x0, y0)
-            proposed.append(
-                Box(max(moved.x0, x0), max(moved.y0, y0), min(moved.x1, x1), min(moved.y1, y1))
-            )
-    height, width = frame
+    # The whole image, not each area: the detector's map of small text depends on what
+    # else is in its input (it pools over all of it), and it was trained on whole images.
+    text_map = _proposal(engine, image, scale)
+    proposed = [
+        inside
+        for box in proposed_boxes(text_map, PROPOSAL_MARGIN / full)
+        for area in areas
+        if (inside := _within(box, area)) is not None
+    ]
     regions = _disjoint(
         [_whole_pixels(_at_least(b, REGION_MIN_SIDE, width, height)) for b in proposed]
     )
-    read_whole = sum(a.area for a in areas)
     if len(regions) > MAX_PROPOSED_REGIONS or (
         sum(r.area for r in regions) > MAX_PROPOSED_SHARE * read_whole
     ):
         logger.debug("two-scale text detection fell back to the whole regions")
         return ReadingPlan(areas)
     return ReadingPlan(regions, proposed=True)
+
+
+def _within(box: Box, area: Box) -> Box | None:
+    """The part of ``box`` inside ``area``, if any."""
+    inside = Box(
+        max(box.x0, area.x0), max(box.y0, area.y0), min(box.x1, area.x1), min(box.y1, area.y1)
+    )
+    return inside if inside.x1 > inside.x0 and inside.y1 > inside.y0 else None
 
 
 def proposed_boxes(text_map: TextMap, margin: float) -> list[Box]:
