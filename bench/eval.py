@@ -49,6 +49,8 @@ MODES: dict[str, PipelineOptions] = {
     # The speed levers of docs/benchmarks.md, scored for what they cost in recall.
     "det_full_size": PipelineOptions(ocr_detection_side=None),
     "det_960": PipelineOptions(ocr_detection_side=960),
+    # Text detection on the whole regions with detail, without the two-scale first pass.
+    "text_one_scale": PipelineOptions(ocr_two_scale=False),
     "faces_min_24": PipelineOptions(text="off", codes=False, min_face_px=24),
     "faces_min_32": PipelineOptions(text="off", codes=False, min_face_px=32),
 }

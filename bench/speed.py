@@ -83,6 +83,8 @@ PIPELINE_OPTIONS: dict[str, dict[str, Any]] = {
     "faces_min32": {"text": "off", "codes": False, "min_face_px": 32},
     "full_det_full_size": {"ocr_detection_side": None},
     "full_det960": {"ocr_detection_side": 960},
+    # Text detection without the two-scale first pass (the default before issue 18).
+    "full_one_scale": {"ocr_two_scale": False},
 }
 #: (pipeline, image set) phases, in order: the targets' pipelines on the photo scenes at
 #: both sizes, both on the studio scenes (plain backdrop), the levers at 1600x1200.
@@ -94,16 +96,21 @@ PHASES = (
     ("full_det_full_size", "1600x1200"),
     ("full_det960", "1600x1200"),
     ("full_det_full_size", "4000x3000"),
+    ("full_one_scale", "1600x1200"),
+    ("full_one_scale", "4000x3000"),
 )
 PROCESS_COUNTS = (1, 2)
 QUEUE_WORKERS = 2
 #: Targets from the issue: images/s across the two cores at 1600x1200, seconds, MB.
 TARGETS = {"faces": 20.0, "full": 2.0, "startup_s": 10.0, "rss_mb": 1536.0}
+#: Issue 18's targets for the full pipeline, 2 processes, images/s, by image size.
+FULL_TARGETS = {"1600x1200": 2.5, "4000x3000": 1.5}
 #: Stage columns, in pipeline order; the text and code parts come from the probes.
 STAGES = (
     "decode",
     "faces",
     "faces.model_calls",
+    "ocr.propose",
     "ocr.det",
     "ocr.cls",
     "ocr.rec",
@@ -229,15 +236,20 @@ class StageProbe:
                         wrapped = self._counted(getattr(family, model))
                         setattr(family, model, self.timed("faces.model", wrapped))
             if detector.name == "text":
+                # Pipelines whose engine settings agree share one engine (see
+                # redactor.text.engines.shared_engine): wrap it once only.
                 engine = detector._engine
-                if hasattr(engine, "_ocr"):
+                if hasattr(engine, "_ocr") and not isinstance(engine._ocr, _TimedRapidOcr):
                     engine._ocr = self.rapidocr(engine._ocr)
+                propose = getattr(engine, "propose", None)  # the two-scale first pass
+                if propose is not None and not hasattr(propose, "__wrapped__"):
+                    engine.propose = self.timed("ocr.propose", propose)
 
     def attach_modules(self) -> None:
         """Wrap the code finders and the text detector's OCR call (module functions, once)."""
         from redactor.text import codes, detector
 
-        detector.read_text = self.timed("ocr", detector.read_text)
+        detector.read_text = self.timed("ocr", detector.read_text)  # type: ignore[attr-defined]
         for function, name in (
             ("read_codes", "code.zxing"),
             ("qr_regions", "code.qr_finder"),
@@ -257,7 +269,7 @@ class StageProbe:
         parts = dict(self.ms)
         self.ms.clear()
         if "ocr" in parts:
-            steps = sum(parts.get(k, 0.0) for k in ("ocr.det", "ocr.cls", "ocr.rec"))
+            steps = sum(parts.get(k, 0.0) for k in ("ocr.propose", "ocr.det", "ocr.cls", "ocr.rec"))
             parts["ocr.other"] = parts.pop("ocr") - steps
             parts["pii_rules"] = timings.get("text", 0.0) - parts["ocr.other"] - steps
         return {**timings, **parts}
@@ -854,12 +866,41 @@ def prepare_images(counts: dict[str, int], folder: Path) -> dict[str, list[Path]
     }
 
 
-def plan(paths: dict[str, list[Path]]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+def plan(
+    paths: dict[str, list[Path]], pipelines: Sequence[str] | None = None
+) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The phases of :data:`PHASES` whose image set was written (and whose pipeline is
+    among ``pipelines``, when given)."""
     return tuple(
         (pipeline, size, tuple(str(p) for p in paths[size]))
         for pipeline, size in PHASES
-        if size in paths
+        if size in paths and (pipelines is None or pipeline in pipelines)
     )
+
+
+def full_targets(rows: Sequence[ThroughputRow]) -> list[dict[str, Any]]:
+    """Issue 18's targets: the full pipeline's images/s with two processes, per size."""
+    at = {(r.pipeline, r.size): r for r in rows}
+    return [
+        {
+            "target": f"full {size}, 2 processes, images/s",
+            "measured": round(at[("full", size)].median(2), 2),
+            "goal": f">= {goal:g}",
+            "met": at[("full", size)].median(2) >= goal,
+        }
+        for size, goal in FULL_TARGETS.items()
+        if ("full", size) in at
+    ]
+
+
+def _names(value: str | None, known: Sequence[str], what: str) -> list[str] | None:
+    if value is None:
+        return None
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise click.BadParameter(f"unknown {what} {unknown}; choose from {', '.join(known)}")
+    return names
 
 
 @click.command()
@@ -872,59 +913,108 @@ def plan(paths: dict[str, list[Path]]) -> tuple[tuple[str, str, tuple[str, ...]]
 )
 @click.option("--runs", type=click.IntRange(1), default=None, help="Default 3 (quick: 1).")
 @click.option("--queue-jobs", type=click.IntRange(1), default=None, help="Default 24 (quick: 2).")
-def main(quick: bool, out: Path, runs: int | None, queue_jobs: int | None) -> None:
+@click.option(
+    "--pipelines",
+    default=None,
+    metavar="NAMES",
+    help="Only the phases of these pipelines (comma-separated, e.g. full,full_one_scale); "
+    "implies --throughput-only.",
+)
+@click.option(
+    "--sizes",
+    default=None,
+    metavar="SIZES",
+    help="Only these image sets (comma-separated, e.g. 1600x1200,4000x3000).",
+)
+@click.option(
+    "--images",
+    type=click.IntRange(1),
+    default=None,
+    help="Images per set (default 12 at 1600x1200, 4 for the others; quick: 1).",
+)
+@click.option(
+    "--throughput-only",
+    is_flag=True,
+    help="Throughput and stages only: no worker-memory, threads or queue phases.",
+)
+def main(
+    quick: bool,
+    out: Path,
+    runs: int | None,
+    queue_jobs: int | None,
+    pipelines: str | None,
+    sizes: str | None,
+    images: int | None,
+    throughput_only: bool,
+) -> None:
     """Measure throughput, stages, queue latency, start-up and memory; see the docstring."""
     os.environ.setdefault("GLOG_minloglevel", "2")  # inherited by every child process
     runs = runs or (1 if quick else 3)
     queue_jobs = queue_jobs or (2 if quick else 24)
+    chosen = _names(pipelines, ["floor", *PIPELINE_OPTIONS], "pipelines")
+    chosen_sizes = _names(sizes, list(bench_images.SIZES), "sizes")
+    throughput_only = throughput_only or chosen is not None or chosen_sizes is not None
     counts = (
         {"1600x1200": 1, "4000x3000": 1, "1600x1200-studio": 1}
         if quick
         else {"1600x1200": 12, "4000x3000": 4, "1600x1200-studio": 4}
     )
+    if images is not None:
+        counts = dict.fromkeys(counts, images)
+    if chosen_sizes is not None:
+        counts = {size: n for size, n in counts.items() if size in chosen_sizes}
     machine_before = describe_machine()
     paths = prepare_images(counts, work_dir(out) / "images")
-    phases = plan(paths)
+    phases = plan(paths, chosen)
+    if not phases:
+        raise click.UsageError("no phase measures those pipelines on those sizes")
     by_count = {}
+    queue: QueueResult | None = None
     with LoadSampler() as load:
         for count in PROCESS_COUNTS:
             click.echo(f"{count} process(es): {len(phases)} phases x {runs} run(s) ...", err=True)
             by_count[count] = run_processes(count, phases, runs, warm_up=not quick)
-        click.echo("a worker's memory: both pipelines on every size ...", err=True)
-        worker_like = run_processes(1, worker_phases(phases), 1, warm_up=False)
-        threaded_phases = tuple(p for p in phases if p[1] == "1600x1200" and p[0] in PIPELINES)
-        click.echo("1 process of 2 threads: the 1600x1200 phases ...", err=True)
-        threaded = run_processes(1, threaded_phases, runs, warm_up=not quick, threads=2)
-        click.echo(f"queue: {QUEUE_WORKERS} workers, {queue_jobs} jobs per pipeline ...", err=True)
-        queue = measure_queue(paths["1600x1200"], queue_jobs, warm_up=not quick)
+        if not throughput_only:
+            click.echo("a worker's memory: both pipelines on every size ...", err=True)
+            worker_like = run_processes(1, worker_phases(phases), 1, warm_up=False)
+            threaded_phases = tuple(p for p in phases if p[1] == "1600x1200" and p[0] in PIPELINES)
+            click.echo("1 process of 2 threads: the 1600x1200 phases ...", err=True)
+            threaded = run_processes(1, threaded_phases, runs, warm_up=not quick, threads=2)
+            click.echo(
+                f"queue: {QUEUE_WORKERS} workers, {queue_jobs} jobs per pipeline ...", err=True
+            )
+            queue = measure_queue(paths["1600x1200"], queue_jobs, warm_up=not quick)
     rows = summarise(by_count, phases)
-    threads_rows = threads_comparison(rows, threaded, threaded_phases)
-    startup = startup_summary(by_count, queue, worker_like)
-    checks = targets(rows, startup)
     console = Console()
-    for view in (
-        throughput_table(rows),
-        threads_table(threads_rows),
-        stage_table(rows),
-        queue_table(queue),
-        targets_table(checks),
-    ):
-        console.print(view)
-    console.print({k: round(v, 2) for k, v in startup.items()})
-    console.print(f"load average during the run (2 cores): {load.summary()}")
-    report = {
+    views = [throughput_table(rows), stage_table(rows)]
+    report: dict[str, Any] = {
         "quick": quick,
         "runs": runs,
         "images": counts,
         "machine": machine_before,
         "load_average_during": load.summary(),
         "throughput": [asdict(row) for row in rows],
-        "threads": threads_rows,
-        "queue": asdict(queue),
-        "startup_and_memory": startup,
-        "targets": checks,
-        "processes": {str(k): [asdict(r) for r in v] for k, v in by_count.items()},
+        "full_targets": full_targets(rows),
     }
+    if queue is not None:
+        threads_rows = threads_comparison(rows, threaded, threaded_phases)
+        startup = startup_summary(by_count, queue, worker_like)
+        checks = targets(rows, startup)
+        views[1:1] = [threads_table(threads_rows)]
+        views += [queue_table(queue), targets_table(checks)]
+        report.update(
+            threads=threads_rows,
+            queue=asdict(queue),
+            startup_and_memory=startup,
+            targets=checks,
+        )
+    views.append(targets_table(report["full_targets"]))
+    for view in views:
+        console.print(view)
+    if queue is not None:
+        console.print({k: round(v, 2) for k, v in report["startup_and_memory"].items()})
+    console.print(f"load average during the run (2 cores): {load.summary()}")
+    report["processes"] = {str(k): [asdict(r) for r in v] for k, v in by_count.items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     console.print(f"saved {out}")

@@ -81,6 +81,10 @@ class PipelineOptions(BaseModel):
     #: 1600x1200 and 0.45x at 4000x3000 (docs/benchmarks.md). RapidOCR only: EasyOCR
     #: detects at the image's own size.
     ocr_detection_side: int | None = Field(default=1280, ge=320, le=4000)
+    #: Two-scale text detection: a first pass on a 640 px canvas finds where text is and
+    #: full detection runs only around it, at the same scale; text-dense images are
+    #: detected whole (see :mod:`redactor.text.reading`). RapidOCR only.
+    ocr_two_scale: bool = True
     codes: bool = True
     allow_terms: tuple[str, ...] = ()
     deny_terms: tuple[str, ...] = ()

@@ -173,6 +173,12 @@ def _validation_message(error: ValidationError) -> str:
     help="Find text at the image's own size (up to 2400 px): slowest, for fine print.",
 )
 @click.option(
+    "--ocr-one-scale",
+    is_flag=True,
+    help="Run text detection over every region with detail, without the first pass on a "
+    "640 px canvas that finds where text is (slower). RapidOCR only.",
+)
+@click.option(
     "--face-scale",
     type=_float_range("face_mask_scale"),
     default=_default("face_mask_scale"),
@@ -241,6 +247,7 @@ def redact(
     min_face_px: int,
     ocr_detection_side: int,
     ocr_full_size: bool,
+    ocr_one_scale: bool,
     face_scale: float,
     icc_mode: str,
     face_detectors: str,
@@ -270,6 +277,7 @@ def redact(
             face_mask_scale=face_scale,
             face_detectors=tuple(n.strip() for n in face_detectors.split(",") if n.strip()),
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
+            ocr_two_scale=not ocr_one_scale,
             text=text_policy,  # type: ignore[arg-type]
             ocr_engine=ocr_engine,
             codes=not no_codes,

@@ -40,6 +40,7 @@ def build_text_detectors(
                 options.deny_terms,
                 hash_key,
                 recognizers=build_recognizers(),
+                two_scale=options.ocr_two_scale,
             )
         )
     if options.codes:

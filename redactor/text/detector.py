@@ -45,6 +45,7 @@ class TextDetector:
         *,
         recognizers: Sequence[Recognizer] | None = None,
         max_side: int = MAX_OCR_SIDE,
+        two_scale: bool = False,
     ) -> None:
         if policy == "off":
             raise ConfigError("the text policy 'off' has no text detector; build none instead")
@@ -55,6 +56,7 @@ class TextDetector:
         self._rules = LineRules(recognizers if recognizers is not None else build_recognizers())
         self._hash_key = hash_key
         self._max_side = max_side
+        self._two_scale = two_scale
         self.model = engine.version
 
     def detect(self, image: RGBImage) -> list[Finding]:
@@ -62,7 +64,9 @@ class TextDetector:
 
     def read(self, image: RGBImage) -> TextReading:
         """The findings and the lines read (document mode needs both)."""
-        lines = build_lines(read_text(self._engine, image, self._max_side))
+        lines = build_lines(
+            read_text(self._engine, image, self._max_side, two_scale=self._two_scale)
+        )
         hits = (
             everything(lines)
             if self._policy.mode == "all"

@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from redactor.findings import RGBImage
 from redactor.geometry import Box
@@ -86,6 +89,31 @@ class OcrEngine(Protocol):
     def read(
         self, image: RGBImage, *, frame: tuple[int, int] | None = None
     ) -> Sequence[OcrLine]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TextMap:
+    """Where a detector sees text in an image it was shown on a small canvas: a text
+    probability per canvas pixel, and the image pixels per canvas pixel (x, y)."""
+
+    probability: npt.NDArray[np.float32]
+    to_image: tuple[float, float]
+
+
+@runtime_checkable
+class TextProposer(Protocol):
+    """An engine that can also look for text cheaply, on a small canvas: the first pass
+    of two-scale detection (:func:`redactor.text.reading.read_text`). Engines without it
+    always detect on the whole image."""
+
+    def detection_scale(self, frame: tuple[int, int]) -> float:
+        """Canvas pixels per image pixel at which a whole image of ``frame`` (height,
+        width) is detected by :meth:`OcrEngine.read`."""
+        ...
+
+    def propose(self, image: RGBImage, *, scale: float) -> TextMap:
+        """The detector's text probability for ``image`` scaled by ``scale``."""
+        ...
 
 
 _preferred_device: Device = "cpu"

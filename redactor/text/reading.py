@@ -5,6 +5,17 @@ backdrops hold no text; see :mod:`redactor.detail`), on a copy no larger than
 ``max_side``, and every line the engine returns is validated before anything trusts it.
 Engine failures become :class:`DetectionError` without the engine's message, which
 could quote the text.
+
+**Two-scale detection** (``two_scale=True``, engines that are a
+:class:`~redactor.text.ocr.TextProposer`): a cheap first pass runs the text detector's
+network on a small canvas of the whole image (:data:`PROPOSAL_SIDE`); full detection,
+direction and recognition then run only around what it found (padded, merged, at least
+:data:`REGION_MIN_SIDE` a side), each region at the scale the whole image would get, so
+text is detected there exactly as on the whole image. It fails closed: when the
+proposals cover more than :data:`MAX_PROPOSED_SHARE` of the regions (a page of print),
+make more than :data:`MAX_PROPOSED_REGIONS` regions, or the small canvas would not be
+much cheaper than the full one, the regions are read whole as without it (and when
+the regions with detail already leave most of the image out, no first pass is made).
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -19,8 +31,8 @@ import numpy as np
 from redactor.detail import DetailMap
 from redactor.errors import DetectionError
 from redactor.findings import RGBImage
-from redactor.geometry import Box
-from redactor.text.ocr import MalformedOcrOutput, OcrEngine, OcrLine
+from redactor.geometry import Box, intersection, union_box
+from redactor.text.ocr import MalformedOcrOutput, OcrEngine, OcrLine, TextMap, TextProposer
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +50,26 @@ REGION_MIN_SIDE = 128
 MIN_CROP_SAVING = 0.2
 #: More regions than this are read as one box around them all (each call has a cost).
 MAX_REGIONS = 8
+#: Two-scale detection: the longest side of the whole image on the proposal canvas...
+PROPOSAL_SIDE = 640
+#: ...used only when full detection's canvas has at least this many times its pixels
+#: (else the first pass costs about what it could save).
+MIN_PROPOSAL_SAVING = 2.5
+#: Detector probability from which a canvas pixel is proposed as text. RapidOCR's own
+#: detector binarises at 0.3; lower keeps small or faint text seen on the small canvas.
+PROPOSAL_THRESHOLD = 0.02
+#: Margin kept around proposed text, in pixels of the full detection canvas (a line's
+#: ends and small glyphs the small canvas saw faintly); text closer than twice this is
+#: one region.
+PROPOSAL_MARGIN = 32
+#: Fall back to reading the regions whole when the proposals cover more than this
+#: share of them (text-dense images: a page of print)...
+MAX_PROPOSED_SHARE = 0.5
+#: ...or make more regions than this (each call has a cost).
+MAX_PROPOSED_REGIONS = 12
+#: Only when the detail regions cover at least this share of the image: below it,
+#: reading them whole costs less than a first pass over the whole image would save.
+MIN_DETAIL_SHARE = 0.4
 
 
 def check_image(image: RGBImage) -> None:
@@ -45,13 +77,17 @@ def check_image(image: RGBImage) -> None:
         raise DetectionError("detectors need an H x W x 3 uint8 RGB image")
 
 
-def read_text(engine: OcrEngine, image: RGBImage, max_side: int = MAX_OCR_SIDE) -> list[OcrLine]:
-    """Every run of text ``engine`` reads in ``image``, in the image's coordinates."""
+def read_text(
+    engine: OcrEngine, image: RGBImage, max_side: int = MAX_OCR_SIDE, *, two_scale: bool = False
+) -> list[OcrLine]:
+    """Every run of text ``engine`` reads in ``image``, in the image's coordinates;
+    ``two_scale``: detect at full scale only where a cheap first pass saw text."""
     check_image(image)
     small, factor = _bounded(image, max_side)
     frame = (small.shape[0], small.shape[1])
     lines = []
-    for area in text_areas(small):
+    plan = reading_plan(engine, small, two_scale=two_scale)
+    for area in plan.areas:
         x0, y0, x1, y1 = area.to_int()
         region = np.ascontiguousarray(small[y0:y1, x0:x1])
         read = _read_region(engine, region, frame)
@@ -89,6 +125,118 @@ def text_areas(image: RGBImage) -> list[Box]:
     if bounds is not None and _whole_pixels(bounds).area <= small_enough:
         return [_whole_pixels(bounds)]
     return [whole]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingPlan:
+    """Where an image is read: its areas, and whether the two-scale pass chose them
+    (``proposed``) or they are the detail regions read whole."""
+
+    areas: list[Box]
+    proposed: bool = False
+
+
+def reading_plan(engine: OcrEngine, image: RGBImage, *, two_scale: bool) -> ReadingPlan:
+    """The areas of ``image`` (already within the OCR bound) to read: the detail regions
+    (:func:`text_areas`), or with ``two_scale`` the regions around the text a first pass
+    on a small canvas of the whole image proposes inside them, unless that pass fails
+    closed (see the module's docstring)."""
+    areas = text_areas(image)
+    if not two_scale or not areas or not isinstance(engine, TextProposer):
+        return ReadingPlan(areas)
+    height, width = image.shape[:2]
+    read_whole = sum(a.area for a in areas)
+    full = engine.detection_scale((height, width))
+    scale = PROPOSAL_SIDE / max(height, width)
+    if read_whole < MIN_DETAIL_SHARE * height * width or (full / scale) ** 2 < MIN_PROPOSAL_SAVING:
+        return ReadingPlan(areas)
+    # The whole image, not each area: the detector's map of small text depends on what
+    # else is in its input (it pools over all of it), and it was trained on whole images.
+    text_map = _proposal(engine, image, scale)
+    proposed = [
+        inside
+        for box in proposed_boxes(text_map, PROPOSAL_MARGIN / full)
+        for area in areas
+        if (inside := _within(box, area)) is not None
+    ]
+    regions = _disjoint(
+        [_whole_pixels(_at_least(b, REGION_MIN_SIDE, width, height)) for b in proposed]
+    )
+    if len(regions) > MAX_PROPOSED_REGIONS or (
+        sum(r.area for r in regions) > MAX_PROPOSED_SHARE * read_whole
+    ):
+        logger.debug("two-scale text detection fell back to the whole regions")
+        return ReadingPlan(areas)
+    return ReadingPlan(regions, proposed=True)
+
+
+def _within(box: Box, area: Box) -> Box | None:
+    """The part of ``box`` inside ``area``, if any."""
+    inside = Box(
+        max(box.x0, area.x0), max(box.y0, area.y0), min(box.x1, area.x1), min(box.y1, area.y1)
+    )
+    return inside if inside.x1 > inside.x0 and inside.y1 > inside.y0 else None
+
+
+def proposed_boxes(text_map: TextMap, margin: float) -> list[Box]:
+    """Boxes (in the image's pixels) around the groups of canvas pixels at or above
+    :data:`PROPOSAL_THRESHOLD`, each grown by ``margin`` image pixels; groups closer
+    than twice that are one box."""
+    mask = (text_map.probability >= PROPOSAL_THRESHOLD).astype(np.uint8)
+    if not mask.any():
+        return []
+    sx, sy = text_map.to_image
+    reach = max(1, math.ceil(2 * margin / min(sx, sy)))
+    joined = cv2.dilate(mask, np.ones((reach | 1, reach | 1), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    boxes = []
+    for x, y, w, h, _area in stats[1:count]:
+        # The dilation grew each group by about ``margin``; the box is taken on the
+        # canvas's whole pixels, so it is grown by one more pixel to be sure.
+        boxes.append(Box((x - 1) * sx, (y - 1) * sy, (x + w + 1) * sx, (y + h + 1) * sy))
+    return boxes
+
+
+def _proposal(engine: TextProposer, region: RGBImage, scale: float) -> TextMap:
+    name = getattr(engine, "name", "?")
+    try:
+        text_map = engine.propose(region, scale=scale)
+    except MalformedOcrOutput:
+        raise DetectionError(f"OCR engine {name!r} returned a malformed text map") from None
+    except Exception as exc:  # noqa: BLE001 - any engine failure must fail closed
+        logger.error("OCR engine %s raised %s in its proposal pass", name, type(exc).__name__)
+        raise DetectionError(f"OCR engine {name!r} failed ({type(exc).__name__})") from None
+    probability = text_map.probability
+    if probability.ndim != 2 or not np.isfinite(probability).all():
+        raise DetectionError(f"OCR engine {name!r} returned a malformed text map")
+    return text_map
+
+
+def _at_least(box: Box, side: float, width: int, height: int) -> Box:
+    """``box`` grown about its centre to ``side`` in each direction, shifted to stay
+    inside the image, then clipped to it."""
+    grow_x, grow_y = max(0.0, side - box.width) / 2, max(0.0, side - box.height) / 2
+    box = Box(box.x0 - grow_x, box.y0 - grow_y, box.x1 + grow_x, box.y1 + grow_y)
+    dx = max(0.0, -box.x0) - max(0.0, box.x1 - width)
+    dy = max(0.0, -box.y0) - max(0.0, box.y1 - height)
+    return box.shifted(dx, dy).clipped(width, height)
+
+
+def _disjoint(boxes: list[Box]) -> list[Box]:
+    """Merge overlapping boxes into their union until none overlap, top to bottom."""
+    pending = list(boxes)
+    done: list[Box] = []
+    while pending:
+        box = pending.pop()
+        overlapping = [b for b in pending if intersection(b, box) > 0]
+        merged = [b for b in done if intersection(b, box) > 0]
+        if overlapping or merged:
+            pending = [b for b in pending if b not in overlapping]
+            done = [b for b in done if b not in merged]
+            pending.append(union_box([box, *overlapping, *merged]))
+        else:
+            done.append(box)
+    return sorted(done, key=lambda b: (b.y0, b.x0))
 
 
 def _whole_pixels(box: Box) -> Box:

@@ -98,7 +98,14 @@ def test_given_quick_speed_then_every_figure_is_reported(tmp_path: Path) -> None
     assert set(threads) == {"floor", "faces", "full"}
     assert all(row["one_process_two_threads"] > 0 for row in threads.values())
     full = rows[("full", "1600x1200")]["stages"]
-    assert {"ocr.det", "ocr.rec", "pii_rules", "code.zxing", "faces.model_calls"} <= set(full)
+    assert {
+        "ocr.propose",
+        "ocr.det",
+        "ocr.rec",
+        "pii_rules",
+        "code.zxing",
+        "faces.model_calls",
+    } <= set(full)
     assert all(len(report["queue"]["latency_s"][name]) == 2 for name in ("faces", "full"))
     memory = report["startup_and_memory"]
     assert memory["queue_worker_start_to_models_loaded_s"] > 0

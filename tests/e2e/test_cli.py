@@ -42,6 +42,7 @@ def test_help_explains_every_option() -> None:
         "--min-face",
         "--ocr-detection-side",
         "--ocr-full-size",
+        "--ocr-one-scale",
     ]:
         assert option in result.stdout
     assert "Exit status" in result.stdout

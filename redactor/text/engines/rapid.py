@@ -25,7 +25,7 @@ from redactor.text.engines.layout import (
     to_confidence,
     to_quad,
 )
-from redactor.text.ocr import MalformedOcrOutput, OcrLine
+from redactor.text.ocr import MalformedOcrOutput, OcrLine, TextMap
 
 #: Flatter or taller images are padded to this aspect ratio first. The detector scales
 #: the short side up to 736 px, so a 3000 x 5 strip would become 440,000 px wide and
@@ -36,6 +36,8 @@ MAX_ASPECT = 3.0
 DET_MIN_SHORT_SIDE = 736
 #: Smallest side of the detector's input (RapidOCR rounds it to multiples of 32 px).
 MIN_DETECTION_SIDE = 32
+#: The detector's network needs its input's sides in multiples of this (px).
+PROPOSAL_STRIDE = 32
 #: Text lines per recognition call (see :func:`_params`).
 REC_BATCH = 1
 #: Lines scored below this are dropped by RapidOCR. Lower than its default (0.5):
@@ -91,6 +93,35 @@ class RapidOcrEngine:
             # RapidOCR takes arrays in OpenCV's BGR order.
             result = self._ocr(cv2.cvtColor(padded, cv2.COLOR_RGB2BGR))
         return parse_output(result)
+
+    def detection_scale(self, frame: tuple[int, int]) -> float:
+        """How :meth:`read` scales a whole image of ``frame`` (height, width) to detect."""
+        return self.detection_ratio(*padded_size(*frame))
+
+    def propose(self, image: RGBImage, *, scale: float) -> TextMap:
+        """The detector's text probability map for ``image`` shrunk by ``scale`` (the
+        cheap first pass of two-scale detection): the detector's network alone, no box
+        extraction, recognition or direction. The canvas is padded at the bottom and
+        right to the multiples of 32 px the network needs, never stretched."""
+        height, width = image.shape[:2]
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        pad_h, pad_w = (-size[1]) % PROPOSAL_STRIDE, (-size[0]) % PROPOSAL_STRIDE
+        canvas = cv2.copyMakeBorder(small, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
+        # RapidOCR's detector takes OpenCV's BGR order, normalised as it normalises.
+        bgr = cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR)
+        with self._lock:
+            detector = self._ocr.text_det or self._ocr._load_det_model()
+            prepare = detector.get_preprocess()
+            tensor = prepare.permute(prepare.normalize(bgr))[None].astype(np.float32)
+            predicted = detector.session(tensor)
+        probability = np.asarray(predicted, dtype=np.float32)
+        if probability.ndim != 4 or probability.shape[2:] != canvas.shape[:2]:
+            raise MalformedOcrOutput("the text detector's map does not match its input")
+        return TextMap(
+            np.ascontiguousarray(probability[0, 0, : size[1], : size[0]]),
+            (width / size[0], height / size[1]),
+        )
 
     def detection_ratio(self, height: int, width: int) -> float:
         """How a whole image of this size is scaled for text detection: down to
