@@ -72,6 +72,23 @@ class FaceSettings:
     threads: int | None = None
 
 
+class FaceGuide(Protocol):
+    """Where a face may be, from one family's cheap whole-frame pass, for the others to
+    spend their fine passes only there (see :class:`FaceSurveyor`)."""
+
+    def likely(self, area: Box) -> bool:
+        """Whether ``area`` (image pixels) may hold a face, however faint or small."""
+        ...
+
+
+@runtime_checkable
+class FaceSurveyor(Protocol):
+    """A family whose whole-frame pass guides the others: the detector runs it first and
+    hands its guide to every family's ``candidates`` (the surveyor reuses its own)."""
+
+    def survey(self, image: RGBImage) -> FaceGuide: ...
+
+
 @runtime_checkable
 class FaceConfirmer(Protocol):
     """A family that can check another family's unsure detection on a crop around it."""
@@ -89,4 +106,6 @@ class FaceFamily(Protocol):
     #: Attributes holding the model callables (benchmarks wrap them to count calls).
     model_attributes: tuple[str, ...]
 
-    def candidates(self, image: RGBImage) -> list[FaceCandidate]: ...
+    def candidates(
+        self, image: RGBImage, guide: FaceGuide | None = None
+    ) -> list[FaceCandidate]: ...

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from redactor.errors import DetectionError
-from redactor.faces.base import FaceCandidate, FaceConfirmer, FaceFamily, FaceSettings
+from redactor.faces.base import (
+    FaceCandidate,
+    FaceConfirmer,
+    FaceFamily,
+    FaceSettings,
+    FaceSurveyor,
+)
 from redactor.faces.registry import create_family
 from redactor.findings import FACE, Finding, RGBImage
 from redactor.geometry import Box, overlap_of_smaller, union_box
@@ -42,7 +48,10 @@ class FaceDetector:
     def detect(self, image: RGBImage) -> list[Finding]:
         height, width = image.shape[:2]
         try:
-            found = [c for family in self.families for c in family.candidates(image)]
+            # The first family that surveys the whole frame guides the others' fine passes.
+            surveyor = next((f for f in self.families if isinstance(f, FaceSurveyor)), None)
+            guide = surveyor.survey(image) if surveyor is not None else None
+            found = [c for family in self.families for c in family.candidates(image, guide)]
             found = [
                 c for c in found if c.sure or _corroborated(c, found) or self._confirmed(image, c)
             ]

@@ -28,13 +28,16 @@ import cv2
 import numpy as np
 
 from redactor.detail import DetailMap
-from redactor.faces.base import FaceCandidate, FaceSettings, HeadShape, head_box
+from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
 from redactor.findings import RGBImage
 from redactor.geometry import Box, merge_overlapping, overlap_of_smaller
 from redactor.native import native_chatter_logged
 
 #: A face narrower than this share of the frame given to the model is often missed.
 RELIABLE_FRACTION = 0.065
+#: A pyramid tile owns faces from the smallest it sees to this many times wider: its
+#: neighbours overlap it by that much.
+OWNED_RANGE = 2.5
 #: Tiles are resized to this side before detection; the model works at 192 px.
 TILE_INPUT_SIDE = 384
 #: Margin added around the whole frame for one extra pass (faces cut by the edge).
@@ -119,6 +122,32 @@ def pyramid_sides(width: int, height: int, min_face_px: float) -> list[int]:
     return sides
 
 
+def pyramid_plan(
+    width: int, height: int, min_face_px: float, guided_below: float = 0.0
+) -> list[tuple[int, bool]]:
+    """The pyramid's tile sides, coarse to fine, each with whether its tiles run only
+    where a guide (another family's whole-frame pass) says a face may be.
+
+    Levels for faces from ``guided_below`` run everywhere (where there is detail); below
+    the finest of them come guided levels, each seeing faces ``OWNED_RANGE`` times
+    smaller than the one before (a tile overlaps its neighbours by that range, so each
+    face is whole in one), down to one that sees ``min_face_px``. Without
+    ``guided_below`` it is :func:`pyramid_sides`.
+    """
+    if guided_below <= min_face_px:
+        return [(side, False) for side in pyramid_sides(width, height, min_face_px)]
+    everywhere = pyramid_sides(width, height, guided_below)
+    finest = max(64, math.ceil(min_face_px / RELIABLE_FRACTION))
+    if not everywhere:
+        guided = pyramid_sides(width, height, min_face_px)
+    else:
+        guided, side = [], everywhere[-1]
+        while side > finest:
+            side = max(finest, math.ceil(side / OWNED_RANGE))
+            guided.append(side)
+    return [(side, False) for side in everywhere] + [(side, True) for side in guided]
+
+
 class MediaPipeFaceDetector:
     """The MediaPipe family (:class:`redactor.faces.base.FaceFamily`)."""
 
@@ -133,6 +162,7 @@ class MediaPipeFaceDetector:
         min_face_fraction: float = 0.008,
         full_range: FaceModel | None = None,
         short_range: FaceModel | None = None,
+        guided_below: float = 0.0,
     ) -> None:
         settings = settings or FaceSettings()
         self.partners = settings.families
@@ -140,6 +170,9 @@ class MediaPipeFaceDetector:
         self.threshold = threshold
         self.min_face_px = settings.min_face_px
         self.min_face_fraction = min_face_fraction
+        #: Pyramid levels for faces narrower than this run only where a guide points
+        #: (see :func:`pyramid_plan`; set beside CenterFace by the registry).
+        self.guided_below = guided_below
         self._full = full_range or MediaPipeModel(model_selection=1, threshold=threshold)
         self._short = short_range or MediaPipeModel(
             model_selection=0, threshold=max(threshold, short_range_threshold)
@@ -149,12 +182,12 @@ class MediaPipeFaceDetector:
         self.tiles_run = 0
         self.tiles_skipped = 0
 
-    def candidates(self, image: RGBImage) -> list[FaceCandidate]:
+    def candidates(self, image: RGBImage, guide: FaceGuide | None = None) -> list[FaceCandidate]:
         # Beside CenterFace every MediaPipe-only face needs its word: on the labelled
         # photos, each face MediaPipe found CenterFace found too, and every face only
         # MediaPipe reported was a phone, a hand or a cat.
         partnered = "centerface" in self.partners
-        raw = list(self._candidates(image))
+        raw = list(self._candidates(image, guide))
         sure = _merged([(b, s) for b, s, unconfirmed in raw if not unconfirmed])
         unsure = [
             (box, score)
@@ -172,7 +205,9 @@ class MediaPipeFaceDetector:
         unsure detection (:class:`redactor.faces.base.FaceConfirmer`)."""
         return self._confirmed(image, face, 0.0)
 
-    def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float, bool]]:
+    def _candidates(
+        self, image: RGBImage, guide: FaceGuide | None = None
+    ) -> Iterator[tuple[Box, float, bool]]:
         """Boxes with scores, and whether each is an unconfirmed edge-pass detection."""
         height, width = image.shape[:2]
         whole = _downscaled(image, TILE_INPUT_SIDE * 2)
@@ -202,8 +237,9 @@ class MediaPipeFaceDetector:
             yield box.times(back), score, True
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
         detail = DetailMap(image)
-        for side in pyramid_sides(width, height, min_face):
-            for box, score in self._tiled(image, side, detail):
+        guided_below = self.guided_below if guide is not None else 0.0
+        for side, guided in pyramid_plan(width, height, min_face, guided_below):
+            for box, score in self._tiled(image, side, detail, guide if guided else None):
                 yield box, score, False
 
     def _edge_windows(self, frame: RGBImage) -> Iterator[tuple[Box, float]]:
@@ -237,20 +273,26 @@ class MediaPipeFaceDetector:
                     return True
         return False
 
-    def _tiled(self, image: RGBImage, side: int, detail: DetailMap) -> Iterator[tuple[Box, float]]:
+    def _tiled(
+        self, image: RGBImage, side: int, detail: DetailMap, guide: FaceGuide | None = None
+    ) -> Iterator[tuple[Box, float]]:
         """Full-range detections on the tiles of one pyramid level; tiles without any
-        local contrast (a plain backdrop) cannot hold a face and are not run."""
+        local contrast (a plain backdrop) cannot hold a face and are not run, nor, with
+        a guide, tiles where it sees no face at all."""
         height, width = image.shape[:2]
         scale = min(1.0, TILE_INPUT_SIDE / side)
         level = _resized(image, scale)
         level_side = max(1, round(side * scale))
         # A tile owns faces up to about twice the size the next-finer level sees.
-        overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * 2.5))
+        overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * OWNED_RANGE))
         lh, lw = level.shape[:2]
         back_x, back_y = width / lw, height / lh
         for tile in tile_grid(lw, lh, level_side, overlap):
             area = Box(tile.x, tile.y, tile.x + tile.side_x, tile.y + tile.side_y)
-            if not detail.has_detail(area.times(back_x, back_y)):
+            in_image = area.times(back_x, back_y)
+            if not detail.has_detail(in_image) or (
+                guide is not None and not guide.likely(in_image)
+            ):
                 self.tiles_skipped += 1
                 continue
             self.tiles_run += 1

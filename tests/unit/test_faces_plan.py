@@ -3,7 +3,10 @@ merging families, and the family registry as the options and the CLI see it."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
@@ -11,16 +14,28 @@ from pydantic import ValidationError
 from redactor.cli.main import cli
 from redactor.detail import DetailMap
 from redactor.errors import ConfigError
-from redactor.faces import DEFAULT_FAMILIES, FaceCandidate, HeadShape, check_families, head_box
+from redactor.faces import (
+    DEFAULT_FAMILIES,
+    FaceCandidate,
+    FaceDetector,
+    HeadShape,
+    check_families,
+    head_box,
+)
 from redactor.faces.centerface import (
     FINE_OVERLAP,
     FINE_TILE,
+    GUIDE_HEAT,
     HINT_REACH,
+    CoarseSurvey,
+    Raw,
     coarse_scale,
     fine_tiles,
     tile_starts,
 )
 from redactor.faces.detector import merge_heads
+from redactor.faces.mediapipe import OWNED_RANGE, pyramid_plan, pyramid_sides
+from redactor.findings import RGBImage
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
 
@@ -111,3 +126,93 @@ def test_given_an_unknown_face_detector_on_the_command_line_then_usage_error(tmp
     )
     assert result.exit_code == 2
     assert "unknown face detector" in result.output
+
+
+def test_beside_a_guide_the_pyramid_runs_everywhere_for_large_faces_and_guided_below() -> None:
+    plan = pyramid_plan(1600, 1200, 20, guided_below=48)
+    everywhere = [side for side, guided in plan if not guided]
+    guided = [side for side, guided in plan if guided]
+    assert everywhere == pyramid_sides(1600, 1200, 48)
+    assert guided and max(guided) < min(everywhere)
+    # The finest guided level sees the smallest face, as the unguided pyramid's does.
+    assert guided[-1] == pyramid_sides(1600, 1200, 20)[-1]
+    # Each guided level sees faces at most OWNED_RANGE times smaller than the one above.
+    levels = [*everywhere, *guided]
+    assert all(a / b <= OWNED_RANGE + 0.01 for a, b in itertools.pairwise(levels))
+
+
+@pytest.mark.parametrize("size", [(600, 600), (1024, 683), (4000, 3000)])
+def test_without_a_guide_below_the_minimum_the_plan_is_the_plain_pyramid(
+    size: tuple[int, int],
+) -> None:
+    assert pyramid_plan(*size, 20) == [(s, False) for s in pyramid_sides(*size, 20)]
+    assert pyramid_plan(*size, 48, guided_below=48) == [
+        (s, False) for s in pyramid_sides(*size, 48)
+    ]
+
+
+def test_a_small_image_with_no_level_for_large_faces_guides_its_whole_pyramid() -> None:
+    assert pyramid_sides(600, 600, 48) == []
+    assert pyramid_plan(600, 600, 20, guided_below=48) == [
+        (s, True) for s in pyramid_sides(600, 600, 20)
+    ]
+
+
+def _survey(heatmap: npt.NDArray[np.float32], shape: tuple[int, int]) -> CoarseSurvey:
+    empty = np.zeros((0, 4), np.float32)
+    raw = Raw(empty, np.zeros(0, np.float32), np.zeros((0, 2), np.float32), heatmap)
+    cells = (heatmap.shape[1] / shape[1], heatmap.shape[0] / shape[0])
+    return CoarseSurvey(shape, 0.5, raw, cells)
+
+
+def test_the_coarse_survey_points_only_where_the_heatmap_rises() -> None:
+    heatmap = np.zeros((150, 200), np.float32)  # a 1600x1200 image at 1/8
+    heatmap[100, 150] = GUIDE_HEAT * 2  # a faint face about (1204, 804)
+    survey = _survey(heatmap, (1200, 1600))
+    assert survey.likely(Box(1100, 700, 1300, 900))
+    assert not survey.likely(Box(0, 0, 600, 600))
+    assert not survey.likely(Box(1210, 810, 1400, 1000))
+    assert not survey.likely(Box(1700, 0, 1800, 100))  # outside the frame
+    heatmap[:] = GUIDE_HEAT / 2  # texture everywhere, no face
+    assert not survey.likely(Box(0, 0, 1600, 1200))
+
+
+class _Surveyor:
+    name = "scout"
+    model = "scout@1"
+    model_attributes: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.surveyed = 0
+
+    def survey(self, image: RGBImage) -> str:
+        self.surveyed += 1
+        return "guide"
+
+    def candidates(self, image: RGBImage, guide: object = None) -> list[FaceCandidate]:
+        assert guide == "guide"
+        return [_candidate(Box(10, 10, 30, 30), 0.9, self.name)]
+
+
+class _Follower:
+    name = "follower"
+    model = "follower@1"
+    model_attributes: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.guides: list[object] = []
+
+    def candidates(self, image: RGBImage, guide: object = None) -> list[FaceCandidate]:
+        self.guides.append(guide)
+        return []
+
+
+def test_the_detector_surveys_once_and_hands_the_guide_to_every_family() -> None:
+    scout, follower = _Surveyor(), _Follower()
+    found = FaceDetector([follower, scout]).detect(np.zeros((100, 100, 3), np.uint8))
+    assert scout.surveyed == 1
+    assert follower.guides == ["guide"]
+    assert len(found) == 1 and found[0].attributes["families"] == "scout"
+    alone = _Follower()
+    FaceDetector([alone]).detect(np.zeros((100, 100, 3), np.uint8))
+    assert alone.guides == [None]
