@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from redactor.detail import DetailMap
 from redactor.findings import RGBImage
 from redactor.geometry import Box
 
@@ -76,8 +77,12 @@ class FaceGuide(Protocol):
     """Where a face may be, from one family's cheap whole-frame pass, for the others to
     spend their fine passes only there (see :class:`FaceSurveyor`)."""
 
-    def likely(self, area: Box) -> bool:
-        """Whether ``area`` (image pixels) may hold a face, however faint or small."""
+    #: Where the image has any detail at all (computed once, shared by the families).
+    detail: DetailMap
+
+    def likely(self, area: Box, smallest: float, largest: float) -> bool:
+        """Whether a face from ``smallest`` to ``largest`` px wide, however faint, may be
+        centred in ``area`` (image pixels)."""
         ...
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -64,9 +64,11 @@ WHOLE_FRAME_ABOVE = 0.5
 #: ... where a weaker peak is a face: in a crowd most small peaks are faces (on the
 #: labelled crowds, the faces under 24 px CenterFace missed at 0.25 mostly scored 0.1-0.25).
 CROWD_THRESHOLD = 0.15
-#: Another family's fine tiles run where the coarse heatmap exceeds this (see
-#: :meth:`CoarseSurvey.likely`).
+#: Another family's fine tiles run where the coarse heatmap has a peak over this (see
+#: :meth:`CoarseSurvey.likely`) ...
 GUIDE_HEAT = 0.01
+#: ... outside the faces it found, grown by this (their heat spreads past the box).
+EXPLAINED_GROWTH = 1.5
 #: Two boxes covering more than this share of the smaller are one face.
 SAME_FACE = 0.5
 #: A face at least this wide that CenterFace scores under ``SURE`` is unsure: another
@@ -111,36 +113,51 @@ class Raw:
     scores: npt.NDArray[np.float32]
     #: Peaks between ``HINT_THRESHOLD`` and ``THRESHOLD``: x, y of each (N x 2).
     hints: Boxes
-    #: The face-centre heatmap (a quarter of the input's resolution).
-    heatmap: npt.NDArray[np.float32] | None = None
+    #: Local heatmap peaks over ``GUIDE_HEAT``: x, y and the face width the model
+    #: estimates there (N x 3), where faces too faint to report may be.
+    spots: Boxes = field(default_factory=lambda: np.zeros((0, 3), np.float32))
 
 
 @dataclass(frozen=True, slots=True)
 class CoarseSurvey:
-    """The coarse pass of one image, kept to guide other families' fine passes
-    (:class:`redactor.faces.base.FaceGuide`) and reused by CenterFace itself."""
+    """The coarse pass of one image and the plan it sets: kept to guide other families'
+    fine passes (:class:`redactor.faces.base.FaceGuide`) and reused by CenterFace itself."""
 
     shape: tuple[int, int]
     scale: float
     #: Detections and hints in image pixels.
     coarse: Raw
-    #: Heatmap cells per image pixel, across and down.
-    cells_per_px: tuple[float, float]
+    #: ``coarse.spots`` outside the faces it found (:meth:`likely`).
+    unexplained: Boxes
+    detail: DetailMap
+    #: Full-resolution tiles CenterFace runs next ...
+    tiles: list[Box]
+    #: ... or the whole frame at full resolution, when they would cover most of it.
+    crowd: bool
 
-    def likely(self, area: Box) -> bool:
-        """Whether the coarse heatmap rises over ``GUIDE_HEAT`` anywhere in ``area``: a
-        face too small for the coarse pass still lifts it there (on the generated
-        corpus's 20-32 px faces, 0.012-0.17), a textured backdrop mostly does not."""
-        heatmap = self.coarse.heatmap
-        if heatmap is None:
-            return True
-        sx, sy = self.cells_per_px
-        rows, cols = heatmap.shape
-        x0, x1 = max(0, math.floor(area.x0 * sx)), min(cols, math.ceil(area.x1 * sx))
-        y0, y1 = max(0, math.floor(area.y0 * sy)), min(rows, math.ceil(area.y1 * sy))
-        if x1 <= x0 or y1 <= y0:
+    def likely(self, area: Box, smallest: float, largest: float) -> bool:
+        """Whether a face from ``smallest`` to ``largest`` px wide that the coarse pass
+        did not find may be centred in ``area``: a heatmap peak over ``GUIDE_HEAT`` is
+        there, outside the faces found, where the model estimates a face of that width.
+        A face too small for the coarse pass still lifts the heatmap (on the generated
+        corpus's 20-32 px faces, peaks of 0.012-0.17 with widths estimated at 17-28 px);
+        of the other peaks on those scenes, three quarters estimate faces wider than 55
+        px. Never in a crowd, where CenterFace runs the whole frame at full resolution."""
+        if self.crowd or not len(self.unexplained):
             return False
-        return bool(heatmap[y0:y1, x0:x1].max() > GUIDE_HEAT)
+        x, y, w = self.unexplained[:, 0], self.unexplained[:, 1], self.unexplained[:, 2]
+        inside = (x >= area.x0) & (x < area.x1) & (y >= area.y0) & (y < area.y1)
+        return bool((inside & (w >= smallest) & (w <= largest)).any())
+
+
+def unexplained_spots(raw: Raw) -> Boxes:
+    """``raw.spots`` outside every found face's box grown ``EXPLAINED_GROWTH``."""
+    spots = raw.spots
+    for box in raw.boxes:
+        x0, y0, x1, y1 = Box(*map(float, box)).scaled_about_center(EXPLAINED_GROWTH).as_list()
+        inside = (spots[:, 0] >= x0) & (spots[:, 0] < x1) & (spots[:, 1] >= y0) & (spots[:, 1] < y1)
+        spots = spots[~inside]
+    return spots
 
 
 class CenterFaceModel:
@@ -187,7 +204,10 @@ def _decode(
     peaks = heatmap >= cv2.dilate(heatmap, np.ones((3, 3), np.uint8))
     hy, hx = np.nonzero(peaks & (heatmap > HINT_THRESHOLD) & (heatmap <= threshold))
     hints = np.stack([(hx + 0.5) * 4, (hy + 0.5) * 4], 1).astype(np.float32)
-    return Raw(boxes.astype(np.float32), heatmap[ys, xs].astype(np.float32), hints, heatmap)
+    sy, sx = np.nonzero(peaks & (heatmap > GUIDE_HEAT))
+    spot_widths = np.exp(sizes[1, sy, sx]) * 4
+    spots = np.stack([(sx + 0.5) * 4, (sy + 0.5) * 4, spot_widths], 1).astype(np.float32)
+    return Raw(boxes.astype(np.float32), heatmap[ys, xs].astype(np.float32), hints, spots)
 
 
 def coarse_scale(width: int, height: int) -> float:
@@ -245,39 +265,49 @@ class CenterFaceFamily:
         self.calls = 0
 
     def survey(self, image: RGBImage) -> CoarseSurvey:
-        """The coarse pass, which also guides other families (``FaceSurveyor``)."""
+        """The coarse pass and the fine plan it sets, which also guide other families
+        (``FaceSurveyor``)."""
         height, width = image.shape[:2]
         scale = coarse_scale(width, height)
         raw = self._whole(image, scale)
         back = np.float32(scale)
-        coarse = Raw(raw.boxes / back, raw.scores, raw.hints / back, raw.heatmap)
-        w, h = _canvas_size(width, height, scale)
-        cells = (w / width / 4, h / height / 4)
-        return CoarseSurvey((height, width), scale, coarse, cells)
-
-    def candidates(self, image: RGBImage, guide: FaceGuide | None = None) -> list[FaceCandidate]:
-        height, width = image.shape[:2]
-        if not (isinstance(guide, CoarseSurvey) and guide.shape == (height, width)):
-            guide = self.survey(image)
-        scale, coarse = guide.scale, guide.coarse
-        faint_scale = max(scale * FAINT_SCALE, min(scale, FAINT_MIN_SIDE / max(width, height)))
-        faint = self._whole(equalised(image), faint_scale)
-        boxes = [coarse.boxes, faint.boxes / np.float32(faint_scale)]
-        scores = [coarse.scores, faint.scores]
+        coarse = Raw(raw.boxes / back, raw.scores, raw.hints / back, raw.spots / back)
+        detail = DetailMap(image)
+        tiles: list[Box] = []
         if scale < 1.0:
             small = (coarse.boxes[:, 2] - coarse.boxes[:, 0]) * scale < SMALL_AT_COARSE
             centres = (coarse.boxes[small, :2] + coarse.boxes[small, 2:]) / 2
             hints = np.concatenate([coarse.hints, centres])
-            tiles = fine_tiles(width, height, [(x, y) for x, y in hints], DetailMap(image))
-            if sum(t.area for t in tiles) > WHOLE_FRAME_ABOVE * width * height:
-                whole = self._whole(image, 1.0, CROWD_THRESHOLD)
-                self.whole_frames += 1
-                boxes.append(whole.boxes)
-                scores.append(whole.scores)
-            else:
-                for tile_boxes, tile_scores in self._tiled(image, tiles):
-                    boxes.append(tile_boxes)
-                    scores.append(tile_scores)
+            tiles = fine_tiles(width, height, [(x, y) for x, y in hints], detail)
+        crowd = sum(t.area for t in tiles) > WHOLE_FRAME_ABOVE * width * height
+        return CoarseSurvey(
+            (height, width),
+            scale,
+            coarse,
+            unexplained_spots(coarse),
+            detail,
+            tiles,
+            crowd,
+        )
+
+    def candidates(self, image: RGBImage, guide: FaceGuide | None = None) -> list[FaceCandidate]:
+        height, width = image.shape[:2]
+        mine = isinstance(guide, CoarseSurvey) and guide.shape == (height, width)
+        survey = guide if mine and isinstance(guide, CoarseSurvey) else self.survey(image)
+        scale, coarse = survey.scale, survey.coarse
+        faint_scale = max(scale * FAINT_SCALE, min(scale, FAINT_MIN_SIDE / max(width, height)))
+        faint = self._whole(equalised(image), faint_scale)
+        boxes = [coarse.boxes, faint.boxes / np.float32(faint_scale)]
+        scores = [coarse.scores, faint.scores]
+        if survey.crowd:
+            whole = self._whole(image, 1.0, CROWD_THRESHOLD)
+            self.whole_frames += 1
+            boxes.append(whole.boxes)
+            scores.append(whole.scores)
+        else:
+            for tile_boxes, tile_scores in self._tiled(image, survey.tiles):
+                boxes.append(tile_boxes)
+                scores.append(tile_scores)
         return self._merged(np.concatenate(boxes), np.concatenate(scores))
 
     def confirms(self, image: RGBImage, face: Box) -> bool:
@@ -319,7 +349,7 @@ class CenterFaceFamily:
         # The canvas is rounded to the stride: map back through its exact scale.
         sx, sy = w / (width * scale), h / (height * scale)
         back = np.asarray([sx, sy, sx, sy], dtype=np.float32)
-        return Raw(raw.boxes / back, raw.scores, raw.hints / back[:2], raw.heatmap)
+        return Raw(raw.boxes / back, raw.scores, raw.hints / back[:2], raw.spots / back[[0, 1, 0]])
 
     def _tiled(self, image: RGBImage, tiles: list[Box]) -> list[tuple[Boxes, Boxes]]:
         out = []

@@ -38,6 +38,9 @@ RELIABLE_FRACTION = 0.065
 #: A pyramid tile owns faces from the smallest it sees to this many times wider: its
 #: neighbours overlap it by that much.
 OWNED_RANGE = 2.5
+#: A guided level asks its guide about faces from this share of the smallest it sees
+#: (CenterFace's width estimates at faint peaks run 0.65-1.0 of the true width).
+GUIDE_SMALLEST = 0.5
 #: Tiles are resized to this side before detection; the model works at 192 px.
 TILE_INPUT_SIDE = 384
 #: Margin added around the whole frame for one extra pass (faces cut by the edge).
@@ -236,7 +239,7 @@ class MediaPipeFaceDetector:
         for box, score in self._edge_windows(whole):
             yield box.times(back), score, True
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
-        detail = DetailMap(image)
+        detail = guide.detail if guide is not None else DetailMap(image)
         guided_below = self.guided_below if guide is not None else 0.0
         for side, guided in pyramid_plan(width, height, min_face, guided_below):
             for box, score in self._tiled(image, side, detail, guide if guided else None):
@@ -287,11 +290,13 @@ class MediaPipeFaceDetector:
         overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * OWNED_RANGE))
         lh, lw = level.shape[:2]
         back_x, back_y = width / lw, height / lh
+        # The faces this level is for, as the guide is asked about them.
+        seen = (side * RELIABLE_FRACTION * GUIDE_SMALLEST, side * RELIABLE_FRACTION * OWNED_RANGE)
         for tile in tile_grid(lw, lh, level_side, overlap):
             area = Box(tile.x, tile.y, tile.x + tile.side_x, tile.y + tile.side_y)
             in_image = area.times(back_x, back_y)
             if not detail.has_detail(in_image) or (
-                guide is not None and not guide.likely(in_image)
+                guide is not None and not guide.likely(in_image.padded(-seen[0] / 2), *seen)
             ):
                 self.tiles_skipped += 1
                 continue
@@ -301,6 +306,17 @@ class MediaPipeFaceDetector:
             )
             for box, score in self._full(crop):
                 yield box.shifted(tile.x, tile.y).times(back_x, back_y), score
+
+
+def _owned(tile: Tile, overlap: int, width: int, height: int) -> Box:
+    """Where the centres of the faces a tile is responsible for lie: the tile without
+    half the overlap it shares with each neighbour (the frame's edges stay)."""
+    half = overlap / 2
+    x0 = tile.x + (half if tile.x > 0 else 0)
+    y0 = tile.y + (half if tile.y > 0 else 0)
+    x1 = tile.x + tile.side_x - (half if tile.x + tile.side_x < width else 0)
+    y1 = tile.y + tile.side_y - (half if tile.y + tile.side_y < height else 0)
+    return Box(x0, y0, x1, y1)
 
 
 def _merged(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:

@@ -4,9 +4,9 @@ merging families, and the family registry as the options and the CLI see it."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 from click.testing import CliRunner
 from pydantic import ValidationError
@@ -25,13 +25,13 @@ from redactor.faces import (
 from redactor.faces.centerface import (
     FINE_OVERLAP,
     FINE_TILE,
-    GUIDE_HEAT,
     HINT_REACH,
     CoarseSurvey,
     Raw,
     coarse_scale,
     fine_tiles,
     tile_starts,
+    unexplained_spots,
 )
 from redactor.faces.detector import merge_heads
 from redactor.faces.mediapipe import OWNED_RANGE, pyramid_plan, pyramid_sides
@@ -158,23 +158,40 @@ def test_a_small_image_with_no_level_for_large_faces_guides_its_whole_pyramid() 
     ]
 
 
-def _survey(heatmap: npt.NDArray[np.float32], shape: tuple[int, int]) -> CoarseSurvey:
-    empty = np.zeros((0, 4), np.float32)
-    raw = Raw(empty, np.zeros(0, np.float32), np.zeros((0, 2), np.float32), heatmap)
-    cells = (heatmap.shape[1] / shape[1], heatmap.shape[0] / shape[0])
-    return CoarseSurvey(shape, 0.5, raw, cells)
+def _survey(
+    spots: list[tuple[float, float, float]],
+    found: Sequence[Box] = (),
+    crowd: bool = False,
+) -> CoarseSurvey:
+    shape = (1200, 1600)
+    boxes = np.asarray([b.as_list() for b in found], np.float32).reshape(-1, 4)
+    raw = Raw(
+        boxes,
+        np.ones(len(boxes), np.float32),
+        np.zeros((0, 2), np.float32),
+        np.asarray(spots, np.float32).reshape(-1, 3),
+    )
+    detail = DetailMap(np.zeros((*shape, 3), np.uint8))
+    return CoarseSurvey(shape, 0.5, raw, unexplained_spots(raw), detail, [], crowd)
 
 
-def test_the_coarse_survey_points_only_where_the_heatmap_rises() -> None:
-    heatmap = np.zeros((150, 200), np.float32)  # a 1600x1200 image at 1/8
-    heatmap[100, 150] = GUIDE_HEAT * 2  # a faint face about (1204, 804)
-    survey = _survey(heatmap, (1200, 1600))
-    assert survey.likely(Box(1100, 700, 1300, 900))
-    assert not survey.likely(Box(0, 0, 600, 600))
-    assert not survey.likely(Box(1210, 810, 1400, 1000))
-    assert not survey.likely(Box(1700, 0, 1800, 100))  # outside the frame
-    heatmap[:] = GUIDE_HEAT / 2  # texture everywhere, no face
-    assert not survey.likely(Box(0, 0, 1600, 1200))
+def test_the_coarse_survey_points_where_a_faint_face_of_the_size_asked_about_may_be() -> None:
+    survey = _survey([(1204.0, 804.0, 20.0)])
+    assert survey.likely(Box(1100, 700, 1300, 900), 10, 50)
+    assert not survey.likely(Box(1100, 700, 1300, 900), 30, 80)  # estimated smaller
+    assert not survey.likely(Box(1100, 700, 1300, 900), 4, 15)  # estimated larger
+    assert not survey.likely(Box(0, 0, 600, 600), 10, 50)
+    assert not survey.likely(Box(1210, 810, 1400, 1000), 10, 50)
+    assert not _survey([]).likely(Box(0, 0, 1600, 1200), 0, 10_000)
+
+
+def test_the_survey_does_not_point_at_faces_it_found_nor_in_a_crowd() -> None:
+    spots = [(400.0, 400.0, 40.0), (420.0, 410.0, 30.0), (480.0, 400.0, 20.0)]
+    found = [Box(380, 380, 420, 420)]  # the first two spots are this face's heat
+    survey = _survey(spots, found)
+    assert not survey.likely(Box(360, 360, 440, 440), 10, 50)
+    assert survey.likely(Box(300, 300, 500, 500), 10, 50)
+    assert not _survey(spots, crowd=True).likely(Box(0, 0, 1600, 1200), 10, 50)
 
 
 class _Surveyor:
