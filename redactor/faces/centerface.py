@@ -65,6 +65,10 @@ WHOLE_FRAME_ABOVE = 0.5
 #: ... where a weaker peak is a face: in a crowd most small peaks are faces (on the
 #: labelled crowds, the faces under 24 px CenterFace missed at 0.25 mostly scored 0.1-0.25).
 CROWD_THRESHOLD = 0.15
+#: ... but only if the frame holds at least this many clear faces (score and sureness
+#: as outside crowds): on the labelled photos every crowd had 19 or more, and the
+#: product shot of hands whose weak peaks looked like a crowd, none.
+CROWD_OF_FACES = 3
 #: Another family's fine tiles run where the coarse heatmap has a peak over this (see
 #: :meth:`CoarseSurvey.likely`) ...
 GUIDE_HEAT = 0.01
@@ -300,7 +304,8 @@ class CenterFaceFamily:
         faint = self._whole(equalised(image), faint_scale)
         boxes = [coarse.boxes, faint.boxes / np.float32(faint_scale)]
         scores = [coarse.scores, faint.scores]
-        if survey.crowd:
+        crowd = survey.crowd
+        if crowd:
             whole = self._whole(image, 1.0, CROWD_THRESHOLD)
             self.whole_frames += 1
             boxes.append(whole.boxes)
@@ -309,7 +314,12 @@ class CenterFaceFamily:
             for tile_boxes, tile_scores in self._tiled(image, survey.tiles):
                 boxes.append(tile_boxes)
                 scores.append(tile_scores)
-        return self._merged(np.concatenate(boxes), np.concatenate(scores))
+        found = self._merged(np.concatenate(boxes), np.concatenate(scores))
+        if crowd and sum(c.sure and c.score >= THRESHOLD for c in found) < CROWD_OF_FACES:
+            # Weak peaks were taken because most are faces in a crowd; without a crowd
+            # of clear faces around them they are hands and fabric (a product shot).
+            found = [c for c in found if c.score >= THRESHOLD]
+        return found
 
     def confirms(self, image: RGBImage, face: Box) -> bool:
         """Whether CenterFace sees a face where another family is unsure of one: on a

@@ -102,14 +102,11 @@ def test_group_photos_find_most_faces(detector: FaceDetector, name: str, at_leas
 def test_product_photo_without_a_face_keeps_its_product_untouched(
     detector: FaceDetector,
 ) -> None:
-    """Known, documented false positive: a hand at the right edge (MediaPipe's edge pass,
-    which CenterFace scores just over its confirmation level); never the product."""
+    """Its hands and fabric raise enough weak CenterFace peaks to look like a crowd, but
+    a crowd pass's weak detections stand only among clear faces: nothing is redacted.
+    (MediaPipe's edge pass fires on the hand at the right edge; CenterFace refuses it.)"""
     image = decode_rgb(load_image_bytes("product_hands_no_face.jpg"))
-    h, w = image.shape[:2]
-    product = Box(w * 0.3, h * 0.25, w * 0.7, h * 0.75)
-    found = detector.detect(image)
-    assert len(found) <= 1
-    assert all(f.box.x0 > product.x1 or f.box.x1 < product.x0 for f in found)
+    assert detector.detect(image) == []
 
 
 def test_mirror_selfie_hits_at_most_the_phone_over_the_face(
