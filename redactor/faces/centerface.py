@@ -8,7 +8,9 @@ more per pixel. So it does not run at full resolution everywhere:
 
 1. **Coarse pass.** The whole frame at half size (at least ``COARSE_MIN_SIDE`` px on the
    long side, at most ``COARSE_MAX_SIDE``): a quarter of the pixels. Faces of about
-   16 px and more are found here.
+   16 px and more are found here. This pass is also the *survey* (:class:`CoarseSurvey`)
+   that guides MediaPipe: its faint heatmap peaks, with the face width the model
+   estimates at each, say where MediaPipe's fine tiles need to run.
 2. **Fine tiles.** The coarse heatmap also shows where smaller faces may be: weak peaks
    under the threshold, and detections near the smallest size the model sees at that
    scale (faces come in crowds). Only full-resolution tiles around those places are
@@ -159,7 +161,8 @@ def unexplained_spots(raw: Raw) -> Boxes:
     """``raw.spots`` outside every found face's box grown ``EXPLAINED_GROWTH``."""
     spots = raw.spots
     for box in raw.boxes:
-        x0, y0, x1, y1 = Box(*map(float, box)).scaled_about_center(EXPLAINED_GROWTH).as_list()
+        grown = Box(*map(float, box)).scaled_about_center(EXPLAINED_GROWTH)
+        x0, y0, x1, y1 = grown.x0, grown.y0, grown.x1, grown.y1
         inside = (spots[:, 0] >= x0) & (spots[:, 0] < x1) & (spots[:, 1] >= y0) & (spots[:, 1] < y1)
         spots = spots[~inside]
     return spots

@@ -6,8 +6,9 @@ it on a pyramid of overlapping tiles: each level halves the tile side until a fa
 ``min_face_px`` fills ``RELIABLE_FRACTION`` of a tile, and neighbouring tiles overlap
 by more than the largest face the level is responsible for, so every face is whole in
 at least one tile. Detections are mapped back to image coordinates and merged. Beside
-CenterFace (which finds small faces better) the pyramid stops at larger faces: see
-:mod:`redactor.faces.registry`.
+CenterFace, the levels for small faces run only on tiles CenterFace's coarse pass points
+at (:func:`pyramid_plan`, :class:`redactor.faces.base.FaceGuide`; see
+:mod:`redactor.faces.registry`).
 
 The short-range model misses most faces in photos and fires on cats and cups, but it
 finds large close-up faces in three-quarter view that the full-range model misses
@@ -290,7 +291,9 @@ class MediaPipeFaceDetector:
         overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * OWNED_RANGE))
         lh, lw = level.shape[:2]
         back_x, back_y = width / lw, height / lh
-        # The faces this level is for, as the guide is asked about them.
+        # The faces this level is for, as the guide is asked about them; a face centred
+        # closer to a tile's edge than half the smallest of them is cut by that tile
+        # (and whole in its neighbour).
         seen = (side * RELIABLE_FRACTION * GUIDE_SMALLEST, side * RELIABLE_FRACTION * OWNED_RANGE)
         for tile in tile_grid(lw, lh, level_side, overlap):
             area = Box(tile.x, tile.y, tile.x + tile.side_x, tile.y + tile.side_y)
@@ -306,17 +309,6 @@ class MediaPipeFaceDetector:
             )
             for box, score in self._full(crop):
                 yield box.shifted(tile.x, tile.y).times(back_x, back_y), score
-
-
-def _owned(tile: Tile, overlap: int, width: int, height: int) -> Box:
-    """Where the centres of the faces a tile is responsible for lie: the tile without
-    half the overlap it shares with each neighbour (the frame's edges stay)."""
-    half = overlap / 2
-    x0 = tile.x + (half if tile.x > 0 else 0)
-    y0 = tile.y + (half if tile.y > 0 else 0)
-    x1 = tile.x + tile.side_x - (half if tile.x + tile.side_x < width else 0)
-    y1 = tile.y + tile.side_y - (half if tile.y + tile.side_y < height else 0)
-    return Box(x0, y0, x1, y1)
 
 
 def _merged(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:

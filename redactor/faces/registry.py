@@ -13,10 +13,10 @@ from redactor.faces.base import FaceFamily, FaceSettings
 FamilyFactory = Callable[[FaceSettings], FaceFamily]
 
 #: Beside CenterFace, MediaPipe's pyramid levels for faces narrower than this run only
-#: where CenterFace's coarse pass sees any sign of a face: those levels cost most of its
-#: model calls, and CenterFace finds most small faces itself, but not all (isolated
-#: 20-32 px faces on a busy scene, which MediaPipe's fine tiles do find), see
-#: docs/benchmarks.md.
+#: where CenterFace's coarse pass has a faint peak estimating a face of that size (see
+#: ``CoarseSurvey.likely``): those levels cost most of its model calls, and CenterFace
+#: finds most small faces itself, but not all (isolated 20-32 px faces on a busy scene,
+#: which MediaPipe's fine tiles do find), see docs/benchmarks.md.
 MEDIAPIPE_GUIDED_BELOW_BESIDE_CENTERFACE = 48.0
 
 
