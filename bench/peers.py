@@ -24,7 +24,10 @@ when the pinned requirements change):
 Every tool runs the same way (see ``bench/peer_driver.py``): two processes, one per
 core, each held to one thread, each redacting every image after loading its models and
 one warm-up image; throughput is images done by both over the slower one's wall time,
-median of the runs. Recall is judged on the output pixels alone, the same way for every
+median of the runs. The tools take turns run by run (all are loaded, one works at a
+time), so a change in the machine's load falls on all alike. ``--baseline DIR`` adds
+redactor faces-only from another checkout (the code before a change), timed in the
+same turns. Recall is judged on the output pixels alone, the same way for every
 tool (:func:`redacted`): faces are the composited faces' boxes, personal text the
 rendered items' ink boxes, product text the items that must stay readable.
 """
@@ -81,6 +84,19 @@ class Tool:
     #: Virtual environment name under bench-out/peers; ``None``: this interpreter.
     venv: str | None = None
     requirements: tuple[str, ...] = ()
+    #: The redactor tree a ``redactor-*`` tool imports (``--baseline``: another checkout,
+    #: so that a change and the code before it are timed in the same run).
+    root: Path = ROOT
+
+    @property
+    def folder(self) -> str:
+        """Where its outputs go, under the run's outputs folder."""
+        return self.driver if self.root == ROOT else f"{self.driver}-baseline"
+
+
+def baseline_tool(tree: Path) -> Tool:
+    """redactor faces-only as another checkout (``tree``) has it, for before/after runs."""
+    return Tool(f"redactor faces (baseline {tree.name})", "redactor-faces", root=tree.resolve())
 
 
 TOOLS = (
@@ -268,7 +284,7 @@ def ensure_tesseract() -> None:
 # --- running --------------------------------------------------------------------------------
 
 
-def _driver_env() -> dict[str, str]:
+def _driver_env(root: Path = ROOT) -> dict[str, str]:
     """One thread per process for every native pool a tool may use (Tesseract: OMP)."""
     one = {
         name: "1"
@@ -279,7 +295,7 @@ def _driver_env() -> dict[str, str]:
             "MKL_NUM_THREADS",
         )
     }
-    return {**os.environ, **one, "GLOG_minloglevel": "2", "PYTHONPATH": str(ROOT)}
+    return {**os.environ, **one, "GLOG_minloglevel": "2", "PYTHONPATH": str(root)}
 
 
 @dataclass
@@ -329,8 +345,8 @@ def _start_drivers(
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
-            env=_driver_env(),
-            cwd=ROOT,
+            env=_driver_env(tool.root),
+            cwd=tool.root,
         )
         drivers.append(_Driver(process, log))
     return drivers
@@ -340,35 +356,54 @@ def run_tool(
     tool: Tool, paths: Sequence[Path], runs: int, extra: Sequence[str], outputs: Path
 ) -> ToolResult:
     """Time ``tool`` on ``paths`` with one process per core; its outputs go to ``outputs``."""
-    python = tool_python(tool)
-    out = outputs / tool.driver
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    result = ToolResult(tool.label)
-    drivers = _start_drivers(tool, python, paths, out, extra)
+    return run_tools([tool], paths, runs, {tool.label: extra}, outputs)[0]
+
+
+def run_tools(
+    tools: Sequence[Tool],
+    paths: Sequence[Path],
+    runs: int,
+    extras: dict[str, Sequence[str]],
+    outputs: Path,
+) -> list[ToolResult]:
+    """Time each tool on ``paths`` with one process per core, the tools taking turns
+    run by run (so that a change in the machine's load falls on all of them alike);
+    each tool's outputs go to its folder under ``outputs``."""
+    started: list[tuple[ToolResult, list[_Driver]]] = []
     try:
-        ready = [d.receive() for d in drivers]
-        result.load_s = statistics.median(r["load_s"] for r in ready)
-        result.first_image_s = statistics.median(r["first_image_s"] for r in ready)
+        for tool in tools:
+            python = tool_python(tool)
+            out = outputs / tool.folder
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            drivers = _start_drivers(tool, python, paths, out, extras.get(tool.label, ()))
+            started.append((ToolResult(tool.label), drivers))
+            # Models load one tool at a time: loading competes for the cores otherwise.
+            ready = [d.receive() for d in drivers]
+            started[-1][0].load_s = statistics.median(r["load_s"] for r in ready)
+            started[-1][0].first_image_s = statistics.median(r["first_image_s"] for r in ready)
         for _ in range(runs):
-            for driver in drivers:
-                driver.send("go")
-            done = [d.receive() for d in drivers]
-            wall = max(d["wall_s"] for d in done)
-            result.images_per_s.append(len(paths) * PROCESSES / wall)
-            result.seconds_per_image += [s for d in done for s in d["seconds"]]
-        result.peak_rss_mb = [d.finish()["peak_rss_mb"] for d in drivers]
+            for result, drivers in started:
+                for driver in drivers:
+                    driver.send("go")
+                done = [d.receive() for d in drivers]
+                wall = max(d["wall_s"] for d in done)
+                result.images_per_s.append(len(paths) * PROCESSES / wall)
+                result.seconds_per_image += [s for d in done for s in d["seconds"]]
+        for result, drivers in started:
+            result.peak_rss_mb = [d.finish()["peak_rss_mb"] for d in drivers]
     finally:
-        for driver in drivers:
-            driver.kill()
-    return result
+        for _, drivers in started:
+            for driver in drivers:
+                driver.kill()
+    return [result for result, _ in started]
 
 
 def score_outputs(
-    result: ToolResult, paths: Sequence[Path], truth: dict[str, Any], outputs: Path
+    result: ToolResult, tool: Tool, paths: Sequence[Path], truth: dict[str, Any], outputs: Path
 ) -> None:
     """Score the first process's outputs (every process redacts every image)."""
-    out = outputs / TOOLS_BY_LABEL[result.tool].driver / "0"
+    out = outputs / tool.folder / "0"
     for path in paths:
         before = _rgb(path)
         assert before is not None
@@ -417,6 +452,9 @@ def ratios(results: Sequence[ToolResult]) -> dict[str, float]:
     pairs = {
         "redactor faces / deface": ("redactor faces", "deface 1.5.0"),
         "redactor full / presidio": ("redactor full", "presidio-image-redactor 0.0.62"),
+    }
+    pairs |= {
+        f"{r.tool} / deface": (r.tool, "deface 1.5.0") for r in results if "baseline" in r.tool
     }
     return {
         name: by[a].throughput / by[b].throughput
@@ -468,11 +506,26 @@ def to_json(results: Sequence[ToolResult], count: int, runs: int) -> dict[str, A
     is_flag=True,
     help="Only redactor faces-only and deface (no OCR tools, no tesseract).",
 )
-def main(quick: bool, out: Path, count: int | None, runs: int | None, faces_only: bool) -> None:
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Also time redactor faces-only from this other checkout (before/after, one run).",
+)
+def main(
+    quick: bool,
+    out: Path,
+    count: int | None,
+    runs: int | None,
+    faces_only: bool,
+    baseline: Path | None,
+) -> None:
     """Run redactor and its peers side by side; see the module docstring."""
     count = count or (1 if quick else 12)
     runs = runs or (1 if quick else 3)
     tools = TOOLS[:2] if faces_only else TOOLS
+    if baseline is not None:
+        tools = (tools[0], baseline_tool(baseline), *tools[1:])
     if not faces_only:
         ensure_tesseract()
     folder, outputs = work_dir(out) / "images", work_dir(out) / "outputs"
@@ -480,17 +533,17 @@ def main(quick: bool, out: Path, count: int | None, runs: int | None, faces_only
     truth = bench_images.read_truth(folder)
     presidio = next(t for t in TOOLS if t.driver == "presidio")
     spacy_model = ensure_blank_spacy(tool_python(presidio)) if presidio in tools else None
-    results = []
+    extras: dict[str, list[str]] = {}
+    for tool in tools:
+        extras[tool.label] = ["--spacy-model", str(spacy_model)] if tool is presidio else []
+        extras[tool.label] += ["--no-warm-up"] if quick else []
     with LoadSampler() as load:
-        for tool in tools:
-            click.echo(f"running {tool.label} ...", err=True)
-            extra = ["--spacy-model", str(spacy_model)] if tool is presidio else []
-            extra += ["--no-warm-up"] if quick else []
-            started = time.perf_counter()
-            result = run_tool(tool, paths, runs, extra, outputs)
-            score_outputs(result, paths, truth, outputs)
-            results.append(result)
-            click.echo(f"  {time.perf_counter() - started:.0f} s", err=True)
+        click.echo(f"running {', '.join(t.label for t in tools)}, taking turns ...", err=True)
+        started = time.perf_counter()
+        results = run_tools(tools, paths, runs, dict(extras), outputs)
+        for result, tool in zip(results, tools, strict=True):
+            score_outputs(result, tool, paths, truth, outputs)
+        click.echo(f"  {time.perf_counter() - started:.0f} s", err=True)
     console = Console()
     console.print(table(results, count))
     for name, value in ratios(results).items():

@@ -15,8 +15,9 @@ Figures, the same way for every tool, from the output pixels (``bench.peers.reda
   per condition over faces not marked difficult; difficult ones are reported apart.
 * **false-positive regions per image**: groups of strongly changed pixels that touch no
   labelled head; **negatives kept**: negative images with no such region at all.
-* **images/s**, faces only: ``bench.peers.run_tool`` (two processes of one thread, the
-  median of the runs) on the same files in the same run.
+* **images/s**, faces only: ``bench.peers.run_tools`` (two processes of one thread, the
+  median of the runs, the tools taking turns) on the same files in the same run;
+  ``--baseline DIR`` adds redactor from another checkout (the code before a change).
 
 From redactor's reports only: **head coverage**, the share of each found face's head
 ellipse (the ellipse inside its labelled box) that lies inside the redacted masks.
@@ -266,7 +267,11 @@ def score_redactor_geometry(
 
 
 def evaluate(
-    labels: Sequence[ImageLabel], work: Path, runs: int, with_peers: bool
+    labels: Sequence[ImageLabel],
+    work: Path,
+    runs: int,
+    with_peers: bool,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     """Every tool on every labelled image; the scores and the per-tool summaries."""
     folder = work / "images"
@@ -288,16 +293,18 @@ def evaluate(
             score_redactor_geometry(ours, label, befores[label.name], after, result.report)
     scores = {"redactor": ours}
     if with_peers:
-        scores["deface"] = ToolScore("deface")
-        for key, tool_label in TOOLS.items():
-            tool = peers.TOOLS_BY_LABEL[tool_label]
-            timed = peers.run_tool(tool, paths, runs, [], work / "outputs")
-            scores[key].images_per_s = timed.throughput
-            if key == "deface":
-                out = work / "outputs" / tool.driver / "0"
-                for label, path in zip(labels, paths, strict=True):
-                    after = _read(out / f"{path.stem}.jpg")
-                    score_pixels(scores[key], label, befores[label.name], after)
+        tools = [peers.TOOLS_BY_LABEL[label] for label in TOOLS.values()]
+        if baseline is not None:
+            tools.append(peers.baseline_tool(baseline))
+        timed = peers.run_tools(tools, paths, runs, {}, work / "outputs")
+        ours.images_per_s = timed[0].throughput
+        for tool, result in zip(tools[1:], timed[1:], strict=True):
+            key = "deface" if tool.driver == "deface" else "baseline"
+            scores[key] = ToolScore(key, images_per_s=result.throughput)
+            out = work / "outputs" / tool.folder / "0"
+            for label, path in zip(labels, paths, strict=True):
+                after = _read(out / f"{path.stem}.jpg")
+                score_pixels(scores[key], label, befores[label.name], after)
     return {name: s.summary() for name, s in scores.items()}
 
 
@@ -364,15 +371,18 @@ def run(
     runs: int | None = None,
     labels_path: Path = LABELS,
     with_peers: bool = True,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     """The section as ``bench.eval`` and this module's command run it."""
     labels = load_labels(labels_path)
     if quick:
         labels = [label for label in labels if label.name in QUICK_IMAGES]
     work = out.parent / f"{out.stem}-work"
-    results = evaluate(labels, work, runs or 3, with_peers=with_peers and not quick)
+    with peers.LoadSampler() as load:
+        results = evaluate(labels, work, runs or 3, with_peers and not quick, baseline)
     return {
         "labels": labels_path.name,
+        "load_average_during": load.summary(),
         "images": len(labels),
         "faces": sum(len(label.faces) for label in labels),
         "negatives": sum(label.negative for label in labels),
@@ -397,12 +407,21 @@ def run(
     help="Another label file of the same schema.",
 )
 @click.option("--no-peers", is_flag=True, help="Redactor alone, untimed (a quicker look).")
-def main(quick: bool, out: Path, runs: int | None, labels: Path, no_peers: bool) -> None:
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Also run redactor faces-only from this other checkout (before/after, one run).",
+)
+def main(
+    quick: bool, out: Path, runs: int | None, labels: Path, no_peers: bool, baseline: Path | None
+) -> None:
     """Score face redaction on the labelled real photos; see the module docstring."""
-    report = run(quick, out, runs, labels, with_peers=not no_peers)
+    report = run(quick, out, runs, labels, with_peers=not no_peers, baseline=baseline)
     console = Console()
     for view in tables(report["tools"]):
         console.print(view)
+    console.print(f"load average during the run (2 cores): {report['load_average_during']}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     console.print(f"saved {out}")

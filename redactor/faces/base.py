@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from redactor.detail import DetailMap
 from redactor.findings import RGBImage
 from redactor.geometry import Box
 
@@ -72,6 +73,27 @@ class FaceSettings:
     threads: int | None = None
 
 
+class FaceGuide(Protocol):
+    """Where a face may be, from one family's cheap whole-frame pass, for the others to
+    spend their fine passes only there (see :class:`FaceSurveyor`)."""
+
+    #: Where the image has any detail at all (computed once, shared by the families).
+    detail: DetailMap
+
+    def likely(self, area: Box, smallest: float, largest: float) -> bool:
+        """Whether a face from ``smallest`` to ``largest`` px wide, however faint, may be
+        centred in ``area`` (image pixels)."""
+        ...
+
+
+@runtime_checkable
+class FaceSurveyor(Protocol):
+    """A family whose whole-frame pass guides the others: the detector runs it first and
+    hands its guide to every family's ``candidates`` (the surveyor reuses its own)."""
+
+    def survey(self, image: RGBImage) -> FaceGuide: ...
+
+
 @runtime_checkable
 class FaceConfirmer(Protocol):
     """A family that can check another family's unsure detection on a crop around it."""
@@ -89,4 +111,6 @@ class FaceFamily(Protocol):
     #: Attributes holding the model callables (benchmarks wrap them to count calls).
     model_attributes: tuple[str, ...]
 
-    def candidates(self, image: RGBImage) -> list[FaceCandidate]: ...
+    def candidates(
+        self, image: RGBImage, guide: FaceGuide | None = None
+    ) -> list[FaceCandidate]: ...

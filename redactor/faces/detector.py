@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from redactor.errors import DetectionError
-from redactor.faces.base import FaceCandidate, FaceConfirmer, FaceFamily, FaceSettings
+from redactor.faces.base import (
+    FaceCandidate,
+    FaceConfirmer,
+    FaceFamily,
+    FaceSettings,
+    FaceSurveyor,
+)
+from redactor.faces.boxes import overlaps_of_smaller
 from redactor.faces.registry import create_family
 from redactor.findings import FACE, Finding, RGBImage
 from redactor.geometry import Box, overlap_of_smaller, union_box
@@ -42,7 +52,10 @@ class FaceDetector:
     def detect(self, image: RGBImage) -> list[Finding]:
         height, width = image.shape[:2]
         try:
-            found = [c for family in self.families for c in family.candidates(image)]
+            # The first family that surveys the whole frame guides the others' fine passes.
+            surveyor = next((f for f in self.families if isinstance(f, FaceSurveyor)), None)
+            guide = surveyor.survey(image) if surveyor is not None else None
+            found = [c for family in self.families for c in family.candidates(image, guide)]
             found = [
                 c for c in found if c.sure or _corroborated(c, found) or self._confirmed(image, c)
             ]
@@ -88,19 +101,27 @@ def _corroborated(candidate: FaceCandidate, found: Sequence[FaceCandidate]) -> b
 def merge_heads(candidates: Sequence[FaceCandidate]) -> list[tuple[Box, float, list[str]]]:
     """Detections of one face merged: by their face boxes (heads of people one behind
     the other overlap, their faces do not), into the union of their heads, the best
-    score and the families that saw it (sorted), best score first."""
+    score and the families that saw it (sorted), best score first.
+
+    Each candidate is compared with every group at once (a crowd has hundreds)."""
+    faces = np.zeros((0, 4), dtype=np.float64)
     groups: list[tuple[Box, Box, float, set[str]]] = []
     for c in sorted(candidates, key=lambda c: c.score, reverse=True):
         face, head, score, families = c.face, c.head, c.score, {c.family}
-        merged = True
-        while merged:
-            merged = False
-            for g, (gface, ghead, gscore, gfamilies) in enumerate(groups):
-                if overlap_of_smaller(face, gface) > SAME_FACE:
-                    face, head = union_box([face, gface]), union_box([head, ghead])
-                    score, families = max(score, gscore), families | gfamilies
-                    del groups[g]
-                    merged = True
-                    break
+        while groups:
+            overlaps = overlaps_of_smaller(_array(face), faces)
+            same = np.flatnonzero(overlaps > SAME_FACE)
+            if not len(same):
+                break
+            g = int(same[0])
+            gface, ghead, gscore, gfamilies = groups.pop(g)
+            faces = np.delete(faces, g, axis=0)
+            face, head = union_box([face, gface]), union_box([head, ghead])
+            score, families = max(score, gscore), families | gfamilies
         groups.append((face, head, score, families))
+        faces = np.vstack([faces, _array(face)[None]])
     return [(head, score, sorted(families)) for _, head, score, families in groups]
+
+
+def _array(box: Box) -> npt.NDArray[np.float64]:
+    return np.asarray([box.x0, box.y0, box.x1, box.y1], dtype=np.float64)

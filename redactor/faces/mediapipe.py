@@ -6,8 +6,9 @@ it on a pyramid of overlapping tiles: each level halves the tile side until a fa
 ``min_face_px`` fills ``RELIABLE_FRACTION`` of a tile, and neighbouring tiles overlap
 by more than the largest face the level is responsible for, so every face is whole in
 at least one tile. Detections are mapped back to image coordinates and merged. Beside
-CenterFace (which finds small faces better) the pyramid stops at larger faces: see
-:mod:`redactor.faces.registry`.
+CenterFace, the levels for small faces run only on tiles CenterFace's coarse pass points
+at (:func:`pyramid_plan`, :class:`redactor.faces.base.FaceGuide`; see
+:mod:`redactor.faces.registry`).
 
 The short-range model misses most faces in photos and fires on cats and cups, but it
 finds large close-up faces in three-quarter view that the full-range model misses
@@ -28,13 +29,19 @@ import cv2
 import numpy as np
 
 from redactor.detail import DetailMap
-from redactor.faces.base import FaceCandidate, FaceSettings, HeadShape, head_box
+from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
 from redactor.findings import RGBImage
 from redactor.geometry import Box, merge_overlapping, overlap_of_smaller
 from redactor.native import native_chatter_logged
 
 #: A face narrower than this share of the frame given to the model is often missed.
 RELIABLE_FRACTION = 0.065
+#: A pyramid tile owns faces from the smallest it sees to this many times wider: its
+#: neighbours overlap it by that much.
+OWNED_RANGE = 2.5
+#: A guided level asks its guide about faces from this share of the smallest it sees
+#: (CenterFace's width estimates at faint peaks run 0.65-1.0 of the true width).
+GUIDE_SMALLEST = 0.5
 #: Tiles are resized to this side before detection; the model works at 192 px.
 TILE_INPUT_SIDE = 384
 #: Margin added around the whole frame for one extra pass (faces cut by the edge).
@@ -119,6 +126,32 @@ def pyramid_sides(width: int, height: int, min_face_px: float) -> list[int]:
     return sides
 
 
+def pyramid_plan(
+    width: int, height: int, min_face_px: float, guided_below: float = 0.0
+) -> list[tuple[int, bool]]:
+    """The pyramid's tile sides, coarse to fine, each with whether its tiles run only
+    where a guide (another family's whole-frame pass) says a face may be.
+
+    Levels for faces from ``guided_below`` run everywhere (where there is detail); below
+    the finest of them come guided levels, each seeing faces ``OWNED_RANGE`` times
+    smaller than the one before (a tile overlaps its neighbours by that range, so each
+    face is whole in one), down to one that sees ``min_face_px``. Without
+    ``guided_below`` it is :func:`pyramid_sides`.
+    """
+    if guided_below <= min_face_px:
+        return [(side, False) for side in pyramid_sides(width, height, min_face_px)]
+    everywhere = pyramid_sides(width, height, guided_below)
+    finest = max(64, math.ceil(min_face_px / RELIABLE_FRACTION))
+    if not everywhere:
+        guided = pyramid_sides(width, height, min_face_px)
+    else:
+        guided, side = [], everywhere[-1]
+        while side > finest:
+            side = max(finest, math.ceil(side / OWNED_RANGE))
+            guided.append(side)
+    return [(side, False) for side in everywhere] + [(side, True) for side in guided]
+
+
 class MediaPipeFaceDetector:
     """The MediaPipe family (:class:`redactor.faces.base.FaceFamily`)."""
 
@@ -133,6 +166,7 @@ class MediaPipeFaceDetector:
         min_face_fraction: float = 0.008,
         full_range: FaceModel | None = None,
         short_range: FaceModel | None = None,
+        guided_below: float = 0.0,
     ) -> None:
         settings = settings or FaceSettings()
         self.partners = settings.families
@@ -140,6 +174,9 @@ class MediaPipeFaceDetector:
         self.threshold = threshold
         self.min_face_px = settings.min_face_px
         self.min_face_fraction = min_face_fraction
+        #: Pyramid levels for faces narrower than this run only where a guide points
+        #: (see :func:`pyramid_plan`; set beside CenterFace by the registry).
+        self.guided_below = guided_below
         self._full = full_range or MediaPipeModel(model_selection=1, threshold=threshold)
         self._short = short_range or MediaPipeModel(
             model_selection=0, threshold=max(threshold, short_range_threshold)
@@ -149,12 +186,12 @@ class MediaPipeFaceDetector:
         self.tiles_run = 0
         self.tiles_skipped = 0
 
-    def candidates(self, image: RGBImage) -> list[FaceCandidate]:
+    def candidates(self, image: RGBImage, guide: FaceGuide | None = None) -> list[FaceCandidate]:
         # Beside CenterFace every MediaPipe-only face needs its word: on the labelled
         # photos, each face MediaPipe found CenterFace found too, and every face only
         # MediaPipe reported was a phone, a hand or a cat.
         partnered = "centerface" in self.partners
-        raw = list(self._candidates(image))
+        raw = list(self._candidates(image, guide))
         sure = _merged([(b, s) for b, s, unconfirmed in raw if not unconfirmed])
         unsure = [
             (box, score)
@@ -172,7 +209,9 @@ class MediaPipeFaceDetector:
         unsure detection (:class:`redactor.faces.base.FaceConfirmer`)."""
         return self._confirmed(image, face, 0.0)
 
-    def _candidates(self, image: RGBImage) -> Iterator[tuple[Box, float, bool]]:
+    def _candidates(
+        self, image: RGBImage, guide: FaceGuide | None = None
+    ) -> Iterator[tuple[Box, float, bool]]:
         """Boxes with scores, and whether each is an unconfirmed edge-pass detection."""
         height, width = image.shape[:2]
         whole = _downscaled(image, TILE_INPUT_SIDE * 2)
@@ -201,9 +240,10 @@ class MediaPipeFaceDetector:
         for box, score in self._edge_windows(whole):
             yield box.times(back), score, True
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
-        detail = DetailMap(image)
-        for side in pyramid_sides(width, height, min_face):
-            for box, score in self._tiled(image, side, detail):
+        detail = guide.detail if guide is not None else DetailMap(image)
+        guided_below = self.guided_below if guide is not None else 0.0
+        for side, guided in pyramid_plan(width, height, min_face, guided_below):
+            for box, score in self._tiled(image, side, detail, guide if guided else None):
                 yield box, score, False
 
     def _edge_windows(self, frame: RGBImage) -> Iterator[tuple[Box, float]]:
@@ -237,20 +277,30 @@ class MediaPipeFaceDetector:
                     return True
         return False
 
-    def _tiled(self, image: RGBImage, side: int, detail: DetailMap) -> Iterator[tuple[Box, float]]:
+    def _tiled(
+        self, image: RGBImage, side: int, detail: DetailMap, guide: FaceGuide | None = None
+    ) -> Iterator[tuple[Box, float]]:
         """Full-range detections on the tiles of one pyramid level; tiles without any
-        local contrast (a plain backdrop) cannot hold a face and are not run."""
+        local contrast (a plain backdrop) cannot hold a face and are not run, nor, with
+        a guide, tiles where it sees no face at all."""
         height, width = image.shape[:2]
         scale = min(1.0, TILE_INPUT_SIDE / side)
         level = _resized(image, scale)
         level_side = max(1, round(side * scale))
         # A tile owns faces up to about twice the size the next-finer level sees.
-        overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * 2.5))
+        overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * OWNED_RANGE))
         lh, lw = level.shape[:2]
         back_x, back_y = width / lw, height / lh
+        # The faces this level is for, as the guide is asked about them; a face centred
+        # closer to a tile's edge than half the smallest of them is cut by that tile
+        # (and whole in its neighbour).
+        seen = (side * RELIABLE_FRACTION * GUIDE_SMALLEST, side * RELIABLE_FRACTION * OWNED_RANGE)
         for tile in tile_grid(lw, lh, level_side, overlap):
             area = Box(tile.x, tile.y, tile.x + tile.side_x, tile.y + tile.side_y)
-            if not detail.has_detail(area.times(back_x, back_y)):
+            in_image = area.times(back_x, back_y)
+            if not detail.has_detail(in_image) or (
+                guide is not None and not guide.likely(in_image.padded(-seen[0] / 2), *seen)
+            ):
                 self.tiles_skipped += 1
                 continue
             self.tiles_run += 1

@@ -12,22 +12,20 @@ from redactor.faces.base import FaceFamily, FaceSettings
 
 FamilyFactory = Callable[[FaceSettings], FaceFamily]
 
-#: Beside CenterFace, whose fine tiles find small faces, MediaPipe's pyramid is built for
-#: faces from this width: its finest levels cost most of its model calls, and what
-#: MediaPipe adds beside CenterFace is large faces (three-quarter views, drawn portraits,
-#: faces cut by the frame), see docs/benchmarks.md.
-MEDIAPIPE_MIN_FACE_BESIDE_CENTERFACE = 48.0
+#: Beside CenterFace, MediaPipe's pyramid levels for faces narrower than this run only
+#: where CenterFace's coarse pass has a faint peak estimating a face of that size (see
+#: ``CoarseSurvey.likely``): those levels cost most of its model calls, and CenterFace
+#: finds most small faces itself, but not all (isolated 20-32 px faces on a busy scene,
+#: which MediaPipe's fine tiles do find), see docs/benchmarks.md.
+MEDIAPIPE_GUIDED_BELOW_BESIDE_CENTERFACE = 48.0
 
 
 def _mediapipe(settings: FaceSettings) -> FaceFamily:
-    from dataclasses import replace
-
     from redactor.faces.mediapipe import MediaPipeFaceDetector
 
-    if "centerface" in settings.families:
-        floor = max(settings.min_face_px, MEDIAPIPE_MIN_FACE_BESIDE_CENTERFACE)
-        settings = replace(settings, min_face_px=floor)
-    return MediaPipeFaceDetector(settings)
+    guided = "centerface" in settings.families
+    below = MEDIAPIPE_GUIDED_BELOW_BESIDE_CENTERFACE if guided else 0.0
+    return MediaPipeFaceDetector(settings, guided_below=below)
 
 
 def _centerface(settings: FaceSettings) -> FaceFamily:

@@ -102,14 +102,11 @@ def test_group_photos_find_most_faces(detector: FaceDetector, name: str, at_leas
 def test_product_photo_without_a_face_keeps_its_product_untouched(
     detector: FaceDetector,
 ) -> None:
-    """Known, documented false positive: a hand at the right edge (MediaPipe's edge pass,
-    which CenterFace scores just over its confirmation level); never the product."""
+    """Its hands and fabric raise enough weak CenterFace peaks to look like a crowd, but
+    a crowd pass's weak detections stand only among clear faces: nothing is redacted.
+    (MediaPipe's edge pass fires on the hand at the right edge; CenterFace refuses it.)"""
     image = decode_rgb(load_image_bytes("product_hands_no_face.jpg"))
-    h, w = image.shape[:2]
-    product = Box(w * 0.3, h * 0.25, w * 0.7, h * 0.75)
-    found = detector.detect(image)
-    assert len(found) <= 1
-    assert all(f.box.x0 > product.x1 or f.box.x1 < product.x0 for f in found)
+    assert detector.detect(image) == []
 
 
 def test_mirror_selfie_hits_at_most_the_phone_over_the_face(
@@ -234,3 +231,21 @@ def test_a_masked_face_is_found_and_covered_to_the_hairline(pipeline: Pipeline) 
     head = Box(*faces[0].box)
     # eye-checked head 193,14-358,218 (face 212,80-332,216): hairline and chin covered
     assert head.y0 < 40 and head.y1 > 210 and head.x0 < 205 and head.x1 > 345
+
+
+@pytest.mark.parametrize("index", [0, 2, 3, 8, 12, 14])
+def test_small_faces_on_a_busy_generated_scene_are_found(
+    detector: FaceDetector, index: int
+) -> None:
+    """The generated corpus's composites with 20-32 px faces on a product scene, which
+    CenterFace's coarse pass scores under its hint level: MediaPipe's fine tiles, where
+    CenterFace's heatmap points, find them, and CenterFace confirms them at 64 px."""
+    from bench.corpus import SEED, composite_case
+
+    case, data = composite_case(index, SEED)
+    found = detector.detect(decode_rgb(data))
+    for face in case.faces:
+        cx, cy = face.center
+        assert any(f.box.x0 < cx < f.box.x1 and f.box.y0 < cy < f.box.y1 for f in found), (
+            f"{face.width:.0f} px face missed"
+        )

@@ -3,6 +3,9 @@ merging families, and the family registry as the options and the CLI see it."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -11,17 +14,30 @@ from pydantic import ValidationError
 from redactor.cli.main import cli
 from redactor.detail import DetailMap
 from redactor.errors import ConfigError
-from redactor.faces import DEFAULT_FAMILIES, FaceCandidate, HeadShape, check_families, head_box
+from redactor.faces import (
+    DEFAULT_FAMILIES,
+    FaceCandidate,
+    FaceDetector,
+    HeadShape,
+    check_families,
+    head_box,
+)
+from redactor.faces.boxes import overlaps_of_smaller, suppressed
 from redactor.faces.centerface import (
     FINE_OVERLAP,
     FINE_TILE,
     HINT_REACH,
+    CoarseSurvey,
+    Raw,
     coarse_scale,
     fine_tiles,
     tile_starts,
+    unexplained_spots,
 )
 from redactor.faces.detector import merge_heads
-from redactor.geometry import Box
+from redactor.faces.mediapipe import OWNED_RANGE, pyramid_plan, pyramid_sides
+from redactor.findings import RGBImage
+from redactor.geometry import Box, non_max_suppression, overlap_of_smaller, union_box
 from redactor.options import PipelineOptions
 
 
@@ -111,3 +127,166 @@ def test_given_an_unknown_face_detector_on_the_command_line_then_usage_error(tmp
     )
     assert result.exit_code == 2
     assert "unknown face detector" in result.output
+
+
+def test_beside_a_guide_the_pyramid_runs_everywhere_for_large_faces_and_guided_below() -> None:
+    plan = pyramid_plan(1600, 1200, 20, guided_below=48)
+    everywhere = [side for side, guided in plan if not guided]
+    guided = [side for side, guided in plan if guided]
+    assert everywhere == pyramid_sides(1600, 1200, 48)
+    assert guided and max(guided) < min(everywhere)
+    # The finest guided level sees the smallest face, as the unguided pyramid's does.
+    assert guided[-1] == pyramid_sides(1600, 1200, 20)[-1]
+    # Each guided level sees faces at most OWNED_RANGE times smaller than the one above.
+    levels = [*everywhere, *guided]
+    assert all(a / b <= OWNED_RANGE + 0.01 for a, b in itertools.pairwise(levels))
+
+
+@pytest.mark.parametrize("size", [(600, 600), (1024, 683), (4000, 3000)])
+def test_without_a_guide_below_the_minimum_the_plan_is_the_plain_pyramid(
+    size: tuple[int, int],
+) -> None:
+    assert pyramid_plan(*size, 20) == [(s, False) for s in pyramid_sides(*size, 20)]
+    assert pyramid_plan(*size, 48, guided_below=48) == [
+        (s, False) for s in pyramid_sides(*size, 48)
+    ]
+
+
+def test_a_small_image_with_no_level_for_large_faces_guides_its_whole_pyramid() -> None:
+    assert pyramid_sides(600, 600, 48) == []
+    assert pyramid_plan(600, 600, 20, guided_below=48) == [
+        (s, True) for s in pyramid_sides(600, 600, 20)
+    ]
+
+
+def _survey(
+    spots: list[tuple[float, float, float]],
+    found: Sequence[Box] = (),
+    crowd: bool = False,
+) -> CoarseSurvey:
+    shape = (1200, 1600)
+    boxes = np.asarray([b.as_list() for b in found], np.float32).reshape(-1, 4)
+    raw = Raw(
+        boxes,
+        np.ones(len(boxes), np.float32),
+        np.zeros((0, 2), np.float32),
+        np.asarray(spots, np.float32).reshape(-1, 3),
+    )
+    detail = DetailMap(np.zeros((*shape, 3), np.uint8))
+    return CoarseSurvey(shape, 0.5, raw, unexplained_spots(raw), detail, [], crowd)
+
+
+def test_the_coarse_survey_points_where_a_faint_face_of_the_size_asked_about_may_be() -> None:
+    survey = _survey([(1204.0, 804.0, 20.0)])
+    assert survey.likely(Box(1100, 700, 1300, 900), 10, 50)
+    assert not survey.likely(Box(1100, 700, 1300, 900), 30, 80)  # estimated smaller
+    assert not survey.likely(Box(1100, 700, 1300, 900), 4, 15)  # estimated larger
+    assert not survey.likely(Box(0, 0, 600, 600), 10, 50)
+    assert not survey.likely(Box(1210, 810, 1400, 1000), 10, 50)
+    assert not _survey([]).likely(Box(0, 0, 1600, 1200), 0, 10_000)
+
+
+def test_the_survey_does_not_point_at_faces_it_found_nor_in_a_crowd() -> None:
+    spots = [(400.0, 400.0, 40.0), (420.0, 410.0, 30.0), (480.0, 400.0, 20.0)]
+    found = [Box(380, 380, 420, 420)]  # the first two spots are this face's heat
+    survey = _survey(spots, found)
+    assert not survey.likely(Box(360, 360, 440, 440), 10, 50)
+    assert survey.likely(Box(300, 300, 500, 500), 10, 50)
+    assert not _survey(spots, crowd=True).likely(Box(0, 0, 1600, 1200), 10, 50)
+
+
+class _Surveyor:
+    name = "scout"
+    model = "scout@1"
+    model_attributes: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.surveyed = 0
+
+    def survey(self, image: RGBImage) -> str:
+        self.surveyed += 1
+        return "guide"
+
+    def candidates(self, image: RGBImage, guide: object = None) -> list[FaceCandidate]:
+        assert guide == "guide"
+        return [_candidate(Box(10, 10, 30, 30), 0.9, self.name)]
+
+
+class _Follower:
+    name = "follower"
+    model = "follower@1"
+    model_attributes: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.guides: list[object] = []
+
+    def candidates(self, image: RGBImage, guide: object = None) -> list[FaceCandidate]:
+        self.guides.append(guide)
+        return []
+
+
+def test_the_detector_surveys_once_and_hands_the_guide_to_every_family() -> None:
+    scout, follower = _Surveyor(), _Follower()
+    found = FaceDetector([follower, scout]).detect(np.zeros((100, 100, 3), np.uint8))
+    assert scout.surveyed == 1
+    assert follower.guides == ["guide"]
+    assert len(found) == 1 and found[0].attributes["families"] == "scout"
+    alone = _Follower()
+    FaceDetector([alone]).detect(np.zeros((100, 100, 3), np.uint8))
+    assert alone.guides == [None]
+
+
+def _random_boxes(seed: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 400, (count, 2))
+    size = rng.uniform(0, 60, (count, 2))  # some empty boxes too
+    size[::17] = 0
+    boxes = np.concatenate([xy, xy + size], axis=1).astype(np.float32)
+    return boxes, rng.uniform(0, 1, count).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_suppression_keeps_what_the_pairwise_loop_keeps(seed: int) -> None:
+    boxes, scores = _random_boxes(seed, 300)
+    as_boxes = [Box(*map(float, b)) for b in boxes]
+    expected = non_max_suppression(as_boxes, [float(s) for s in scores], 0.5)
+    assert suppressed(boxes, scores, 0.5) == expected
+    one = np.asarray([10, 10, 50, 50], np.float32)
+    overlaps = overlaps_of_smaller(one, boxes)
+    assert overlaps == pytest.approx([overlap_of_smaller(Box(10, 10, 50, 50), b) for b in as_boxes])
+
+
+def _merge_heads_pairwise(
+    candidates: Sequence[FaceCandidate],
+) -> list[tuple[Box, float, list[str]]]:
+    """The loop merge_heads replaced, as the reference."""
+    groups: list[tuple[Box, Box, float, set[str]]] = []
+    for c in sorted(candidates, key=lambda c: c.score, reverse=True):
+        face, head, score, families = c.face, c.head, c.score, {c.family}
+        merged = True
+        while merged:
+            merged = False
+            for g, (gface, ghead, gscore, gfamilies) in enumerate(groups):
+                if overlap_of_smaller(face, gface) > 0.5:
+                    face, head = union_box([face, gface]), union_box([head, ghead])
+                    score, families = max(score, gscore), families | gfamilies
+                    del groups[g]
+                    merged = True
+                    break
+        groups.append((face, head, score, families))
+    return [(head, score, sorted(families)) for _, head, score, families in groups]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merging_heads_at_once_gives_what_the_pairwise_loop_gave(seed: int) -> None:
+    boxes, scores = _random_boxes(seed, 200)
+    candidates = [
+        _candidate(Box(*map(float, b)), float(s), ("centerface", "mediapipe")[i % 2])
+        for i, (b, s) in enumerate(zip(boxes, scores, strict=True))
+    ]
+    got = merge_heads(candidates)
+    expected = _merge_heads_pairwise(candidates)
+    assert len(got) == len(expected)
+    for (box, score, families), (box2, score2, families2) in zip(got, expected, strict=True):
+        assert box.as_list() == pytest.approx(box2.as_list(), abs=1e-3)
+        assert (score, families) == (score2, families2)
