@@ -28,19 +28,17 @@ median of the runs. The tools take turns run by run (all are loaded, one works a
 time), so a change in the machine's load falls on all alike. ``--baseline DIR`` adds
 redactor faces-only from another checkout (the code before a change), timed in the
 same turns. Recall is judged on the output pixels alone, the same way for every
-tool (:func:`redacted`): faces are the composited faces' boxes, personal text the
+tool (:func:`bench.judge.redacted`): faces are the composited faces' boxes, personal text the
 rendered items' ink boxes, product text the items that must stay readable.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -48,7 +46,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
@@ -56,65 +53,22 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import images as bench_images
+from bench.judge import CHANGED_MEAN_DIFF, DETAIL_KEPT_MIN, FACE_CORE, kept, redacted
+from bench.peer_tools import (
+    TOOLS,
+    Tool,
+    baseline_tool,
+    ensure_blank_spacy,
+    ensure_tesseract,
+    tool_python,
+)
 from bench.speed import LoadSampler, describe_machine, work_dir
-from redactor.geometry import Box
 
 ROOT = Path(__file__).resolve().parents[1]
-PEERS_DIR = ROOT / "bench-out" / "peers"
 DRIVER = Path(__file__).resolve().parent / "peer_driver.py"
-SPACY_BLANK = PEERS_DIR / "spacy-blank-en"
 PROCESSES = 2
 SIZE = "1600x1200"
-#: Faces are judged on the middle half of their box (eyes, nose, mouth): the checked
-#: boxes hold differing margins of hair and chin, and every tool masks an ellipse.
-FACE_CORE = 0.5
-#: A cell changed if its mean absolute difference exceeds this (0-255 scale) ...
-CHANGED_MEAN_DIFF = 40.0
-#: ... or if less than this share of its fine detail is still there (blur, flat fill).
-DETAIL_KEPT_MIN = 0.5
-
 Pixels = npt.NDArray[np.uint8]
-
-
-@dataclass(frozen=True)
-class Tool:
-    label: str
-    #: The tool name ``peer_driver.py`` knows.
-    driver: str
-    #: Virtual environment name under bench-out/peers; ``None``: this interpreter.
-    venv: str | None = None
-    requirements: tuple[str, ...] = ()
-    #: The redactor tree a ``redactor-*`` tool imports (``--baseline``: another checkout,
-    #: so that a change and the code before it are timed in the same run).
-    root: Path = ROOT
-
-    @property
-    def folder(self) -> str:
-        """Where its outputs go, under the run's outputs folder."""
-        return self.driver if self.root == ROOT else f"{self.driver}-baseline"
-
-
-def baseline_tool(tree: Path) -> Tool:
-    """redactor faces-only as another checkout (``tree``) has it, for before/after runs."""
-    return Tool(f"redactor faces (baseline {tree.name})", "redactor-faces", root=tree.resolve())
-
-
-TOOLS = (
-    Tool("redactor faces", "redactor-faces"),
-    Tool(
-        "deface 1.5.0",
-        "deface",
-        "deface",
-        ("deface==1.5.0", "onnx==1.23.2", "onnxruntime==1.31.1"),
-    ),
-    Tool("redactor full", "redactor-full"),
-    Tool(
-        "presidio-image-redactor 0.0.62",
-        "presidio",
-        "presidio",
-        ("presidio-image-redactor==0.0.62", "presidio-analyzer==2.2.366", "spacy==3.8.18"),
-    ),
-)
 
 
 @dataclass
@@ -145,74 +99,6 @@ class ToolResult:
         return statistics.median(self.images_per_s)
 
 
-# --- scoring (pixels only, the same for every tool) -----------------------------------------
-
-
-def cells(box: Box, width: int, height: int) -> list[tuple[int, int, int, int]]:
-    """The box cut into near-square cells along its long side, clipped to the image."""
-    x0, y0, x1, y1 = box.clipped(width, height).to_int()
-    w, h = x1 - x0, y1 - y0
-    if w <= 0 or h <= 0:
-        return []
-    count = max(1, round(max(w, h) / min(w, h)))
-    if w >= h:
-        edges = np.linspace(x0, x1, count + 1).round().astype(int)
-        return [(int(a), y0, int(b), y1) for a, b in itertools.pairwise(edges)]
-    edges = np.linspace(y0, y1, count + 1).round().astype(int)
-    return [(x0, int(a), x1, int(b)) for a, b in itertools.pairwise(edges)]
-
-
-def detail_kept(before: Pixels, after: Pixels) -> float | None:
-    """How much of ``before``'s fine detail ``after`` still has (0..1); ``None`` if flat.
-
-    Fine detail is the grey image minus its Gaussian blur at 1/8 of the cell's short
-    side. Kept detail is the correlation of the two (noise added by a redaction does not
-    correlate) times their energy ratio (a flat fill has none).
-    """
-    sigma = max(1.0, min(before.shape[:2]) / 8)
-    fine = [_fine_detail(image, sigma) for image in (before, after)]
-    spread = [float(f.std()) for f in fine]
-    if spread[0] < 1.0:
-        return None
-    if spread[1] < 1e-6:
-        return 0.0
-    correlation = float(np.mean((fine[0] - fine[0].mean()) * (fine[1] - fine[1].mean())))
-    correlation /= spread[0] * spread[1]
-    return max(0.0, correlation) * min(1.0, spread[1] / spread[0])
-
-
-def _fine_detail(image: Pixels, sigma: float) -> npt.NDArray[np.float32]:
-    grey = image.astype(np.float32).mean(axis=2)
-    return np.asarray(grey - cv2.GaussianBlur(grey, (0, 0), sigma), dtype=np.float32)
-
-
-def changed(before: Pixels, after: Pixels) -> bool:
-    diff = float(np.abs(before.astype(np.int16) - after.astype(np.int16)).mean())
-    if diff > CHANGED_MEAN_DIFF:
-        return True
-    kept = detail_kept(before, after)
-    return kept is not None and kept < DETAIL_KEPT_MIN
-
-
-def _cell_changes(before: Pixels, after: Pixels, box: Box) -> list[bool]:
-    height, width = before.shape[:2]
-    return [
-        changed(before[y0:y1, x0:x1], after[y0:y1, x0:x1])
-        for x0, y0, x1, y1 in cells(box, width, height)
-    ]
-
-
-def redacted(before: Pixels, after: Pixels, box: Box) -> bool:
-    """Every cell of the box changed strongly: the item is gone, not just touched."""
-    changes = _cell_changes(before, after, box)
-    return bool(changes) and all(changes)
-
-
-def kept(before: Pixels, after: Pixels, box: Box) -> bool:
-    """No cell of the box changed strongly: the item is still readable."""
-    return not any(_cell_changes(before, after, box))
-
-
 def score_image(
     result: ToolResult, before: Pixels, after: Pixels | None, truth: bench_images.Truth
 ) -> None:
@@ -237,48 +123,6 @@ def _rgb(path: Path) -> Pixels | None:
         return None
     with Image.open(path) as image:
         return np.asarray(image.convert("RGB"))
-
-
-# --- environments ---------------------------------------------------------------------------
-
-
-def tool_python(tool: Tool) -> Path:
-    """The interpreter for ``tool``, its virtual environment made or updated if needed."""
-    if tool.venv is None:
-        return Path(sys.executable)
-    venv = PEERS_DIR / f"{tool.venv}-venv"
-    python = venv / "bin" / "python"
-    marker = venv / "bench-requirements.txt"
-    wanted = "\n".join(tool.requirements) + "\n"
-    if python.exists() and marker.exists() and marker.read_text() == wanted:
-        return python
-    click.echo(f"installing {', '.join(tool.requirements)} into {venv} ...", err=True)
-    if not python.exists():
-        subprocess.run(["python3.11", "-m", "venv", str(venv)], check=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, *tool.requirements], check=True)
-    marker.write_text(wanted)
-    return python
-
-
-def ensure_blank_spacy(python: Path) -> Path:
-    """A blank English spaCy pipeline on disk: presidio loads it by path, nothing downloads."""
-    if not (SPACY_BLANK / "meta.json").exists():
-        code = f"import spacy; spacy.blank('en').to_disk({str(SPACY_BLANK)!r})"
-        subprocess.run([str(python), "-c", code], check=True)
-    return SPACY_BLANK
-
-
-def ensure_tesseract() -> None:
-    """Debian's tesseract (presidio's OCR), installed with apt-get when missing."""
-    if shutil.which("tesseract"):
-        return
-    if os.geteuid() != 0:
-        raise click.ClickException("tesseract is missing: sudo apt-get install -y tesseract-ocr")
-    click.echo("installing tesseract-ocr with apt-get ...", err=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-q", "tesseract-ocr"], check=True, env=env)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -408,9 +252,6 @@ def score_outputs(
         before = _rgb(path)
         assert before is not None
         score_image(result, before, _rgb(out / f"{path.stem}.jpg"), truth[path.stem])
-
-
-TOOLS_BY_LABEL = {tool.label: tool for tool in TOOLS}
 
 
 # --- report ---------------------------------------------------------------------------------

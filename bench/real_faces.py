@@ -8,7 +8,7 @@ face has a head box (hairline or top of head to chin, ear to ear), optional cond
 (masked, profile, occluded, cut...) and a ``difficult`` flag for faces a careful person
 would not be sure of. A face's size band is its head width: <24, 24-48, 48-96, >=96 px.
 
-Figures, the same way for every tool, from the output pixels (``bench.peers.redacted``):
+Figures, the same way for every tool, from the output pixels (``bench.judge.redacted``):
 
 * **recall**: a face counts as found when every cell of the middle half of its face box
   (of its head box when no face box is labelled) changed strongly. Per size band and
@@ -43,6 +43,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import peers
+from bench.judge import CHANGED_MEAN_DIFF, FACE_CORE, Pixels, redacted
+from bench.peer_tools import TOOLS_BY_LABEL, baseline_tool
 from redactor import imaging
 from redactor.findings import FACE
 from redactor.geometry import Box
@@ -83,7 +85,7 @@ class FaceLabel:
 
     @property
     def core(self) -> Box:
-        return (self.face or self.head).scaled_about_center(peers.FACE_CORE)
+        return (self.face or self.head).scaled_about_center(FACE_CORE)
 
 
 @dataclass(frozen=True)
@@ -178,12 +180,12 @@ def image_bytes(name: str) -> bytes:
     return (IMAGES / name).read_bytes()
 
 
-def upright(data: bytes) -> peers.Pixels:
+def upright(data: bytes) -> Pixels:
     image = imaging.decode(data, FACES_ONLY.limits)
     return np.ascontiguousarray(imaging.detection_views(image.frames[0])[0])
 
 
-def changed_regions(before: peers.Pixels, after: peers.Pixels) -> list[Box]:
+def changed_regions(before: Pixels, after: Pixels) -> list[Box]:
     """Boxes around the areas a tool redacted: where the mean change is large, or where
     fine detail was there and is gone (``bench.peers``' judge, per pixel neighbourhood).
     Re-encoding (another JPEG quality) moves pixels a little and keeps their detail."""
@@ -198,7 +200,7 @@ def changed_regions(before: peers.Pixels, after: peers.Pixels) -> list[Box]:
         1, np.sqrt(energy_after / (energy_before + 1e-6))
     )
     detailed = energy_before > DETAIL_ENERGY
-    moved = cv2.blur(np.abs(grey[0] - grey[1]), window) > peers.CHANGED_MEAN_DIFF
+    moved = cv2.blur(np.abs(grey[0] - grey[1]), window) > CHANGED_MEAN_DIFF
     changed = (moved | (detailed & (kept < DETAIL_GONE))).astype(np.uint8)
     changed = cv2.morphologyEx(changed, cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed)
@@ -218,12 +220,10 @@ def _touches(a: Box, b: Box) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
-def score_pixels(
-    score: ToolScore, label: ImageLabel, before: peers.Pixels, after: peers.Pixels | None
-) -> None:
+def score_pixels(score: ToolScore, label: ImageLabel, before: Pixels, after: Pixels | None) -> None:
     shown = after if after is not None and after.shape == before.shape else before
     for index, face in enumerate(label.faces):
-        hit = peers.redacted(before, shown, face.core)
+        hit = redacted(before, shown, face.core)
         if face.difficult:
             score.difficult.add(hit)
             continue
@@ -238,7 +238,7 @@ def score_pixels(
         score.negatives_kept.add(regions == 0)
 
 
-def head_coverage(head: Box, masks: peers.Pixels) -> float:
+def head_coverage(head: Box, masks: Pixels) -> float:
     """Share of the ellipse inside ``head`` that ``masks`` covers."""
     ellipse = np.zeros_like(masks)
     cx, cy = head.center
@@ -248,7 +248,7 @@ def head_coverage(head: Box, masks: peers.Pixels) -> float:
     return float((ellipse & masks).sum()) / inside if inside else 0.0
 
 
-def redaction_masks(shape: tuple[int, int], findings: Sequence[Any]) -> peers.Pixels:
+def redaction_masks(shape: tuple[int, int], findings: Sequence[Any]) -> Pixels:
     """Every face finding's redacted ellipse, as the pipeline drew it, on one mask."""
     masks = np.zeros(shape, dtype=np.uint8)
     for record in findings:
@@ -258,11 +258,11 @@ def redaction_masks(shape: tuple[int, int], findings: Sequence[Any]) -> peers.Pi
 
 
 def score_redactor_geometry(
-    score: ToolScore, label: ImageLabel, before: peers.Pixels, after: peers.Pixels, report: Any
+    score: ToolScore, label: ImageLabel, before: Pixels, after: Pixels, report: Any
 ) -> None:
     masks = redaction_masks(before.shape[:2], report.findings)
     for face in label.faces:
-        if not face.difficult and peers.redacted(before, after, face.core):
+        if not face.difficult and redacted(before, after, face.core):
             score.coverage.append(head_coverage(face.head, masks))
 
 
@@ -293,9 +293,9 @@ def evaluate(
             score_redactor_geometry(ours, label, befores[label.name], after, result.report)
     scores = {"redactor": ours}
     if with_peers:
-        tools = [peers.TOOLS_BY_LABEL[label] for label in TOOLS.values()]
+        tools = [TOOLS_BY_LABEL[label] for label in TOOLS.values()]
         if baseline is not None:
-            tools.append(peers.baseline_tool(baseline))
+            tools.append(baseline_tool(baseline))
         timed = peers.run_tools(tools, paths, runs, {}, work / "outputs")
         ours.images_per_s = timed[0].throughput
         for tool, result in zip(tools[1:], timed[1:], strict=True):
@@ -308,7 +308,7 @@ def evaluate(
     return {name: s.summary() for name, s in scores.items()}
 
 
-def _read(path: Path) -> peers.Pixels | None:
+def _read(path: Path) -> Pixels | None:
     if not path.is_file():
         return None
     with Image.open(path) as image:

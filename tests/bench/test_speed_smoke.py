@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from bench.peers import cells, kept, redacted
+from bench.judge import cells, kept, redacted
 from bench.speed import PHASES
 from redactor.geometry import Box
 
