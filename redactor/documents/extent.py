@@ -27,6 +27,7 @@ front and back side by side) are two documents.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -254,7 +255,8 @@ def find_documents(
 
 
 def _bounded(extent: Box, core: Box, edges: Sequence[Box]) -> Box:
-    """``extent`` cut to the smallest edge that holds ``core`` and is not much smaller."""
+    """``extent`` cut to the edge that holds ``core``, is not much smaller, and is
+    nearest the extent in size."""
     fitting = [
         e
         for e in edges
@@ -263,7 +265,10 @@ def _bounded(extent: Box, core: Box, edges: Sequence[Box]) -> Box:
     ]
     if not fitting:
         return extent
-    return clamp(extent, min(fitting, key=lambda e: e.area))
+    # the edge nearest the extent in size: the card, not a window printed on it (the
+    # MRZ's frame holds the zone too) nor the table it lies on
+    size = max(extent.area, 1.0)
+    return clamp(extent, min(fitting, key=lambda e: abs(math.log(max(e.area, 1.0) / size))))
 
 
 def _quadrilaterals(image: RGBImage) -> list[Box]:

@@ -128,3 +128,36 @@ def trimmed_to_ink(grey: Grey, box: Box) -> Box:
         box.x1,
         min(box.y1, y0 + bottom + 1 + INK_EDGE_PX),
     )
+
+
+def split_from_kept(grey: Grey, value: Box, kept: Sequence[Box]) -> Box:
+    """``value`` with its top (bottom) moved down (up) to the faintest row between it and
+    a kept box whose OCR box overlaps it from above (below): tightly set labels and
+    values share rows of their grown boxes, and the faintest row is where one line's
+    ink ends and the other's begins. Never more than half the value's height."""
+    y0, y1 = value.y0, value.y1
+    for k in kept:
+        if min(k.x1, value.x1) - max(k.x0, value.x0) <= 0:
+            continue
+        if k.y0 < value.y0 < k.y1 <= value.center[1]:
+            y0 = max(y0, _faintest_row(grey, value, k, value.y0, k.y1, prefer_high=True))
+        elif value.center[1] <= k.y0 < value.y1 < k.y1:
+            y1 = min(y1, _faintest_row(grey, value, k, k.y0, value.y1, prefer_high=False) + 1)
+    return Box(value.x0, y0, value.x1, y1) if y1 > y0 else value
+
+
+def _faintest_row(
+    grey: Grey, value: Box, kept: Box, top: float, bottom: float, *, prefer_high: bool
+) -> float:
+    height, width = grey.shape[:2]
+    x0 = max(0, int(max(value.x0, kept.x0)))
+    x1 = min(width, int(min(value.x1, kept.x1)) + 1)
+    r0, r1 = max(0, int(top)), min(height, int(bottom) + 1)
+    if x1 - x0 < 2 or r1 <= r0:
+        return top if prefer_high else bottom
+    band = grey[max(0, int(value.y0)) : min(height, int(value.y1) + 1), x0:x1]
+    background = float(np.median(band)) if band.size else 255.0
+    ink = (np.abs(grey[r0:r1, x0:x1].astype(np.float32) - background) > INK_LEVELS).mean(axis=1)
+    order = range(len(ink)) if prefer_high else range(len(ink) - 1, -1, -1)
+    best = min(order, key=lambda i: ink[i])
+    return float(r0 + best)

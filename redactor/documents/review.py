@@ -34,7 +34,13 @@ from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
 from redactor.documents.fields import Field, LineLabels, analyse, pair
 from redactor.documents.lexicon import SPECIMEN, STATE, Lexicon, default_lexicon
-from redactor.documents.margins import Grey, clipped_region, finding_box, trimmed_to_ink
+from redactor.documents.margins import (
+    Grey,
+    clipped_region,
+    finding_box,
+    split_from_kept,
+    trimmed_to_ink,
+)
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
@@ -156,7 +162,10 @@ class DocumentReviewer:
             )
             for f, core in areas
         ]
-        return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in out] + clipped
+        lines_out = [
+            replace(f, box=split_from_kept(grey, f.box, kept)) if _is_line(f) else f for f in out
+        ]
+        return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out] + clipped
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
         rule = "mrz-checked" if zone.checked else "mrz-shape"
@@ -240,6 +249,13 @@ def _clear_of(
         vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
     region = clipped_region(finding.box, kept, margin, vertical)
     return replace(finding, box=finding_box(region))
+
+
+def _is_line(finding: Finding) -> bool:
+    return finding.kind == DOCUMENT_FIELD and finding.attributes.get("field") not in (
+        "signature",
+        "code",
+    )
 
 
 def _value_part(line: TextLine, info: LineLabels, start: int, end: int) -> Box:

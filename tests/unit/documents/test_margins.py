@@ -10,6 +10,7 @@ from redactor.documents.margins import (
     clipped_region,
     finding_box,
     margin_of,
+    split_from_kept,
     trimmed_to_ink,
 )
 from redactor.findings import Finding
@@ -90,3 +91,18 @@ def test_given_a_busy_background_or_vertical_text_then_nothing_is_cut() -> None:
     assert trimmed_to_ink(busy, box) == box
     vertical = Box(10, 0, 30, 40)
     assert trimmed_to_ink(_page_with_rows([range(4, 9)]), vertical) == vertical
+
+
+def test_given_a_kept_label_box_overlapping_the_value_then_the_value_starts_at_the_faint_row() -> (
+    None
+):
+    grey = _page_with_rows([range(4, 12), range(13, 28)])  # label ink, one faint row, value
+    label, value = Box(10, 2, 190, 15), Box(10, 10, 190, 30)  # OCR boxes share rows 10-14
+    split = split_from_kept(grey, value, [label])
+    assert split.y0 == 12 and split.y1 == value.y1
+
+
+def test_given_no_overlapping_kept_box_then_the_value_is_not_split() -> None:
+    grey = _page_with_rows([range(13, 28)])
+    value = Box(10, 10, 190, 30)
+    assert split_from_kept(grey, value, [Box(10, 0, 190, 9)]) == value
