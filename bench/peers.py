@@ -54,6 +54,7 @@ from rich.table import Table
 
 from bench import images as bench_images
 from bench.judge import CHANGED_MEAN_DIFF, DETAIL_KEPT_MIN, FACE_CORE, kept, redacted
+from bench.machine import LoadSampler, describe_machine
 from bench.peer_tools import (
     TOOLS,
     Tool,
@@ -62,7 +63,7 @@ from bench.peer_tools import (
     ensure_tesseract,
     tool_python,
 )
-from bench.speed import LoadSampler, describe_machine, work_dir
+from bench.speed import work_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = Path(__file__).resolve().parent / "peer_driver.py"
