@@ -17,6 +17,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, PngImagePlugin
 
+from redactor.imaging import DecodedImage, decode, encode
+from redactor.options import Limits
 from testkit.badfiles import png_chunk
 
 SECRET_SERIAL = "SN-4242-SECRET"
@@ -326,3 +328,33 @@ def bilevel_bomb_png(side: int = 20_000) -> bytes:
     row = b"\x00" * (1 + (side + 7) // 8)
     body = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     return png_header_only(side, side, body, bit_depth=1)
+
+
+LIMITS = Limits()
+
+
+def round_trip(data: bytes) -> tuple[DecodedImage, DecodedImage, bytes]:
+    """Decode, encode the frames unchanged, decode the output: (input, output, output bytes)."""
+    source = decode(data, LIMITS)
+    output = encode(source.frames, source, icc="keep", jpeg_quality=92)
+    return source, decode(output.data, LIMITS), output.data
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if error == 0 else 10 * np.log10(255**2 / error)
+
+
+def distinct_frames(count: int, channels: int = 3) -> list[np.ndarray]:
+    """``count`` small frames that differ (colour, a moving square, with ``channels`` 4 a
+    growing transparent band)."""
+    frames = []
+    for index in range(count):
+        frame = np.zeros((20, 24, channels), np.uint8)
+        frame[..., :3] = (40 * index, 255 - 40 * index, 90)
+        frame[2 + index : 8 + index, 3:9, :3] = (250, 250, 250)
+        if channels == 4:
+            frame[..., 3] = 255
+            frame[:, : 4 + index, 3] = 0
+        frames.append(frame)
+    return frames
