@@ -28,7 +28,7 @@ from redactor.service.redis_jobs import count_by_state, job_key
 from redactor.service.stack import RedisServer
 from redactor.storage import keys
 from testkit.services import QueueEnv, free_port
-from tests.integration.test_retention import FAILED, FakePipeline, World
+from tests.integration.retention_world import FAILED, FakePipeline, World
 
 HOUR = timedelta(hours=1)
 GRACE = timedelta(days=2)

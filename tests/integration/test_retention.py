@@ -7,7 +7,6 @@ and a retention worker clearing its scratch folder at start.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -16,173 +15,39 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-import redis
-from click.testing import CliRunner
 
-from redactor.audit import AuditAction, AuditEvent, AuditFilter, Reason
-from redactor.cli.main import cli
-from redactor.clock import utcnow
+from redactor.audit import AuditAction, Reason
 from redactor.errors import StorageError
 from redactor.jobs import JobState
-from redactor.pipeline import RedactionResult
-from redactor.report import Report
 from redactor.retention import (
-    RetentionLimitExceeded,
     SweepReport,
-    Target,
-    max_deletion_lateness,
     overdue_count,
-    pending,
 )
-from redactor.service.client import JobNotDone, RedactorClient
-from redactor.service.processor import PipelineCache, Processor
-from redactor.service.redis_jobs import job_key
-from redactor.service.redis_retention import LEASES, due_key
-from redactor.service.retention_setup import Retention, open_retention
+from redactor.service.client import JobNotDone
+from redactor.service.retention_setup import open_retention
 from redactor.service.settings import ServiceSettings
 from redactor.storage import LocalStorage, keys
-from redactor.task_message import TaskMessage
 from testkit.services import FAST_OPTIONS, QueueEnv
-from tests.support import shared_image
-
-pytestmark = [pytest.mark.redis]
-
-HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-UPLOAD = b"uploaded image bytes (the stand-in pipeline never decodes them)"
-TENANT_LIMITS = {"capped": {"original": "PT2H", "result": "P1D"}}
-#: Fields a tombstone may keep: ids, keys made of ids, state, counts, times.
-TOMBSTONE_FIELDS = {
-    "job_id",
-    "tenant",
-    "state",
-    "attempts",
-    "options",
-    "original_key",
-    "result_key",
-    "report_key",
-    "original_deadline",
-    "result_deadline",
-    "result_retention",
-    "original_until_finished",
-    "original_deleted_at",
-    "result_deleted_at",
-    *(f"at_{state.value}" for state in JobState),
-}
-
-
-class FakeClock:
-    """Starts at the real time (so file mtimes make sense) and moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, by: timedelta) -> None:
-        self.now += by
-
-
-class FakePipeline:
-    def __init__(self, result: RedactionResult, during_run: Callable[[], None] = lambda: None):
-        self.result, self.during_run = result, during_run
-
-    def run(self, data: bytes) -> RedactionResult:
-        self.during_run()
-        return self.result
-
-
-REDACTED = RedactionResult(Report(status="redacted"), output=b"redacted bytes", output_format="png")
-FAILED = RedactionResult(
-    Report(status="failed", error_code="corrupt_image", error="truncated"), None, None
+from tests.integration.retention_world import (
+    FAILED,
+    HOUR,
+    FakePipeline,
+    World,
+    assert_index_matches_record,
+    due_uploads,
+    open_world,
+    summary,
 )
 
-
-@dataclass
-class World:
-    env: QueueEnv
-    clock: FakeClock = field(default_factory=FakeClock)
-
-    def __post_init__(self) -> None:
-        self.settings = ServiceSettings(
-            **self.env.fields(),  # type: ignore[arg-type]
-            pipeline=FAST_OPTIONS,
-            tenant_limits=TENANT_LIMITS,
-        )
-        self.client = RedactorClient(self.settings, clock=self.clock)
-        self.retention = self.open_retention("sweeper-test:1")
-        self.storage = self.client.storage
-        self.raw = redis.Redis.from_url(self.env.redis_url, decode_responses=True)
-
-    def open_retention(self, actor: str) -> Retention:
-        return open_retention(self.settings, clock=self.clock, actor=actor)
-
-    def upload(self, tenant: str = "acme", **windows: timedelta) -> str:
-        return self.client.submit(UPLOAD, tenant=tenant, options=FAST_OPTIONS, **windows)
-
-    def processor(self, pipeline: FakePipeline, storage: LocalStorage | None = None) -> Processor:
-        return Processor(
-            storage=storage or self.storage,
-            jobs=self.retention.jobs,
-            pipelines=PipelineCache(lambda options: pipeline),
-            default_options=FAST_OPTIONS,
-            original_retention=self.settings.original_retention,
-            scratch_dir=self.env.root / "scratch" / "test",
-            policy=self.settings.retention_policy(),
-            clock=self.clock,
-            actor="worker-test:1",
-        )
-
-    def run(self, job_id: str, pipeline: FakePipeline | None = None) -> str:
-        record = self.client.status(job_id)
-        message = TaskMessage.for_job(job_id, record.tenant, FAST_OPTIONS).model_dump_json()
-        return self.processor(pipeline or FakePipeline(REDACTED)).process(message)
-
-    def sweep(self, *, orphans: bool = False) -> SweepReport:
-        return self.retention.sweeper().sweep(orphans=orphans)
-
-    def events(self, upload_id: str | None = None) -> list[AuditEvent]:
-        return list(self.retention.audit.read(AuditFilter(upload_id=upload_id)))
-
-    def held(self, tenant: str = "acme") -> list[str]:
-        return [
-            item.key
-            for prefix in (keys.ORIGINALS, keys.RESULTS, keys.REPORTS)
-            for item in self.storage.list(f"{prefix}/{tenant}/")
-        ]
-
-    def indexed(self, job_id: str) -> dict[str, float | None]:
-        """Where the job stands in the index: a deadline per target, and leases."""
-        found: dict[str, float | None] = {
-            target.value: self.raw.zscore(due_key(target), job_id) for target in Target
-        }
-        found["leases"] = sum(
-            self.raw.zscore(LEASES, f"{target.value}:{job_id}") is not None for target in Target
-        )
-        return found
+pytestmark = [pytest.mark.redis]
 
 
 @pytest.fixture
 def world(fresh_env: Callable[..., QueueEnv]) -> Iterator[World]:
-    made = World(fresh_env())
-    yield made
-    made.client.close()
-
-
-def summary(events: list[AuditEvent]) -> list[tuple[str, str, str]]:
-    return [(e.event.value, e.kind.value, e.reason.value) for e in events]
-
-
-def assert_index_matches_record(world: World, job_id: str) -> None:
-    record = world.client.status(job_id)
-    due = pending(record)
-    expected = {t.value: due[t].timestamp() if t in due else None for t in Target}
-    assert world.indexed(job_id) == {**expected, "leases": 0}
+    yield from open_world(fresh_env)
 
 
 # --- windows end: original, then result and report ---
@@ -286,116 +151,6 @@ def test_given_jobs_that_never_finish_then_originals_still_go_at_their_deadline(
     assert world.client.status(stuck).state is JobState.PROCESSING  # still stuck, but empty
 
 
-# --- erasure ---
-
-
-def assert_nothing_remains(world: World, job_id: str) -> None:
-    """In storage nothing; in Redis only the tombstone and its audit trail."""
-    assert world.held() == []
-    fields = world.raw.hgetall(job_key(job_id))
-    assert fields["state"] == "erased"
-    assert set(fields) <= TOMBSTONE_FIELDS
-    assert "options" not in fields and "counts" not in fields
-    assert world.indexed(job_id) == {"original": None, "result": None, "leases": 0}
-    assert not list((world.env.root / "scratch").rglob("*-*"))  # no task scratch folder
-
-
-def test_given_erasure_while_queued_then_the_worker_later_brings_nothing_back(
-    world: World,
-) -> None:
-    job_id = world.upload()
-
-    report = world.client.erase(job_id)
-    outcome = world.run(job_id)
-
-    assert (report.erased_now, report.deleted, outcome) == (True, ("original",), "skipped")
-    assert_nothing_remains(world, job_id)
-    assert summary(world.events(job_id)) == [
-        ("erased", "record", "erasure"),
-        ("deleted", "original", "erasure"),
-    ]
-
-
-def test_given_erasure_while_processing_then_no_output_is_written(world: World) -> None:
-    holder: dict[str, str] = {}
-    pipeline = FakePipeline(REDACTED, during_run=lambda: world.client.erase(holder["job"]))
-    holder["job"] = world.upload()
-
-    assert world.run(holder["job"], pipeline) == "skipped"
-
-    assert_nothing_remains(world, holder["job"])
-
-
-class EraseAfterWrites(LocalStorage):
-    """Erases the upload right after the worker wrote its report, before it publishes."""
-
-    def __init__(self, root: Path, erase: Callable[[], object]) -> None:
-        super().__init__(root)
-        self.erase = erase
-
-    def put(self, key: str, data: bytes) -> None:
-        super().put(key, data)
-        if key.startswith(keys.REPORTS):
-            self.erase()
-
-
-def test_given_erasure_after_output_is_written_then_the_worker_deletes_it(
-    world: World,
-) -> None:
-    job_id = world.upload()
-    storage = EraseAfterWrites(world.storage.root, lambda: world.client.erase(job_id))
-    message = TaskMessage.for_job(job_id, "acme", FAST_OPTIONS).model_dump_json()
-
-    assert world.processor(FakePipeline(REDACTED), storage).process(message) == "skipped"
-
-    assert_nothing_remains(world, job_id)
-
-
-def test_given_done_upload_erased_twice_then_everything_goes_and_is_audited_once(
-    world: World,
-) -> None:
-    job_id = world.upload()
-    world.run(job_id)
-
-    first, second = world.client.erase(job_id), world.client.erase(job_id)
-
-    assert (first.erased_now, first.deleted) == (True, ("original", "result"))
-    assert (second.erased_now, second.deleted) == (False, ())
-    assert_nothing_remains(world, job_id)
-    assert Counter(summary(world.events(job_id))) == Counter(
-        [
-            ("erased", "record", "erasure"),
-            ("deleted", "original", "erasure"),
-            ("deleted", "result", "erasure"),
-            ("deleted", "report", "erasure"),
-        ]
-    )
-
-
-def test_given_eraser_died_after_the_tombstone_then_the_sweeper_finishes_it(
-    world: World,
-) -> None:
-    """Erased by a bare transition (the deletions never ran): all objects are due now."""
-    job_id = world.upload()
-    world.run(job_id)
-
-    world.client.jobs.transition(job_id, JobState.ERASED, expected={JobState.DONE})
-    assert world.sweep().as_dict()["deleted"] == 2
-
-    assert_nothing_remains(world, job_id)
-    assert {e.reason for e in world.events(job_id)} == {Reason.ERASURE}
-
-
-def test_given_another_tenants_upload_then_erasure_says_not_found(world: World) -> None:
-    from redactor.jobs import JobNotFound
-    from redactor.service.erasure import erase
-
-    job_id = world.upload()
-    with pytest.raises(JobNotFound, match="no upload"):
-        erase(world.retention.jobs, world.storage, "intruder", job_id)
-    assert world.client.status(job_id).state is JobState.QUEUED
-
-
 # --- the backstop scan ---
 
 
@@ -449,12 +204,6 @@ def test_given_orphans_then_the_backstop_deletes_old_untracked_ones_only(world: 
 
 
 # --- several sweepers, and sweepers that die ---
-
-
-def due_uploads(world: World, count: int) -> list[str]:
-    job_ids = [world.upload(original_retention=HOUR) for _ in range(count)]
-    world.clock.advance(HOUR)
-    return job_ids
 
 
 def assert_each_deleted_once(world: World, job_ids: list[str]) -> None:
@@ -601,206 +350,6 @@ def test_given_a_failed_deletion_then_the_next_sweep_retries_it(world: World) ->
 
     assert world.sweep().outcomes["deleted"] == 1
     assert_each_deleted_once(world, job_ids)
-
-
-# --- limits, producers, export, metrics, command line ---
-
-
-def test_given_window_over_the_tenant_maximum_then_submit_fails_and_stores_nothing(
-    world: World,
-) -> None:
-    with pytest.raises(RetentionLimitExceeded, match="over this tenant's maximum"):
-        world.upload("capped", original_retention=3 * HOUR)
-    with pytest.raises(RetentionLimitExceeded, match="result retention"):
-        world.upload("acme", result_retention=31 * DAY)  # not listed: defaults are the max
-    assert world.held("capped") == [] and world.held() == []
-    capped = world.client.status(world.upload("capped"))
-    assert capped.original_deadline - capped.timestamps[JobState.RECEIVED] == 2 * HOUR
-
-
-def test_given_producer_messages_with_windows_then_the_worker_applies_or_refuses_them(
-    world: World,
-) -> None:
-    processor = world.processor(FakePipeline(REDACTED))
-    window_0, too_long = keys.new_upload_id(), keys.new_upload_id()
-    for job_id in (window_0, too_long):
-        world.storage.put(keys.original_key("capped", job_id), UPLOAD)
-    base = {"v": 1, "tenant": "capped"}
-
-    def message(job_id: str, **windows: int) -> str:
-        return json.dumps(
-            {**base, "job_id": job_id, "original_key": f"originals/capped/{job_id}", **windows}
-        )
-
-    assert processor.process(message(window_0, original_retention=0)) == "done"
-    assert processor.process(message(too_long, result_retention=2 * 86400)) == "skipped"
-
-    assert world.client.status(window_0).original_until_finished
-    assert keys.original_key("capped", window_0) not in world.held("capped")
-    refused = world.client.status(too_long)
-    assert (refused.state, refused.failure_code) == (JobState.FAILED, "invalid_message")
-    assert "result retention" in (refused.failure_message or "")
-
-
-def test_export_lists_every_object_held_with_times_and_nothing_personal(world: World) -> None:
-    from redactor.service.erasure import export
-
-    done = world.upload()
-    world.run(done)
-    erased = world.upload()
-    world.client.erase(erased)
-    orphan = keys.new_upload_id()
-    world.storage.put(keys.original_key("acme", orphan), UPLOAD)
-
-    data = export(
-        world.retention.jobs,
-        world.storage,
-        "acme",
-        policy=world.retention.policy,
-        clock=world.clock,
-    )
-
-    uploads = {u["upload_id"]: u for u in data["uploads"]}
-    assert set(uploads) == {done, erased, orphan}
-    assert [o["kind"] for o in uploads[done]["objects"]] == ["original", "result", "report"]
-    assert uploads[done]["state"] == "done"
-    assert uploads[erased] == {**uploads[erased], "state": "erased", "objects": []}
-    assert uploads[orphan]["state"] is None and len(uploads[orphan]["objects"]) == 1
-    record = world.client.status(done)
-    original = uploads[done]["objects"][0]
-    assert original["delete_by"] == record.original_deadline.isoformat()
-    assert datetime.fromisoformat(original["stored_at"]) <= utcnow()
-    assert set(original) == {"kind", "stored_at", "delete_by"}
-    assert b"bytes" not in json.dumps(data).encode()
-
-
-def test_metrics_count_overdue_items_and_report_the_worst_lateness(world: World) -> None:
-    due_uploads(world, 3)
-    world.clock.advance(timedelta(seconds=30))  # the sweep comes 30 s after the deadlines
-    since = world.clock() - DAY
-
-    assert overdue_count(world.retention.index, world.clock()) == 3
-    assert max_deletion_lateness(world.retention.audit, since) is None
-    world.sweep()
-
-    assert overdue_count(world.retention.index, world.clock()) == 0
-    assert max_deletion_lateness(world.retention.audit, since) == 30.0
-
-
-def run_cli(world: World, *args: str) -> str:
-    variables = {
-        **world.env.variables(),
-        "REDACTOR_TENANT_LIMITS": json.dumps(TENANT_LIMITS),
-    }
-    result = CliRunner().invoke(cli, list(args), env=variables, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def test_command_line_sweep_erase_export_and_audit(world: World) -> None:
-    erased, kept = world.upload(), world.upload()
-    expired = world.upload(original_retention=timedelta(seconds=1))
-    time.sleep(1.1)  # the command line runs on the real clock
-
-    dry = json.loads(run_cli(world, "sweep", "--dry-run"))
-    assert dry["overdue"] == 1
-    assert dry["due"] == [{"target": "original", "upload_id": expired}]
-    assert json.loads(run_cli(world, "sweep"))["deleted"] == 1
-    erasure = json.loads(run_cli(world, "erase", erased, "--tenant", "acme"))
-    assert erasure == {
-        "upload_id": erased,
-        "tenant": "acme",
-        "erased_now": True,
-        "deleted": ["original"],
-    }
-    exported = json.loads(run_cli(world, "export", "--tenant", "acme"))
-    assert {u["upload_id"] for u in exported["uploads"]} == {erased, kept, expired}
-
-    lines = [json.loads(line) for line in run_cli(world, "audit", "--tenant", "acme").splitlines()]
-    assert [(e["upload_id"], e["event"], e["reason"]) for e in lines] == [
-        (expired, "deleted", "retention"),
-        (erased, "erased", "erasure"),
-        (erased, "deleted", "erasure"),
-    ]
-    assert lines[0]["lateness_seconds"] >= 0
-    only_erased = run_cli(world, "audit", "--upload", erased).splitlines()
-    assert len(only_erased) == 2
-    future = (utcnow() + HOUR).isoformat()
-    assert run_cli(world, "audit", "--since", future) == ""
-    stats = json.loads(run_cli(world, "audit", "--stats"))
-    assert (stats["overdue"], stats["deletions"]) == (0, 2)
-
-
-def test_command_line_erase_of_unknown_upload_fails_clearly(world: World) -> None:
-    variables = world.env.variables()
-    result = CliRunner().invoke(
-        cli, ["erase", keys.new_upload_id(), "--tenant", "acme"], env=variables
-    )
-    assert result.exit_code == 1
-    assert "has no upload" in result.output
-
-
-# --- scratch folders ---
-
-
-def test_given_task_raises_then_its_scratch_folder_is_removed_anyway(world: World) -> None:
-    def explode() -> None:
-        assert list((world.env.root / "scratch").rglob("*-*")), "no scratch folder during run"
-        raise RuntimeError("a bug in the pipeline")
-
-    job_id = world.upload()
-    with pytest.raises(RuntimeError):
-        world.run(job_id, FakePipeline(REDACTED, during_run=explode))
-    assert not list((world.env.root / "scratch").rglob("*-*"))
-
-
-@pytest.mark.timeout(120)
-def test_given_leftovers_then_a_worker_clears_its_scratch_folder_when_it_starts(
-    fresh_env: Callable[..., QueueEnv],
-) -> None:
-    env = fresh_env()
-    node = env.root / "scratch" / f"sweeper@{os.uname().nodename}"
-    leftover = node / "12345" / f"{keys.new_upload_id()}-abc"
-    leftover.mkdir(parents=True)
-    (leftover / "decoded.ppm").write_bytes(b"pixels of a killed task")
-    other_node = env.root / "scratch" / "someone-else@host" / "1"
-    other_node.mkdir(parents=True)
-
-    env.start_retention_worker("sweeper")
-
-    assert node.is_dir() and not leftover.exists()
-    assert other_node.is_dir()  # never another worker's folder
-    log = (env.root / "sweeper.log").read_text()
-    assert "redactor.sweep" in log
-
-
-@pytest.mark.timeout(180)
-def test_given_pool_process_killed_mid_task_then_its_replacement_removes_its_scratch(
-    fresh_env: Callable[..., QueueEnv],
-) -> None:
-    """The hard time limit or the OOM killer: no finally runs, the next process cleans."""
-    env = fresh_env(
-        test_task_delay="3",
-        task_soft_time_limit="20",
-        task_time_limit="25",
-        visibility_timeout="30",
-    )
-    env.start_worker("reaper")
-    node = env.root / "scratch" / f"reaper@{os.uname().nodename}"
-    with env.client() as client:
-        job_id = client.submit(
-            shared_image("face_group_selfie.jpg"), tenant="acme", options=FAST_OPTIONS
-        )
-        deadline = time.monotonic() + 60
-        while not (task_folders := list(node.glob(f"*/{job_id}-*"))):
-            assert time.monotonic() < deadline, "the task never started"
-            time.sleep(0.05)
-        os.kill(int(task_folders[0].parent.name), signal.SIGKILL)
-        record = client.wait(job_id, timeout=90)
-
-    assert (record.state, record.attempts) == (JobState.DONE, 2)
-    assert not task_folders[0].parent.exists()
-    assert not list(node.glob(f"*/{job_id}-*"))
 
 
 if __name__ == "__main__":
