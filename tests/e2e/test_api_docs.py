@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, expect
 
 from testkit.services import ApiServer, QueueEnv, server_variables
-from tests.e2e.test_web import browser
+from tests.e2e.web.kit import browser
 from tests.integration import conftest as queue_fixtures
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

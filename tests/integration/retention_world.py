@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import pytest
 import redis
 
 from redactor.audit import AuditEvent, AuditFilter
@@ -144,9 +145,10 @@ class World:
         return found
 
 
-def open_world(fresh_env: Callable[..., QueueEnv]) -> Iterator[World]:
-    """A world on a fresh Redis and folder, closed afterwards (each test module's
-    ``world`` fixture yields from it)."""
+@pytest.fixture
+def world(fresh_env: Callable[..., QueueEnv]) -> Iterator[World]:
+    """A world on a fresh Redis and folder, closed afterwards. Test modules take it by
+    name (``world = retention_world.world``)."""
     made = World(fresh_env())
     yield made
     made.client.close()

@@ -4,7 +4,7 @@ the output is written, twice, after the eraser died, and for another tenant."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,22 +14,21 @@ from redactor.jobs import JobState
 from redactor.service.redis_jobs import job_key
 from redactor.storage import LocalStorage, keys
 from redactor.task_message import TaskMessage
-from testkit.services import FAST_OPTIONS, QueueEnv
+from testkit.services import FAST_OPTIONS
+from tests.integration import retention_world
 from tests.integration.retention_world import (
     REDACTED,
     TOMBSTONE_FIELDS,
     FakePipeline,
     World,
-    open_world,
     summary,
 )
 
 pytestmark = [pytest.mark.redis]
 
 
-@pytest.fixture
-def world(fresh_env: Callable[..., QueueEnv]) -> Iterator[World]:
-    yield from open_world(fresh_env)
+#: The shared retention world, found by name.
+world = retention_world.world
 
 
 # --- erasure ---

@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -30,7 +29,8 @@ from redactor.service.client import JobNotDone
 from redactor.service.retention_setup import open_retention
 from redactor.service.settings import ServiceSettings
 from redactor.storage import LocalStorage, keys
-from testkit.services import FAST_OPTIONS, QueueEnv
+from testkit.services import FAST_OPTIONS
+from tests.integration import retention_world
 from tests.integration.retention_world import (
     FAILED,
     HOUR,
@@ -38,16 +38,14 @@ from tests.integration.retention_world import (
     World,
     assert_index_matches_record,
     due_uploads,
-    open_world,
     summary,
 )
 
 pytestmark = [pytest.mark.redis]
 
 
-@pytest.fixture
-def world(fresh_env: Callable[..., QueueEnv]) -> Iterator[World]:
-    yield from open_world(fresh_env)
+#: The shared retention world, found by name.
+world = retention_world.world
 
 
 # --- windows end: original, then result and report ---

@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,6 +23,7 @@ from redactor.retention import (
 )
 from redactor.storage import keys
 from testkit.services import FAST_OPTIONS, QueueEnv
+from tests.integration import retention_world
 from tests.integration.retention_world import (
     DAY,
     HOUR,
@@ -32,16 +33,14 @@ from tests.integration.retention_world import (
     FakePipeline,
     World,
     due_uploads,
-    open_world,
 )
 from tests.support import shared_image
 
 pytestmark = [pytest.mark.redis]
 
 
-@pytest.fixture
-def world(fresh_env: Callable[..., QueueEnv]) -> Iterator[World]:
-    yield from open_world(fresh_env)
+#: The shared retention world, found by name.
+world = retention_world.world
 
 
 # --- limits, producers, export, metrics, command line ---

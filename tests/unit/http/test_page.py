@@ -1,6 +1,6 @@
 """The web page's routes in-process: what is served, with which headers, and what is not.
 
-The page itself is exercised in a real browser by tests/e2e/test_web.py and test_web_review.py.
+The page itself is exercised in a real browser by tests/e2e/web/.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from playwright.sync_api import (
 
 from testkit.services import ApiServer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "samples"
 FACE_IMAGE = SAMPLES / "studio" / "astronaut_camera.jpg"
 LABEL_IMAGE = SAMPLES / "marketplace" / "coffee_shipping_label.png"

@@ -23,8 +23,7 @@ from playwright.sync_api import (
 )
 
 from testkit.services import ApiServer
-from tests.e2e import http_fixtures, web_kit
-from tests.e2e.web_kit import (
+from tests.e2e.web.kit import (
     FACE_IMAGE,
     JOB_TIMEOUT_MS,
     PHONE,
@@ -36,18 +35,8 @@ from tests.e2e.web_kit import (
     tab_to,
     wait_for_images,
 )
-from tests.integration import conftest as queue_fixtures
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-# The queue tests' Redis and workers, and the API over them; pytest finds them by name.
-redis_server = queue_fixtures.redis_server
-queue_env = queue_fixtures.queue_env
-api_server = http_fixtures.api_server
-
-# The page kit's browser and pages.
-browser = web_kit.browser
-open_page = web_kit.open_page
 
 
 # --- signing in -------------------------------------------------------------------
