@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.findings import RGBImage
-from redactor.geometry import Box, intersection, union_box
+from redactor.geometry import Box, at_least, disjoint
 
 #: Side of the square window the local range is taken over.
 WINDOW = 8
@@ -102,32 +102,5 @@ class DetailMap:
         boxes = []
         for x, y, w, h, _area in stats[1:count]:
             box = Box(float(x), float(y), float(x + w), float(y + h)).times(1 / self._scale)
-            boxes.append(_at_least(box, min_side, self.width, self.height))
-        return _disjoint(boxes)
-
-
-def _at_least(box: Box, side: float, width: int, height: int) -> Box:
-    """``box`` grown about its centre to ``side`` in each direction, shifted to stay
-    inside the image, then clipped to it."""
-    grow_x, grow_y = max(0.0, side - box.width) / 2, max(0.0, side - box.height) / 2
-    box = Box(box.x0 - grow_x, box.y0 - grow_y, box.x1 + grow_x, box.y1 + grow_y)
-    dx = max(0.0, -box.x0) - max(0.0, box.x1 - width)
-    dy = max(0.0, -box.y0) - max(0.0, box.y1 - height)
-    return box.shifted(dx, dy).clipped(width, height)
-
-
-def _disjoint(boxes: list[Box]) -> list[Box]:
-    """Merge overlapping boxes into their union until none overlap."""
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                if intersection(boxes[i], boxes[j]) > 0:
-                    boxes[i] = union_box([boxes[i], boxes[j]])
-                    del boxes[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return sorted(boxes, key=lambda b: (b.y0, b.x0))
+            boxes.append(at_least(box, min_side, self.width, self.height))
+        return disjoint(boxes)

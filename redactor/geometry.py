@@ -103,6 +103,34 @@ def union_box(boxes: Sequence[Box]) -> Box:
     )
 
 
+def at_least(box: Box, side: float, width: int, height: int) -> Box:
+    """``box`` grown about its centre to ``side`` in each direction, shifted to stay
+    inside a ``width`` x ``height`` image, then clipped to it."""
+    grow_x, grow_y = max(0.0, side - box.width) / 2, max(0.0, side - box.height) / 2
+    box = Box(box.x0 - grow_x, box.y0 - grow_y, box.x1 + grow_x, box.y1 + grow_y)
+    dx = max(0.0, -box.x0) - max(0.0, box.x1 - width)
+    dy = max(0.0, -box.y0) - max(0.0, box.y1 - height)
+    return box.shifted(dx, dy).clipped(width, height)
+
+
+def disjoint(boxes: Sequence[Box]) -> list[Box]:
+    """Merge overlapping boxes into their union until none overlap; top to bottom."""
+    pending = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(pending)):
+            for j in range(i + 1, len(pending)):
+                if intersection(pending[i], pending[j]) > 0:
+                    pending[i] = union_box([pending[i], pending[j]])
+                    del pending[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(pending, key=lambda b: (b.y0, b.x0))
+
+
 def merge_overlapping(
     boxes: Sequence[Box], scores: Sequence[float], threshold: float
 ) -> list[tuple[Box, float]]:

@@ -31,7 +31,7 @@ import numpy as np
 from redactor.detail import DetailMap
 from redactor.errors import DetectionError
 from redactor.findings import RGBImage
-from redactor.geometry import Box, intersection, union_box
+from redactor.geometry import Box, at_least, disjoint
 from redactor.text.ocr import MalformedOcrOutput, OcrEngine, OcrLine, TextMap, TextProposer
 
 logger = logging.getLogger(__name__)
@@ -159,8 +159,8 @@ def reading_plan(engine: OcrEngine, image: RGBImage, *, two_scale: bool) -> Read
         for area in areas
         if (inside := _within(box, area)) is not None
     ]
-    regions = _disjoint(
-        [_whole_pixels(_at_least(b, REGION_MIN_SIDE, width, height)) for b in proposed]
+    regions = disjoint(
+        [_whole_pixels(at_least(b, REGION_MIN_SIDE, width, height)) for b in proposed]
     )
     if len(regions) > MAX_PROPOSED_REGIONS or (
         sum(r.area for r in regions) > MAX_PROPOSED_SHARE * read_whole
@@ -210,33 +210,6 @@ def _proposal(engine: TextProposer, region: RGBImage, scale: float) -> TextMap:
     if probability.ndim != 2 or not np.isfinite(probability).all():
         raise DetectionError(f"OCR engine {name!r} returned a malformed text map")
     return text_map
-
-
-def _at_least(box: Box, side: float, width: int, height: int) -> Box:
-    """``box`` grown about its centre to ``side`` in each direction, shifted to stay
-    inside the image, then clipped to it."""
-    grow_x, grow_y = max(0.0, side - box.width) / 2, max(0.0, side - box.height) / 2
-    box = Box(box.x0 - grow_x, box.y0 - grow_y, box.x1 + grow_x, box.y1 + grow_y)
-    dx = max(0.0, -box.x0) - max(0.0, box.x1 - width)
-    dy = max(0.0, -box.y0) - max(0.0, box.y1 - height)
-    return box.shifted(dx, dy).clipped(width, height)
-
-
-def _disjoint(boxes: list[Box]) -> list[Box]:
-    """Merge overlapping boxes into their union until none overlap, top to bottom."""
-    pending = list(boxes)
-    done: list[Box] = []
-    while pending:
-        box = pending.pop()
-        overlapping = [b for b in pending if intersection(b, box) > 0]
-        merged = [b for b in done if intersection(b, box) > 0]
-        if overlapping or merged:
-            pending = [b for b in pending if b not in overlapping]
-            done = [b for b in done if b not in merged]
-            pending.append(union_box([box, *overlapping, *merged]))
-        else:
-            done.append(box)
-    return sorted(done, key=lambda b: (b.y0, b.x0))
 
 
 def _whole_pixels(box: Box) -> Box:
