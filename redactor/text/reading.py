@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -35,6 +36,7 @@ from redactor.geometry import Box, at_least, disjoint
 from redactor.text.ocr import MalformedOcrOutput, OcrEngine, OcrLine, TextMap, TextProposer
 
 logger = logging.getLogger(__name__)
+_Out = TypeVar("_Out")
 
 #: Longest image side OCR runs at. Larger images are shrunk for OCR (time grows with
 #: pixels; text this small in a photo is rarely legible anyway) and boxes scaled back.
@@ -199,13 +201,12 @@ def proposed_boxes(text_map: TextMap, margin: float) -> list[Box]:
 
 def _proposal(engine: TextProposer, region: RGBImage, scale: float) -> TextMap:
     name = getattr(engine, "name", "?")
-    try:
-        text_map = engine.propose(region, scale=scale)
-    except MalformedOcrOutput:
-        raise DetectionError(f"OCR engine {name!r} returned a malformed text map") from None
-    except Exception as exc:  # noqa: BLE001 - any engine failure must fail closed
-        logger.error("OCR engine %s raised %s in its proposal pass", name, type(exc).__name__)
-        raise DetectionError(f"OCR engine {name!r} failed ({type(exc).__name__})") from None
+    text_map = _fail_closed(
+        lambda: engine.propose(region, scale=scale),
+        name,
+        malformed="a malformed text map",
+        stage=" in its proposal pass",
+    )
     probability = text_map.probability
     if probability.ndim != 2 or not np.isfinite(probability).all():
         raise DetectionError(f"OCR engine {name!r} returned a malformed text map")
@@ -217,16 +218,24 @@ def _whole_pixels(box: Box) -> Box:
 
 
 def _read_region(engine: OcrEngine, region: RGBImage, frame: tuple[int, int]) -> list[OcrLine]:
-    name = engine.name
+    raw = _fail_closed(
+        lambda: engine.read(region, frame=frame), engine.name, malformed="malformed output"
+    )
+    return validated(raw, engine.name)
+
+
+def _fail_closed(call: Callable[[], _Out], name: str, *, malformed: str, stage: str = "") -> _Out:
+    """``call()``'s result; any engine failure becomes :class:`DetectionError`.
+
+    The cause is dropped on purpose: an engine's message could quote the text.
+    """
     try:
-        raw = engine.read(region, frame=frame)
+        return call()
     except MalformedOcrOutput:
-        raise DetectionError(f"OCR engine {name!r} returned malformed output") from None
+        raise DetectionError(f"OCR engine {name!r} returned {malformed}") from None
     except Exception as exc:  # noqa: BLE001 - any engine failure must fail closed
-        # The cause is dropped on purpose: an engine's message could quote the text.
-        logger.error("OCR engine %s raised %s", name, type(exc).__name__)
+        logger.error("OCR engine %s raised %s%s", name, type(exc).__name__, stage)
         raise DetectionError(f"OCR engine {name!r} failed ({type(exc).__name__})") from None
-    return validated(raw, name)
 
 
 def validated(raw: object, engine: str) -> list[OcrLine]:
