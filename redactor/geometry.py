@@ -154,20 +154,3 @@ def merge_overlapping(
                     break
         groups.append((box, score))
     return groups
-
-
-def non_max_suppression(
-    boxes: Sequence[Box], scores: Sequence[float], threshold: float
-) -> list[int]:
-    """Indices of the boxes kept, best score first.
-
-    A box is dropped when it overlaps a better one by more than ``threshold``,
-    measured as the share of the smaller box covered: a face seen whole in one tile
-    and cut in half at a neighbouring tile's edge is one face, not two.
-    """
-    order = sorted(range(len(boxes)), key=lambda i: scores[i], reverse=True)
-    kept: list[int] = []
-    for i in order:
-        if all(overlap_of_smaller(boxes[i], boxes[k]) <= threshold for k in kept):
-            kept.append(i)
-    return kept

@@ -1,8 +1,8 @@
 """Box overlaps on arrays: the merging a crowd needs, at numpy speed.
 
 A crowd's full-resolution CenterFace pass gives thousands of boxes and hundreds of
-faces; the pairwise loops of :mod:`redactor.geometry` took most of a second over them.
-These give the same results, one vectorised comparison per kept box.
+faces; pairwise loops took most of a second over them. These compare one box with all
+the others at once.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ def overlaps_of_smaller(
 
 
 def suppressed(boxes: Boxes, scores: npt.NDArray[np.float32], threshold: float) -> list[int]:
-    """:func:`redactor.geometry.non_max_suppression` on arrays: the same boxes kept, in
-    the same order, in one vectorised pass per kept box (a crowd's full-resolution pass
-    gives thousands of boxes, which the pairwise loop took most of a second over)."""
+    """Indices of the boxes kept, best score first: a box is dropped when it overlaps a
+    better one by more than ``threshold`` (share of the smaller box covered), so a face
+    seen whole in one tile and cut at a neighbouring tile's edge is one face. One
+    vectorised pass per kept box (a crowd's full-resolution pass gives thousands of
+    boxes, which a pairwise loop took most of a second over)."""
     order = np.argsort(-scores, kind="stable")
     kept: list[int] = []
     while len(order):

@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 
-from redactor.geometry import Box, iou, merge_overlapping, non_max_suppression, overlap_of_smaller
+from redactor.faces.boxes import suppressed
+from redactor.geometry import Box, iou, merge_overlapping, overlap_of_smaller
 
 
 @pytest.mark.parametrize(
@@ -51,6 +53,7 @@ def test_merge_keeps_neighbouring_faces_apart() -> None:
     assert len(merge_overlapping([left, right], [0.8, 0.7], threshold=0.6)) == 2
 
 
-def test_non_max_suppression_keeps_best_of_duplicates() -> None:
-    boxes = [Box(0, 0, 10, 10), Box(1, 1, 10, 10), Box(50, 50, 60, 60)]
-    assert non_max_suppression(boxes, [0.5, 0.9, 0.7], threshold=0.5) == [1, 2]
+def test_suppression_keeps_best_of_duplicates() -> None:
+    boxes = np.asarray([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 60, 60]], np.float32)
+    scores = np.asarray([0.5, 0.9, 0.7], np.float32)
+    assert suppressed(boxes, scores, threshold=0.5) == [1, 2]
