@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.findings import RGBImage
-from redactor.geometry import Box, clamp, intersection
+from redactor.geometry import Box, clamp
 from redactor.text import codes
 
 Grey = npt.NDArray[np.uint8]
@@ -24,8 +24,11 @@ PHOTO_ABOVE = 0.05
 PHOTO_BELOW = 0.25
 #: Ghost portraits are this share of the main portrait's size...
 GHOST_SCALES = (0.2, 0.25, 0.3, 0.36, 0.43, 0.5, 0.6, 0.72, 0.85)
-#: ...and match its grey levels with at least this normalised correlation.
-GHOST_MIN_CORRELATION = 0.45
+#: ...and match its grey levels with at least this normalised correlation. On the 23
+#: real specimens, the best match away from every face scores 0.42-0.73 where there is
+#: no ghost (guilloches, emblems, text correlate with a 20-pixel face); a ghost the face
+#: detector misses, printed from the same photograph, scores well above.
+GHOST_MIN_CORRELATION = 0.75
 #: The signature is looked for this many label heights above and below its label, and
 #: this many label widths to its right.
 SIGNATURE_REACH = 2.5
@@ -59,11 +62,15 @@ def _grey(image: RGBImage, box: Box) -> Grey:
 
 
 def ghost_portraits(image: RGBImage, faces: Sequence[Box], extent: Box) -> list[Box]:
-    """Smaller copies of the document's largest portrait elsewhere in it (photo areas).
+    """A smaller copy of the document's largest portrait elsewhere in it (its photo
+    area), or nothing.
 
     The ghost image is the same photograph, printed lighter, in one colour or behind a
     pattern; normalised correlation ignores brightness and contrast, so matching the
     portrait's face at smaller scales finds it where a face detector often does not.
+    Matches that touch a face are not looked at (the face detector found that one), and
+    of the rest only the best over all scales counts: a document prints one ghost, and
+    taking one match per scale filled 20-pixel patches of guilloche on most specimens.
     """
     if not faces:
         return []
@@ -73,23 +80,22 @@ def ghost_portraits(image: RGBImage, faces: Sequence[Box], extent: Box) -> list[
     region = _grey(image, region_box)
     if template.size == 0 or region.size == 0 or float(template.std()) < 8:
         return []
-    found: list[Box] = []
-    taken = [photo_area(f, extent) for f in faces]
+    taken = [photo_area(f, extent).shifted(-region_box.x0, -region_box.y0) for f in faces]
+    best: tuple[float, Box] | None = None
     for scale in GHOST_SCALES:
         w, h = round(template.shape[1] * scale), round(template.shape[0] * scale)
         if w < 12 or h < 12 or w >= region.shape[1] or h >= region.shape[0]:
             continue
         small = cv2.resize(template, (w, h), interpolation=cv2.INTER_AREA)
         scores = cv2.matchTemplate(region, small, cv2.TM_CCOEFF_NORMED)
-        _, best, _, (x, y) = cv2.minMaxLoc(scores)
-        box = Box(
-            region_box.x0 + x, region_box.y0 + y, region_box.x0 + x + w, region_box.y0 + y + h
-        )
-        if best >= GHOST_MIN_CORRELATION and all(intersection(box, t) == 0 for t in taken):
-            area = photo_area(box, extent)
-            found.append(area)
-            taken.append(area)
-    return found
+        for area in taken:
+            # every placement whose window would overlap the face's photo area
+            x0, y0, x1, y1 = area.to_int()
+            scores[max(0, y0 - h + 1) : max(0, y1), max(0, x0 - w + 1) : max(0, x1)] = -1.0
+        _, score, _, (x, y) = cv2.minMaxLoc(scores)
+        if score >= GHOST_MIN_CORRELATION and (best is None or score > best[0]):
+            best = (float(score), Box(x, y, x + w, y + h).shifted(region_box.x0, region_box.y0))
+    return [] if best is None else [photo_area(best[1], extent)]
 
 
 def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box]) -> Box | None:

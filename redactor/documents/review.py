@@ -44,7 +44,7 @@ from redactor.documents.margins import (
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
-from redactor.geometry import Box, union_box
+from redactor.geometry import Box, intersection, union_box
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.hashing import text_hash
 from redactor.pii.policy import Policy
@@ -99,7 +99,7 @@ class DocumentReviewer:
         if not documents:
             return []
         fields = pair(lines, labels)
-        mrz_lines = {m.line for zone in zones for m in zone.lines}
+        mrz_lines = {m.line: m.box for zone in zones for m in zone.lines}
         found: list[Finding] = []
         for document in documents:
             found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
@@ -115,7 +115,7 @@ class DocumentReviewer:
         lines: Sequence[TextLine],
         labels: Sequence[LineLabels],
         fields: Sequence[Field],
-        mrz_lines: set[int],
+        mrz_lines: dict[int, Box],
     ) -> list[Finding]:
         extent = document.box
         grey: Grey = np.asarray(
@@ -136,6 +136,8 @@ class DocumentReviewer:
                 redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey)
                 out += redacted
                 kept += kept_here
+            else:
+                out += self._beside_mrz(lines[i], mrz_lines[i])
         faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
         areas: list[tuple[Finding, Box]] = []
         for face in faces:
@@ -186,6 +188,18 @@ class DocumentReviewer:
                 )
             )
         return out
+
+    def _beside_mrz(self, line: TextLine, zone_part: Box) -> list[Finding]:
+        """Words OCR chained into an MRZ line that are not part of it: the MRZ finding
+        covers only its own words, and these (a signature beside the zone, the end of a
+        line on a card's other side) are text inside a document like any other."""
+        outside = [intersection(w.box, zone_part) == 0 for w in line.words]
+        return [
+            self._finding(
+                DOCUMENT_FIELD, union_box([w.box for w in line.words[a:b]]), 0.5, "unlabelled"
+            )
+            for a, b in runs(outside)
+        ]
 
     def _line(
         self,
