@@ -25,7 +25,8 @@ def guilloche(height: int, width: int) -> RGBImage:
     """Pale paper with fine wavy lines, as documents print under their fields."""
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     waves = 12 * np.sin(x / 5 + 3 * np.sin(y / 17)) + 8 * np.sin(y / 4 + x / 23)
-    return np.clip(225 + waves, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2)
+    grey = np.clip(225 + waves, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2), dtype=np.uint8)
 
 
 def card(*, ghost: bool) -> tuple[RGBImage, Box, Box]:
