@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from redactor.findings import RGBImage
-from redactor.geometry import Box, clamp
+from redactor.geometry import Box, clamp, intersection
 from redactor.text import codes
 
 Grey = npt.NDArray[np.uint8]
@@ -142,3 +142,129 @@ def codes_in(image: RGBImage, extent: Box) -> list[Box]:
         return []
     boxes = [c.box for c in codes.read_codes(grey)]
     return [b.shifted(region.x0, region.y0) for b in boxes if b.area > 0]
+
+
+#: Dense patches (fingerprints, 2-D codes and other printed marks too dense for OCR) are
+#: looked for on a copy whose document is this many pixels on its shorter side...
+PATCH_SIDE = 200
+#: ...smoothed over this share of that side (strokes and ridges become a grey mass)...
+PATCH_SMOOTH = 0.015
+#: ...darker than the paper (the lightest level within half that side) by this much, or
+#: with this mean fine detail (see PATCH_MIN_DETAIL; codes' modules ~25, text ~16)...
+PATCH_DARK = 50.0
+PATCH_DENSE = 20.0
+#: ...after an opening of this share of the side (lines, borders and text strokes go).
+PATCH_OPENING = 0.05
+#: A patch is this share of the document's shorter side high and wide at least...
+PATCH_MIN = (0.12, 0.08)
+#: ...and at most this share of its width and height (larger is the card itself).
+PATCH_MAX = 0.85
+#: It fills at least this share of its box, lies at most this share on text lines and
+#: photo areas (they are redacted or kept on their own), and is not coloured: chips,
+#: flags and coloured emblems have a mean HSV saturation above this.
+PATCH_FILL = 0.6
+PATCH_KNOWN = 0.2
+PATCH_MAX_SATURATION = 90.0
+#: Ridges and modules: the mean absolute fine detail (grey levels above a Gaussian of
+#: one pixel, at the image's resolution) inside it is at least this; a flat block of
+#: colour behind an official's signature is about 4, fingerprints 8-25, codes 15.
+PATCH_MIN_DETAIL = 6.0
+
+
+def dense_patches(image: RGBImage, extent: Box, known: Sequence[Box]) -> list[Box]:
+    """Compact dark or densely detailed patches inside a document that no text line or
+    photo explains: fingerprints, PDF417 and other codes that do not decode.
+
+    Fail closed: a fingerprint is a patch of ridges (or, printed small, a grey oval), a
+    stacked code a block of modules; seen at the scale of the document, each is a solid
+    region darker than the paper or full of fine detail everywhere, unlike text,
+    guilloches and borders, which the opening removes. A grey seal or hologram window
+    passes too; it holds nothing personal, and is redacted rather than a print missed.
+    """
+    region = Box(*(float(v) for v in extent.clipped(image.shape[1], image.shape[0]).to_int()))
+    x0, y0, x1, y1 = region.to_int()
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    shorter = min(crop.shape[:2])
+    if shorter < 16:
+        return []
+    scale = PATCH_SIDE / shorter
+    small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    size = (small.shape[1], small.shape[0])
+    sigma = PATCH_SMOOTH * PATCH_SIDE
+    smooth = cv2.GaussianBlur(
+        cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), sigma
+    )
+    reach = int(PATCH_SIDE / 2) | 1
+    paper = cv2.dilate(smooth, cv2.getStructuringElement(cv2.MORPH_RECT, (reach, reach)))
+    full = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    fine = np.abs(full - cv2.GaussianBlur(full, (0, 0), 1.0))
+    detail = cv2.resize(fine, size, interpolation=cv2.INTER_AREA)
+    dense = cv2.GaussianBlur(detail, (0, 0), sigma) > PATCH_DENSE
+    side = int(PATCH_OPENING * PATCH_SIDE) | 1
+    opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    solids = [
+        np.asarray(cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, opening), np.uint8)
+        for mask in ((paper - smooth) > PATCH_DARK, dense)
+    ]
+    covered = np.zeros(dense.shape, bool)
+    for box in known:
+        bx0, by0, bx1, by1 = (
+            _scaled(box.shifted(-region.x0, -region.y0), scale).clipped(*size)
+        ).to_int()
+        covered[by0:by1, bx0:bx1] = True
+    saturation = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[..., 1], np.uint8)
+    found = []
+    for solid in solids:
+        for patch in _compact(solid, covered, saturation, detail):
+            patch = _scaled(patch, 1 / scale).shifted(region.x0, region.y0)
+            found.append(_cut_from(patch, known))
+    return found
+
+
+def _compact(
+    solid: Grey, covered: npt.NDArray[np.bool_], saturation: Grey, detail: npt.NDArray[np.float32]
+) -> list[Box]:
+    """The components of ``solid`` that are patch-sized, compact, mostly not on text or
+    photos, not coloured and detailed (see the PATCH_ constants)."""
+    height, width = solid.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid)
+    found = []
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if not (
+            PATCH_MIN[0] * PATCH_SIDE <= h <= PATCH_MAX * height
+            and PATCH_MIN[1] * PATCH_SIDE <= w <= PATCH_MAX * width
+            and area >= PATCH_FILL * w * h
+        ):
+            continue
+        mask = labels == i
+        if (
+            covered[mask].mean() > PATCH_KNOWN
+            or saturation[mask].mean() > PATCH_MAX_SATURATION
+            or detail[mask].mean() < PATCH_MIN_DETAIL
+        ):
+            continue
+        found.append(Box(x, y, x + w, y + h))
+    return found
+
+
+def _cut_from(patch: Box, known: Sequence[Box]) -> Box:
+    """``patch`` cut back from the text lines and photos it reaches into (smoothing
+    spreads it by a few pixels; a label right above a code stays readable): each that
+    is not wholly inside it is cut off on the side that keeps the most of the patch."""
+    for box in known:
+        inside = intersection(patch, box)
+        if inside == 0 or inside >= 0.9 * box.area:
+            continue
+        cuts = [
+            Box(patch.x0, max(patch.y0, box.y1), patch.x1, patch.y1),
+            Box(patch.x0, patch.y0, patch.x1, min(patch.y1, box.y0)),
+            Box(max(patch.x0, box.x1), patch.y0, patch.x1, patch.y1),
+            Box(patch.x0, patch.y0, min(patch.x1, box.x0), patch.y1),
+        ]
+        patch = max(cuts, key=lambda c: max(0.0, c.width) * max(0.0, c.height))
+    return patch
+
+
+def _scaled(box: Box, factor: float) -> Box:
+    return Box(box.x0 * factor, box.y0 * factor, box.x1 * factor, box.y1 * factor)

@@ -41,7 +41,13 @@ from redactor.documents.margins import (
     split_from_kept,
     trimmed_to_ink,
 )
-from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
+from redactor.documents.marks import (
+    codes_in,
+    dense_patches,
+    ghost_portraits,
+    photo_area,
+    signature_ink,
+)
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
 from redactor.geometry import Box, intersection, union_box
@@ -154,6 +160,9 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
+        known = [line.box for line in lines] + [core for _, core in areas]
+        for box in dense_patches(image, extent, known + read):
+            out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
         # a photo area is an estimate around its face: a kept label cuts into it, never
@@ -269,6 +278,7 @@ def _is_line(finding: Finding) -> bool:
     return finding.kind == DOCUMENT_FIELD and finding.attributes.get("field") not in (
         "signature",
         "code",
+        "mark",
     )
 
 
