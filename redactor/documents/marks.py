@@ -216,7 +216,8 @@ def dense_patches(image: RGBImage, extent: Box, known: Sequence[Box]) -> list[Bo
     found = []
     for solid in solids:
         for patch in _compact(solid, covered, saturation, detail):
-            patch = _scaled(patch, 1 / scale).shifted(region.x0, region.y0)
+            # grown by the opening's radius: it rounds the ends of an oval print off
+            patch = _scaled(patch.padded(side / 2), 1 / scale).shifted(region.x0, region.y0)
             found.append(_cut_from(patch, known))
     return found
 

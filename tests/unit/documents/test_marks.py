@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from redactor.documents.marks import ghost_portraits
+from redactor.documents.marks import dense_patches, ghost_portraits
 from redactor.documents.review import DocumentReviewer
 from redactor.findings import DOCUMENT, RGBImage
 from redactor.geometry import Box
 from redactor.pii.base import DOCUMENT_FIELD
 from redactor.pii.policy import Policy
-from redactor.text.lines import build_lines
+from redactor.text.lines import TextLine, build_lines
+from testkit.documents import (
+    CODE,
+    FIELD,
+    FINGERPRINT,
+    LABEL,
+    MRZ_LINE,
+    DocumentScene,
+    document_scene,
+    render_document,
+    with_back_marks,
+)
 from testkit.photos import sample_photo
 from tests.unit.documents.test_mrz import TD3
 from tests.unit.documents.test_review import IMAGE, PAGE
@@ -80,3 +92,65 @@ def test_given_words_chained_into_an_mrz_line_then_they_are_redacted_too() -> No
         for f in findings
         if f.kind != DOCUMENT
     )
+
+
+def card_lines(scene: DocumentScene) -> list[TextLine]:
+    """The card's printed text as an OCR engine would return it, one run per item."""
+    runs = [
+        run(item.text, item.box.x0, item.box.y0, item.box.height, item.box.width / len(item.text))
+        for item in scene.items
+        if item.text and item.kind in (FIELD, LABEL, MRZ_LINE)
+    ]
+    return build_lines(runs)
+
+
+def covered(box: Box, found: list[Box]) -> float:
+    mask = np.zeros((2000, 2000), bool)
+    for f in found:
+        x0, y0, x1, y1 = f.clipped(2000, 2000).to_int()
+        mask[y0:y1, x0:x1] = True
+    x0, y0, x1, y1 = box.to_int()
+    return float(mask[y0:y1, x0:x1].mean())
+
+
+def text_boxes(scene: DocumentScene) -> list[Box]:
+    return [i.box for i in scene.items if i.kind in (FIELD, LABEL, MRZ_LINE)]
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_given_a_fingerprint_and_a_stacked_code_on_a_card_then_both_are_patches(
+    seed: int,
+) -> None:
+    scene = with_back_marks(render_document("TD1", "fr", seed), seed)
+    image = np.asarray(scene.image.convert("RGB"))
+    found = dense_patches(image, scene.documents[1], text_boxes(scene))
+    for item in scene.items:
+        if item.kind in (FINGERPRINT, CODE):
+            assert covered(item.box, found) >= 0.95, item.kind
+    assert all(covered(box, found) == 0 for box in text_boxes(scene))
+
+
+def test_given_a_card_without_marks_then_text_guilloche_and_edges_are_no_patch() -> None:
+    scene = render_document("TD1", "de", 2, ghost=False)
+    image = np.asarray(scene.image.convert("RGB"))
+    back = Box(0, 585, 856, 1125)
+    assert dense_patches(image, back, text_boxes(scene)) == []
+
+
+def test_given_product_packaging_in_an_extent_then_its_coloured_box_is_no_patch() -> None:
+    """Marks are only looked for inside documents; even where an extent reaches over the
+    product beside a card, a coloured box with its lettering is not a mark."""
+    scene = document_scene("TD1", "de", 3)
+    image = np.asarray(scene.image.convert("RGB"))
+    product = [i.box for i in scene.items if i.kind == "product"]
+    assert dense_patches(image, Box(1000, 0, 1600, 1200), product) == []
+
+
+def test_given_the_marked_card_then_document_mode_redacts_its_fingerprint_and_code() -> None:
+    scene = with_back_marks(render_document("TD1", "it", 5), 5)
+    image = np.asarray(scene.image.convert("RGB"))
+    findings = DocumentReviewer(Policy.build("pii")).review(image, [], card_lines(scene))
+    marks = [f.box for f in findings if f.attributes.get("field") == "mark"]
+    for item in scene.items:
+        if item.kind in (FINGERPRINT, CODE):
+            assert covered(item.box, marks) >= 0.9, item.kind
