@@ -134,13 +134,19 @@ def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box])
 
 def codes_in(image: RGBImage, extent: Box) -> list[Box]:
     """Every decodable barcode and 2-D code inside the extent, whatever its content (a
-    document's PDF417 holds the holder's data even where it reads like a product code).
-    Codes that cannot be decoded are already redacted by the code detector."""
+    document's PDF417 holds the holder's data even where it reads like a product code),
+    and those zxing-cpp finds but cannot decode, except the checksum-failed Data Matrix
+    symbols it reports on guilloches and emblems (see :mod:`redactor.text.codes`):
+    codes too small to decode are found by their structure (:func:`dense_patches`)."""
     region = Box(*(float(v) for v in extent.clipped(image.shape[1], image.shape[0]).to_int()))
     grey = _grey(image, region)
     if grey.shape[0] < 16 or grey.shape[1] < 16:
         return []
-    boxes = [c.box for c in codes.read_codes(grey)]
+    boxes = [
+        c.box
+        for c in codes.read_codes(grey)
+        if c.valid or c.symbology not in codes.UNTRUSTED_ERRORS
+    ]
     return [b.shifted(region.x0, region.y0) for b in boxes if b.area > 0]
 
 
