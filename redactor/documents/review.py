@@ -14,7 +14,9 @@ Runs after every detector, on the image, all their findings and the text lines (
   the portrait elsewhere on the document (the "ghost" portrait) is found by matching
   the portrait against the document at smaller scales;
 * ink next to a signature label (the signature itself) and every barcode or 2-D code
-  inside the extent, decoded or not, is redacted.
+  inside the extent, decoded or not, is redacted; so is every compact dark or densely
+  detailed patch no text line or photo explains (fingerprints, codes too small to
+  decode), and the words OCR chained into an MRZ line that are not part of it.
 
 A finding of kind ``document`` with the extent goes into the report (it is not itself
 redacted), so a reviewer can see why a whole card was filled.
