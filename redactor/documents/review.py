@@ -162,8 +162,8 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
-        known = [line.box for line in lines] + [core for _, core in areas]
-        for box in dense_patches(image, extent, known + read):
+        known = [line.box for line in lines] + [f.box for f, _ in areas]
+        for box in dense_patches(image, extent, known):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
