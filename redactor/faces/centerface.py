@@ -18,9 +18,9 @@ more per pixel. So it does not run at full resolution everywhere:
    :mod:`redactor.detail`). A portrait or a product shot runs no fine tile at all; a
    crowd runs about what one full-resolution pass would cost.
 3. **Faint pass.** The whole frame again at half the coarse scale, with its local
-   contrast equalised (CLAHE on lightness, on that small canvas): the ghost portrait
-   printed faintly on an identity card, a face in deep shade. With it, 8 of the 9 ghost
-   images on the labelled identity documents are found; without it, 6.
+   contrast equalised (CLAHE on lightness; a large frame's on a 1600 px copy): the
+   ghost portrait printed faintly on an identity card, a face in deep shade. With it,
+   8 of the 9 ghost images on the labelled identity documents are found; without it, 6.
 """
 
 from __future__ import annotations
@@ -107,6 +107,11 @@ FAINT_GRID = 8
 #: pixels), on a canvas of at least ``FAINT_MIN_SIDE`` px (or the coarse one's).
 FAINT_SCALE = 0.5
 FAINT_MIN_SIDE = 384
+#: The faint pass equalises the frame, or a copy of this long side of a larger one: a
+#: 12 MP frame's colour conversions and CLAHE cost about 150 ms, a 1600 px copy's 25.
+#: (Equalising the faint canvas itself, a few hundred px, changed what CenterFace saw
+#: there: one difficult face of the labelled real photos was lost.)
+EQUALISE_MAX_SIDE = 1600
 #: The model's output names: centre heatmap, log box size, centre offset, landmarks.
 OUTPUTS = ("537", "538", "539")
 
@@ -370,15 +375,16 @@ class CenterFaceFamily:
         *,
         equalise: bool = False,
     ) -> Raw:
-        """The model on the whole frame at ``scale``; ``equalise``: on the canvas with
-        its local contrast equalised (the faint pass). The canvas is equalised, not the
-        frame: its 8 x 8 grid covers the same parts of the picture, and a 12 MP frame's
-        colour conversions and CLAHE cost 150 ms where the canvas's cost 3."""
+        """The model on the whole frame at ``scale``; ``equalise``: with local contrast
+        equalised (the faint pass), on the frame or, for a larger one, on a copy of
+        ``EQUALISE_MAX_SIDE`` px (see there)."""
         height, width = context.image.shape[:2]
         w, h = _canvas_size(width, height, scale)
-        canvas = _canvas(context, w, h)
         if equalise:
-            canvas = equalised(canvas)
+            shrink = min(1.0, EQUALISE_MAX_SIDE / max(width, height))
+            size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+            context = ImageContext(equalised(context.resized(*size)))
+        canvas = _canvas(context, w, h)
         self.calls += 1
         raw = self._model([canvas], threshold)[0]
         # The canvas is rounded to the stride: map back through its exact scale.
