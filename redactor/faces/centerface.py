@@ -18,7 +18,7 @@ more per pixel. So it does not run at full resolution everywhere:
    :mod:`redactor.detail`). A portrait or a product shot runs no fine tile at all; a
    crowd runs about what one full-resolution pass would cost.
 3. **Faint pass.** The whole frame again at half the coarse scale, with its local
-   contrast equalised (CLAHE on lightness; a large frame's on a 1600 px copy): the
+   contrast equalised (CLAHE on lightness; over 4 MP on a half copy): the
    ghost portrait printed faintly on an identity card, a face in deep shade. With it,
    8 of the 9 ghost images on the labelled identity documents are found; without it, 6.
 """
@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.detail import DetailMap
+from redactor.detail import HALF_RESOLUTION_ABOVE, DetailMap
 from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
 from redactor.faces.boxes import suppressed
 from redactor.findings import RGBImage
@@ -107,11 +107,12 @@ FAINT_GRID = 8
 #: pixels), on a canvas of at least ``FAINT_MIN_SIDE`` px (or the coarse one's).
 FAINT_SCALE = 0.5
 FAINT_MIN_SIDE = 384
-#: The faint pass equalises the frame, or a copy of this long side of a larger one: a
-#: 12 MP frame's colour conversions and CLAHE cost about 150 ms, a 1600 px copy's 25.
-#: (Equalising the faint canvas itself, a few hundred px, changed what CenterFace saw
-#: there: one difficult face of the labelled real photos was lost.)
-EQUALISE_MAX_SIDE = 1600
+#: The faint pass equalises the frame, or a half-resolution copy of a frame of more
+#: pixels than this (as the detail map halves such frames): a 12 MP frame's colour
+#: conversions and CLAHE cost about 150 ms, its half copy's a quarter of that. Smaller
+#: copies changed what CenterFace saw: equalising the faint canvas itself lost a
+#: difficult face of the labelled real photos, a 1600 px copy of a 1920 px crowd two.
+EQUALISE_HALF_ABOVE = HALF_RESOLUTION_ABOVE
 #: The model's output names: centre heatmap, log box size, centre offset, landmarks.
 OUTPUTS = ("537", "538", "539")
 
@@ -376,13 +377,13 @@ class CenterFaceFamily:
         equalise: bool = False,
     ) -> Raw:
         """The model on the whole frame at ``scale``; ``equalise``: with local contrast
-        equalised (the faint pass), on the frame or, for a larger one, on a copy of
-        ``EQUALISE_MAX_SIDE`` px (see there)."""
+        equalised (the faint pass), on the frame or the half copy of a large one (see
+        ``EQUALISE_HALF_ABOVE``)."""
         height, width = context.image.shape[:2]
         w, h = _canvas_size(width, height, scale)
         if equalise:
-            shrink = min(1.0, EQUALISE_MAX_SIDE / max(width, height))
-            size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+            large = width * height > EQUALISE_HALF_ABOVE
+            size = (width // 2, height // 2) if large else (width, height)
             context = ImageContext(equalised(context.resized(*size)))
         canvas = _canvas(context, w, h)
         self.calls += 1

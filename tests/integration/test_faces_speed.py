@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import redactor.faces.centerface as centerface
-from redactor.faces.centerface import EQUALISE_MAX_SIDE, CenterFaceFamily
+from redactor.faces.centerface import CenterFaceFamily
 from redactor.findings import RGBImage
 from redactor.image_context import ImageContext
 
@@ -32,9 +32,9 @@ def _equalised_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
 
 @pytest.mark.parametrize(
     ("size", "expected"),
-    [((900, 1200), (900, 1200, 3)), ((3000, 4000), (1200, EQUALISE_MAX_SIDE, 3))],
+    [((1500, 2000), (1500, 2000, 3)), ((3000, 4000), (1500, 2000, 3))],
 )
-def test_the_faint_pass_equalises_the_frame_or_a_bounded_copy_of_a_large_one(
+def test_the_faint_pass_equalises_the_frame_or_the_half_copy_of_one_over_4_mp(
     family: CenterFaceFamily,
     monkeypatch: pytest.MonkeyPatch,
     size: tuple[int, int],
