@@ -87,7 +87,7 @@ class DetailMap:
         ).times(1 / self._scale)
         return box.padded(margin).clipped(self.width, self.height)
 
-    def regions(self, gap: int, min_side: int = 0) -> list[Box]:
+    def regions(self, gap: int, min_side: float = 0) -> list[Box]:
         """Boxes around the groups of detailed pixels: pixels closer than ``gap`` belong
         to one group (a dilation by ``gap``, which also leaves a margin of ``gap`` / 2
         around each), every box grown to at least ``min_side`` a side (within the

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from redactor.geometry import Box
 
 if TYPE_CHECKING:
+    from redactor.image_context import ImageContext
     from redactor.text.lines import TextLine
 
 #: An image as detectors see it: H x W x 3, uint8, RGB, upright.
@@ -56,11 +57,14 @@ class Detector(Protocol):
 
     Implementations load their models once (in ``__init__``) and raise
     :class:`redactor.errors.DetectionError` when they cannot give a trustworthy answer.
+    ``context`` is the work on this image the pipeline shares between detectors (its
+    detail map, shrunk copies; :mod:`redactor.image_context`); without it a detector
+    does that work itself.
     """
 
     name: str
 
-    def detect(self, image: RGBImage) -> Sequence[Finding]: ...
+    def detect(self, image: RGBImage, context: ImageContext | None = None) -> Sequence[Finding]: ...
 
 
 class Reviewer(Protocol):
@@ -90,4 +94,4 @@ class LineReader(Protocol):
 
     name: str
 
-    def read(self, image: RGBImage) -> TextReading: ...
+    def read(self, image: RGBImage, context: ImageContext | None = None) -> TextReading: ...

@@ -18,6 +18,7 @@ from redactor import imaging
 from redactor.containers import assert_metadata_free
 from redactor.errors import RedactorError
 from redactor.findings import Detector, Finding, LineReader, Reviewer, RGBImage
+from redactor.image_context import ImageContext
 from redactor.options import IccState, PipelineOptions
 from redactor.redact import apply_redactions
 from redactor.report import FindingRecord, ImageFacts, Report
@@ -136,17 +137,20 @@ class Pipeline:
 
     def _detect(self, view: RGBImage, timer: _Timer) -> list[Finding]:
         """Every detector, then every reviewer over all their findings and the lines read:
-        document mode must see the portrait (a face finding) and the OCR lines at once."""
+        document mode must see the portrait (a face finding) and the OCR lines at once.
+        The detectors share one :class:`ImageContext`: what more than one of them
+        derives from the view (its detail map, shrunk copies) is computed once."""
         findings: list[Finding] = []
         lines: list[TextLine] = []
+        context = ImageContext(view)
         for detector in self.detectors:
             with timer(detector.name):
                 if isinstance(detector, LineReader):
-                    reading = detector.read(view)
+                    reading = detector.read(view, context)
                     findings.extend(reading.findings)
                     lines.extend(reading.lines)
                 else:
-                    findings.extend(detector.detect(view))
+                    findings.extend(detector.detect(view, context))
         for reviewer in self.reviewers:
             with timer(reviewer.name):
                 findings.extend(reviewer.review(view, findings, lines))

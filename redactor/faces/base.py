@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 from redactor.detail import DetailMap
 from redactor.findings import RGBImage
 from redactor.geometry import Box
+from redactor.image_context import ImageContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class FaceSurveyor(Protocol):
     """A family whose whole-frame pass guides the others: the detector runs it first and
     hands its guide to every family's ``candidates`` (the surveyor reuses its own)."""
 
-    def survey(self, image: RGBImage) -> FaceGuide: ...
+    def survey(self, image: RGBImage, context: ImageContext | None = None) -> FaceGuide: ...
 
 
 @runtime_checkable
@@ -112,5 +113,11 @@ class FaceFamily(Protocol):
     model_attributes: tuple[str, ...]
 
     def candidates(
-        self, image: RGBImage, guide: FaceGuide | None = None
-    ) -> list[FaceCandidate]: ...
+        self,
+        image: RGBImage,
+        guide: FaceGuide | None = None,
+        context: ImageContext | None = None,
+    ) -> list[FaceCandidate]:
+        """The faces in ``image``; ``context`` is its shared work (detail map, shrunk
+        copies: :mod:`redactor.image_context`), built by the family when not given."""
+        ...

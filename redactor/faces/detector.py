@@ -19,6 +19,7 @@ from redactor.faces.boxes import overlaps_of_smaller
 from redactor.faces.registry import create_family
 from redactor.findings import FACE, Finding, RGBImage
 from redactor.geometry import Box, overlap_of_smaller, union_box
+from redactor.image_context import ImageContext
 
 #: Face boxes covering more than this share of the smaller one are the same face.
 SAME_FACE = 0.5
@@ -49,13 +50,16 @@ class FaceDetector:
         )
         return cls([create_family(name, settings) for name in names])
 
-    def detect(self, image: RGBImage) -> list[Finding]:
+    def detect(self, image: RGBImage, context: ImageContext | None = None) -> list[Finding]:
         height, width = image.shape[:2]
+        context = ImageContext.of(image, context)
         try:
             # The first family that surveys the whole frame guides the others' fine passes.
             surveyor = next((f for f in self.families if isinstance(f, FaceSurveyor)), None)
-            guide = surveyor.survey(image) if surveyor is not None else None
-            found = [c for family in self.families for c in family.candidates(image, guide)]
+            guide = surveyor.survey(image, context) if surveyor is not None else None
+            found = [
+                c for family in self.families for c in family.candidates(image, guide, context)
+            ]
             found = [
                 c for c in found if c.sure or _corroborated(c, found) or self._confirmed(image, c)
             ]

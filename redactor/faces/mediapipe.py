@@ -32,6 +32,7 @@ from redactor.detail import DetailMap
 from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
 from redactor.findings import RGBImage
 from redactor.geometry import Box, merge_overlapping, overlap_of_smaller
+from redactor.image_context import ImageContext
 from redactor.native import native_chatter_logged
 
 #: A face narrower than this share of the frame given to the model is often missed.
@@ -186,12 +187,17 @@ class MediaPipeFaceDetector:
         self.tiles_run = 0
         self.tiles_skipped = 0
 
-    def candidates(self, image: RGBImage, guide: FaceGuide | None = None) -> list[FaceCandidate]:
+    def candidates(
+        self,
+        image: RGBImage,
+        guide: FaceGuide | None = None,
+        context: ImageContext | None = None,
+    ) -> list[FaceCandidate]:
         # Beside CenterFace every MediaPipe-only face needs its word: on the labelled
         # photos, each face MediaPipe found CenterFace found too, and every face only
         # MediaPipe reported was a phone, a hand or a cat.
         partnered = "centerface" in self.partners
-        raw = list(self._candidates(image, guide))
+        raw = list(self._candidates(ImageContext.of(image, context), guide))
         sure = _merged([(b, s) for b, s, unconfirmed in raw if not unconfirmed])
         unsure = [
             (box, score)
@@ -210,11 +216,11 @@ class MediaPipeFaceDetector:
         return self._confirmed(image, face, 0.0)
 
     def _candidates(
-        self, image: RGBImage, guide: FaceGuide | None = None
+        self, context: ImageContext, guide: FaceGuide | None = None
     ) -> Iterator[tuple[Box, float, bool]]:
         """Boxes with scores, and whether each is an unconfirmed edge-pass detection."""
-        height, width = image.shape[:2]
-        whole = _downscaled(image, TILE_INPUT_SIDE * 2)
+        height, width = context.image.shape[:2]
+        whole = _downscaled(context, TILE_INPUT_SIDE * 2)
         back = width / whole.shape[1]
         for box, score in self._full(whole):
             yield box.times(back), score, False
@@ -240,10 +246,10 @@ class MediaPipeFaceDetector:
         for box, score in self._edge_windows(whole):
             yield box.times(back), score, True
         min_face = max(self.min_face_px, self.min_face_fraction * max(width, height))
-        detail = guide.detail if guide is not None else DetailMap(image)
+        detail = guide.detail if guide is not None else context.detail
         guided_below = self.guided_below if guide is not None else 0.0
         for side, guided in pyramid_plan(width, height, min_face, guided_below):
-            for box, score in self._tiled(image, side, detail, guide if guided else None):
+            for box, score in self._tiled(context, side, detail, guide if guided else None):
                 yield box, score, False
 
     def _edge_windows(self, frame: RGBImage) -> Iterator[tuple[Box, float]]:
@@ -278,14 +284,18 @@ class MediaPipeFaceDetector:
         return False
 
     def _tiled(
-        self, image: RGBImage, side: int, detail: DetailMap, guide: FaceGuide | None = None
+        self,
+        context: ImageContext,
+        side: int,
+        detail: DetailMap,
+        guide: FaceGuide | None = None,
     ) -> Iterator[tuple[Box, float]]:
         """Full-range detections on the tiles of one pyramid level; tiles without any
         local contrast (a plain backdrop) cannot hold a face and are not run, nor, with
         a guide, tiles where it sees no face at all."""
-        height, width = image.shape[:2]
+        height, width = context.image.shape[:2]
         scale = min(1.0, TILE_INPUT_SIDE / side)
-        level = _resized(image, scale)
+        level = _resized(context, scale)
         level_side = max(1, round(side * scale))
         # A tile owns faces up to about twice the size the next-finer level sees.
         overlap = min(level_side - 1, math.ceil(level_side * RELIABLE_FRACTION * OWNED_RANGE))
@@ -326,17 +336,18 @@ def _reaches_past_edge(box: Box, pad: int, frame: RGBImage) -> bool:
     return box.x0 < pad or box.y0 < pad or box.x1 > pad + width or box.y1 > pad + height
 
 
-def _downscaled(image: RGBImage, max_side: int) -> RGBImage:
-    height, width = image.shape[:2]
-    return _resized(image, min(1.0, max_side / max(width, height)))
+def _downscaled(context: ImageContext, max_side: int) -> RGBImage:
+    height, width = context.image.shape[:2]
+    return _resized(context, min(1.0, max_side / max(width, height)))
 
 
-def _resized(image: RGBImage, scale: float) -> RGBImage:
+def _resized(context: ImageContext, scale: float) -> RGBImage:
+    """The image shrunk by ``scale`` (shared with the other families through the
+    context: the same size is shrunk once)."""
     if scale >= 1.0:
-        return image
-    height, width = image.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        return context.image
+    height, width = context.image.shape[:2]
+    return context.resized(max(1, round(width * scale)), max(1, round(height * scale)))
 
 
 def _mediapipe_version() -> str:

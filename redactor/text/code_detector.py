@@ -17,6 +17,7 @@ import numpy as np
 from redactor.errors import ConfigError, DetectionError
 from redactor.findings import Finding, RGBImage
 from redactor.geometry import Box
+from redactor.image_context import ImageContext
 from redactor.pii import build_recognizers
 from redactor.pii.hashing import text_hash
 from redactor.text import codes
@@ -40,7 +41,8 @@ class CodeDetector:
         self._linear_rules = build_recognizers(["iban", "card", "tracking", "national_id"])
         self.model = f"zxing-cpp@{importlib.metadata.version('zxing-cpp')}"
 
-    def detect(self, image: RGBImage) -> list[Finding]:
+    def detect(self, image: RGBImage, context: ImageContext | None = None) -> list[Finding]:
+        """``context`` is accepted as every detector's is; codes need nothing shared."""
         check_image(image)
         grey = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
         try:

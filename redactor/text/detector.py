@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from redactor.errors import ConfigError
 from redactor.findings import Finding, RGBImage, TextReading
 from redactor.geometry import union_box
+from redactor.image_context import ImageContext
 from redactor.options import TextPolicy
 from redactor.pii import build_recognizers
 from redactor.pii.base import Recognizer
@@ -59,13 +60,15 @@ class TextDetector:
         self._two_scale = two_scale
         self.model = engine.version
 
-    def detect(self, image: RGBImage) -> list[Finding]:
-        return list(self.read(image).findings)
+    def detect(self, image: RGBImage, context: ImageContext | None = None) -> list[Finding]:
+        return list(self.read(image, context).findings)
 
-    def read(self, image: RGBImage) -> TextReading:
+    def read(self, image: RGBImage, context: ImageContext | None = None) -> TextReading:
         """The findings and the lines read (document mode needs both)."""
         lines = build_lines(
-            read_text(self._engine, image, self._max_side, two_scale=self._two_scale)
+            read_text(
+                self._engine, image, self._max_side, two_scale=self._two_scale, context=context
+            )
         )
         hits = (
             everything(lines)

@@ -33,6 +33,7 @@ from redactor.detail import DetailMap
 from redactor.errors import DetectionError
 from redactor.findings import RGBImage
 from redactor.geometry import Box, at_least, disjoint
+from redactor.image_context import ImageContext
 from redactor.text.ocr import MalformedOcrOutput, OcrEngine, OcrLine, TextMap, TextProposer
 
 logger = logging.getLogger(__name__)
@@ -80,15 +81,22 @@ def check_image(image: RGBImage) -> None:
 
 
 def read_text(
-    engine: OcrEngine, image: RGBImage, max_side: int = MAX_OCR_SIDE, *, two_scale: bool = False
+    engine: OcrEngine,
+    image: RGBImage,
+    max_side: int = MAX_OCR_SIDE,
+    *,
+    two_scale: bool = False,
+    context: ImageContext | None = None,
 ) -> list[OcrLine]:
     """Every run of text ``engine`` reads in ``image``, in the image's coordinates;
-    ``two_scale``: detect at full scale only where a cheap first pass saw text."""
+    ``two_scale``: detect at full scale only where a cheap first pass saw text.
+    ``context``: the image's shared work (its detail map, the bounded copy)."""
     check_image(image)
-    small, factor = _bounded(image, max_side)
+    context = ImageContext.of(image, context)
+    small, factor = _bounded(context, max_side)
     frame = (small.shape[0], small.shape[1])
     lines = []
-    plan = reading_plan(engine, small, two_scale=two_scale)
+    plan = reading_plan(engine, small, two_scale=two_scale, detail=context.detail)
     for area in plan.areas:
         x0, y0, x1, y1 = area.to_int()
         region = np.ascontiguousarray(small[y0:y1, x0:x1])
@@ -97,35 +105,46 @@ def read_text(
     return [line.scaled(factor) for line in lines] if factor != 1.0 else lines
 
 
-def _bounded(image: RGBImage, max_side: int) -> tuple[RGBImage, float]:
+def _bounded(context: ImageContext, max_side: int) -> tuple[RGBImage, float]:
     """The image shrunk to ``max_side`` (if larger) and the factor back to full size."""
-    height, width = image.shape[:2]
+    height, width = context.image.shape[:2]
     scale = min(1.0, max_side / max(height, width))
     if scale == 1.0:
-        return image, 1.0
+        return context.image, 1.0
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return small.astype(np.uint8), width / size[0]
+    return context.resized(*size), width / size[0]
 
 
-def text_areas(image: RGBImage) -> list[Box]:
+def text_areas(image: RGBImage, detail: DetailMap | None = None) -> list[Box]:
     """Where text can be, in integer pixels: the regions around the groups of detail
     when they leave enough of the image out, else the box around all detail when that
-    does, else the whole image; nothing when the image is flat everywhere."""
+    does, else the whole image; nothing when the image is flat everywhere.
+
+    ``detail`` may be the map of the same picture at another size (the full-resolution
+    frame's, shared with the face detector, when ``image`` is its OCR-bounded copy):
+    distances are converted to its pixels and its boxes back to ``image``'s."""
     height, width = image.shape[:2]
     whole = Box(0, 0, width, height)
     if height < 2 or width < 2:
         return [whole]
-    detail = DetailMap(image)
-    regions = [_whole_pixels(r) for r in detail.regions(REGION_GAP, REGION_MIN_SIDE)]
+    detail = detail if detail is not None else DetailMap(image)
+    sx, sy = width / detail.width, height / detail.height
+    to_map = 1 / min(sx, sy)
+
+    def here(box: Box) -> Box:
+        return _whole_pixels(box.times(sx, sy).clipped(width, height))
+
+    raw = detail.regions(max(1, round(REGION_GAP * to_map)), REGION_MIN_SIDE * to_map)
+    regions = disjoint([here(r) for r in raw]) if (sx, sy) != (1.0, 1.0) else raw
+    regions = [_whole_pixels(r) for r in regions]
     if not regions:
         return []
     small_enough = (1 - MIN_CROP_SAVING) * whole.area
     if len(regions) <= MAX_REGIONS and sum(r.area for r in regions) <= small_enough:
         return regions
-    bounds = detail.bounds(margin=REGION_GAP / 2)
-    if bounds is not None and _whole_pixels(bounds).area <= small_enough:
-        return [_whole_pixels(bounds)]
+    bounds = detail.bounds(margin=REGION_GAP / 2 * to_map)
+    if bounds is not None and here(bounds).area <= small_enough:
+        return [here(bounds)]
     return [whole]
 
 
@@ -138,12 +157,14 @@ class ReadingPlan:
     proposed: bool = False
 
 
-def reading_plan(engine: OcrEngine, image: RGBImage, *, two_scale: bool) -> ReadingPlan:
+def reading_plan(
+    engine: OcrEngine, image: RGBImage, *, two_scale: bool, detail: DetailMap | None = None
+) -> ReadingPlan:
     """The areas of ``image`` (already within the OCR bound) to read: the detail regions
-    (:func:`text_areas`), or with ``two_scale`` the regions around the text a first pass
-    on a small canvas of the whole image proposes inside them, unless that pass fails
-    closed (see the module's docstring)."""
-    areas = text_areas(image)
+    (:func:`text_areas`, from ``detail`` when given), or with ``two_scale`` the regions
+    around the text a first pass on a small canvas of the whole image proposes inside
+    them, unless that pass fails closed (see the module's docstring)."""
+    areas = text_areas(image, detail)
     if not two_scale or not areas or not isinstance(engine, TextProposer):
         return ReadingPlan(areas)
     height, width = image.shape[:2]

@@ -78,7 +78,7 @@ def test_all_eight_orientations_come_out_upright_with_the_face_found(
 class _Exploding:
     name = "exploding"
 
-    def detect(self, image: RGBImage) -> Sequence[Finding]:
+    def detect(self, image: RGBImage, context: object = None) -> Sequence[Finding]:
         raise DetectionError("face detection failed: RuntimeError")
 
 
@@ -93,7 +93,7 @@ def test_a_detector_error_means_no_output_and_a_reason() -> None:
 class _Broken:
     name = "broken"
 
-    def detect(self, image: RGBImage) -> Sequence[Finding]:
+    def detect(self, image: RGBImage, context: object = None) -> Sequence[Finding]:
         raise MemoryError
 
 
@@ -139,7 +139,7 @@ class _Deadline(Exception):
 class _SlowDetector:
     name = "slow"
 
-    def detect(self, image: RGBImage) -> Sequence[Finding]:
+    def detect(self, image: RGBImage, context: object = None) -> Sequence[Finding]:
         raise _Deadline
 
 

@@ -38,6 +38,7 @@ from redactor.faces.detector import merge_heads
 from redactor.faces.mediapipe import OWNED_RANGE, pyramid_plan, pyramid_sides
 from redactor.findings import RGBImage
 from redactor.geometry import Box, overlap_of_smaller, union_box
+from redactor.image_context import ImageContext
 from redactor.options import PipelineOptions
 
 
@@ -202,13 +203,18 @@ class _Surveyor:
 
     def __init__(self) -> None:
         self.surveyed = 0
+        self.contexts: list[object] = []
 
-    def survey(self, image: RGBImage) -> str:
+    def survey(self, image: RGBImage, context: object = None) -> str:
         self.surveyed += 1
+        self.contexts.append(context)
         return "guide"
 
-    def candidates(self, image: RGBImage, guide: object = None) -> list[FaceCandidate]:
+    def candidates(
+        self, image: RGBImage, guide: object = None, context: object = None
+    ) -> list[FaceCandidate]:
         assert guide == "guide"
+        self.contexts.append(context)
         return [_candidate(Box(10, 10, 30, 30), 0.9, self.name)]
 
 
@@ -219,9 +225,13 @@ class _Follower:
 
     def __init__(self) -> None:
         self.guides: list[object] = []
+        self.contexts: list[object] = []
 
-    def candidates(self, image: RGBImage, guide: object = None) -> list[FaceCandidate]:
+    def candidates(
+        self, image: RGBImage, guide: object = None, context: object = None
+    ) -> list[FaceCandidate]:
         self.guides.append(guide)
+        self.contexts.append(context)
         return []
 
 
@@ -230,6 +240,9 @@ def test_the_detector_surveys_once_and_hands_the_guide_to_every_family() -> None
     found = FaceDetector([follower, scout]).detect(np.zeros((100, 100, 3), np.uint8))
     assert scout.surveyed == 1
     assert follower.guides == ["guide"]
+    # One context for the image, handed to the survey and to every family.
+    (shared,) = set(map(id, scout.contexts + follower.contexts))
+    assert isinstance(scout.contexts[0], ImageContext) and id(scout.contexts[0]) == shared
     assert len(found) == 1 and found[0].attributes["families"] == "scout"
     alone = _Follower()
     FaceDetector([alone]).detect(np.zeros((100, 100, 3), np.uint8))

@@ -1,0 +1,118 @@
+"""The per-image context: shared work done once, shrunk copies as area averaging gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+import redactor.image_context as image_context
+from redactor.findings import RGBImage
+from redactor.geometry import Box
+from redactor.image_context import ImageContext
+from redactor.text.reading import text_areas
+from tests.unit.test_text_detector import textured
+
+RNG = np.random.default_rng(5)
+
+
+def noisy(height: int, width: int) -> RGBImage:
+    return RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def photo(height: int, width: int) -> RGBImage:
+    """scikit-image's astronaut at this size: a photo's edges and flat areas."""
+    from skimage import data
+
+    resized = cv2.resize(data.astronaut(), (width, height), interpolation=cv2.INTER_CUBIC)
+    return np.asarray(resized, np.uint8)
+
+
+def direct(image: RGBImage, width: int, height: int) -> RGBImage:
+    return np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def test_the_detail_map_is_computed_once_however_often_it_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[Any] = []
+    real = image_context.DetailMap
+
+    def counting(image: RGBImage) -> Any:
+        built.append(image)
+        return real(image)
+
+    monkeypatch.setattr(image_context, "DetailMap", counting)
+    context = ImageContext(noisy(120, 160))
+    assert context.detail is context.detail
+    assert len(built) == 1 and built[0] is context.image
+
+
+def test_of_reuses_a_context_only_for_the_very_same_array() -> None:
+    image = noisy(40, 60)
+    context = ImageContext(image)
+    assert ImageContext.of(image, context) is context
+    other = ImageContext.of(image.copy(), context)
+    assert other is not context and other.image is not image
+    assert ImageContext.of(image, None).image is image
+
+
+def test_a_shrunk_copy_is_made_once_per_size() -> None:
+    context = ImageContext(noisy(300, 400))
+    first = context.resized(250, 190)
+    assert context.resized(250, 190) is first
+    assert context.resized(400, 300) is context.image
+
+
+def test_shrinks_over_half_and_odd_sided_images_are_area_averaged_from_the_image() -> None:
+    image = noisy(301, 400)
+    context = ImageContext(image)
+    assert np.array_equal(context.resized(100, 75), direct(image, 100, 75))  # odd height
+    even = noisy(300, 400)
+    assert np.array_equal(ImageContext(even).resized(250, 190), direct(even, 250, 190))
+
+
+def test_a_copy_at_an_even_factor_from_the_half_copy_is_the_images_area_average() -> None:
+    image = noisy(600, 800)
+    shrunk = ImageContext(image).resized(200, 150)
+    difference = np.abs(shrunk.astype(int) - direct(image, 200, 150).astype(int))
+    assert difference.max() <= 1  # the half copy's rounding
+
+
+@pytest.mark.parametrize("size", [(256, 192), (128, 96), (77, 51)])
+def test_other_small_copies_differ_from_the_images_area_average_only_at_sharp_edges(
+    size: tuple[int, int],
+) -> None:
+    """At other factors the half copy's pixel pairs straddle the output pixels' edges
+    where single pixels would: a shrink as valid, off by a level or two on a photo."""
+    image = photo(600, 800)
+    shrunk = ImageContext(image).resized(*size)
+    assert shrunk.shape == (size[1], size[0], 3) and shrunk.dtype == np.uint8
+    difference = np.abs(shrunk.astype(int) - direct(image, *size).astype(int))
+    assert difference.mean() < 1.5
+
+
+def test_it_never_enlarges() -> None:
+    with pytest.raises(ValueError, match="only shrinks"):
+        ImageContext(noisy(30, 40)).resized(41, 30)
+
+
+def test_text_areas_from_the_full_frames_map_cover_the_same_places_on_a_bounded_copy() -> None:
+    """The text detector reads a bounded copy but takes the detail map of the frame the
+    face detector also uses: the areas, mapped, still hold every detailed place."""
+    frame = np.full((2400, 3200, 3), 240, np.uint8)
+    frame[400:700, 300:1300] = textured(300, 1000)
+    frame[1800:2000, 2400:3000] = textured(200, 600)
+    small = direct(frame, 1600, 1200)
+    shared = text_areas(small, ImageContext(frame).detail)
+    own = text_areas(small)
+    assert len(shared) == len(own) == 2
+    for text in (Box(150, 200, 650, 350), Box(1200, 900, 1500, 1000)):
+        assert any(_inside(text, a) for a in shared)
+    assert sum(a.area for a in shared) < 0.5 * 1600 * 1200
+
+
+def _inside(box: Box, area: Box) -> bool:
+    return area.x0 <= box.x0 and area.y0 <= box.y0 and box.x1 <= area.x1 and box.y1 <= area.y1
