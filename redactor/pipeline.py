@@ -136,7 +136,8 @@ class Pipeline:
 
     def _detect(self, view: RGBImage, timer: _Timer) -> list[Finding]:
         """Every detector, then every reviewer over all their findings and the lines read:
-        document mode must see the portrait (a face finding) and the OCR lines at once."""
+        document mode must see the portrait (a face finding) and the OCR lines at once,
+        and may replace findings (it narrows margins inside a document)."""
         findings: list[Finding] = []
         lines: list[TextLine] = []
         for detector in self.detectors:
@@ -149,7 +150,7 @@ class Pipeline:
                     findings.extend(detector.detect(view))
         for reviewer in self.reviewers:
             with timer(reviewer.name):
-                findings.extend(reviewer.review(view, findings, lines))
+                findings = list(reviewer.review(view, findings, lines))
         return findings
 
 

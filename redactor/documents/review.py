@@ -18,6 +18,12 @@ Runs after every detector, on the image, all their findings and the text lines (
 
 A finding of kind ``document`` with the extent goes into the report (it is not itself
 redacted), so a reviewer can see why a whole card was filled.
+
+Inside a document, document mode also has the last word on the text detector's
+findings: they keep their boxes (the words stay redacted) but their margins are cut
+where they reach a kept label, as document mode's own are. The text detector pads a
+value by a fifth of its height on every side and knows nothing of the label printed
+right above it; left as they were, those margins eat the labels document mode keeps.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from redactor.documents.margins import (
 )
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
 from redactor.errors import ConfigError
-from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
+from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
 from redactor.geometry import Box, union_box
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.hashing import text_hash
@@ -97,7 +103,7 @@ class DocumentReviewer:
         zones = mrz.find_zones(lines)
         documents = find_documents(image, lines, labels, zones) if lines else []
         if not documents:
-            return []
+            return list(findings)
         fields = pair(lines, labels)
         mrz_lines = {m.line for zone in zones for m in zone.lines}
         found: list[Finding] = []
@@ -105,7 +111,8 @@ class DocumentReviewer:
             found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
             found += self._inside(image, document, findings, lines, labels, fields, mrz_lines)
         logger.info("documents: %d found, %d regions to redact", len(documents), len(found))
-        return found
+        untouched = [f for f in findings if not any(self._narrowed(f, d.box) for d in documents)]
+        return untouched + found
 
     def _inside(
         self,
@@ -165,7 +172,25 @@ class DocumentReviewer:
         lines_out = [
             replace(f, box=split_from_kept(grey, f.box, kept)) if _is_line(f) else f for f in out
         ]
-        return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out] + clipped
+        narrowed = [
+            _clear_of(replace(f, box=split_from_kept(grey, f.box, kept)), kept)
+            for f in findings
+            if self._narrowed(f, extent)
+        ]
+        return (
+            [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out]
+            + clipped
+            + narrowed
+        )
+
+    def _narrowed(self, finding: Finding, extent: Box) -> bool:
+        """Whether document mode replaces ``finding`` inside ``extent`` with a copy whose
+        margins stop at kept labels: another detector's text finding."""
+        return (
+            finding.detector != self.name
+            and kind_family(finding.kind) == TEXT
+            and _contains(extent, finding.box)
+        )
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
         rule = "mrz-checked" if zone.checked else "mrz-shape"

@@ -166,6 +166,28 @@ def test_value_regions_do_not_reach_into_the_label_above() -> None:
     assert over_value and all(r.y0 >= label.box.y1 - 1e-6 for r in over_value)
 
 
+def test_given_a_text_finding_inside_a_document_then_its_margin_stops_at_the_label() -> None:
+    lines = page_lines()
+    label = next(line for line in lines if line.text.startswith("Surname"))
+    value = next(line for line in lines if line.text == "ERIKSSON")
+    text = Finding("pii.name", value.box, 0.9, "text", "test", None, {"rule": "label-above"})
+    assert region_for(text, PipelineOptions()).y0 < label.box.y1  # as the text detector pads
+    findings = reviewed(lines, [text])
+    assert text not in findings
+    (narrowed,) = [f for f in findings if f.detector == "text"]
+    region = region_for(narrowed, PipelineOptions())
+    assert region.y0 >= label.box.y1 - 1e-6
+    assert region.x0 <= value.box.x0 and region.x1 >= value.box.x1  # the value still goes
+    assert narrowed.kind == text.kind and narrowed.attributes == text.attributes
+
+
+def test_given_findings_outside_the_document_then_they_are_returned_as_they_were() -> None:
+    outside = Finding("pii.name", Box(1500, 900, 1600, 930), 0.9, "text", "test")
+    face = Finding(FACE, Box(1200, 700, 1300, 800), 0.9, "faces", "test")
+    findings = reviewed(page_lines(), [outside, face])
+    assert outside in findings and face in findings
+
+
 @pytest.mark.parametrize("text", ["Nationality GBR", "Sex F", "Nationality:GBR"])
 def test_given_a_value_read_with_its_label_then_the_value_part_goes(text: str) -> None:
     page = [*PAGE, (text, 700, 290, 18)]
