@@ -19,11 +19,12 @@ Runs after every detector, on the image, all their findings and the text lines (
 A finding of kind ``document`` with the extent goes into the report (it is not itself
 redacted), so a reviewer can see why a whole card was filled.
 
-Inside a document, document mode also has the last word on the text detector's
-findings: they keep their boxes (the words stay redacted) but their margins are cut
-where they reach a kept label, as document mode's own are. The text detector pads a
-value by a fifth of its height on every side and knows nothing of the label printed
-right above it; left as they were, those margins eat the labels document mode keeps.
+Inside a document, document mode also has the last word on the other detectors'
+findings, whose margins know nothing of the labels printed right beside a value or a
+photo and eat the labels document mode keeps. A text finding keeps its box (its words
+stay redacted) but its margins are cut where they reach a kept label, as document
+mode's own are; a face gives way to its photo area when that holds the face box (the
+area is the photo and more, cut only where it reaches a kept label).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from redactor.documents.margins import (
     Grey,
     clipped_region,
     finding_box,
+    margin_of,
     split_from_kept,
     trimmed_to_ink,
 )
@@ -111,7 +113,12 @@ class DocumentReviewer:
             found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
             found += self._inside(image, document, findings, lines, labels, fields, mrz_lines)
         logger.info("documents: %d found, %d regions to redact", len(documents), len(found))
-        untouched = [f for f in findings if not any(self._narrowed(f, d.box) for d in documents)]
+        photos = [
+            f.box.padded(margin_of(f.box) + 1.0)
+            for f in found
+            if f.attributes.get("field") == "portrait"
+        ]
+        untouched = [f for f in findings if not self._replaced(f, documents, photos)]
         return untouched + found
 
     def _inside(
@@ -191,6 +198,15 @@ class DocumentReviewer:
             and kind_family(finding.kind) == TEXT
             and _contains(extent, finding.box)
         )
+
+    def _replaced(
+        self, finding: Finding, documents: Sequence[Document], photos: Sequence[Box]
+    ) -> bool:
+        """Whether document mode's findings take the place of ``finding``: a text finding
+        inside a document (narrowed), or a face a photo area's region holds."""
+        if finding.kind == FACE:
+            return any(_holds(photo, finding.box) for photo in photos)
+        return any(self._narrowed(finding, d.box) for d in documents)
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
         rule = "mrz-checked" if zone.checked else "mrz-shape"
@@ -305,6 +321,12 @@ def intersection_box(a: Box, b: Box) -> Box | None:
 def _contains(extent: Box, box: Box) -> bool:
     cx, cy = box.center
     return extent.x0 <= cx <= extent.x1 and extent.y0 <= cy <= extent.y1
+
+
+def _holds(extent: Box, box: Box) -> bool:
+    return (
+        extent.x0 <= box.x0 and extent.y0 <= box.y0 and box.x1 <= extent.x1 and box.y1 <= extent.y1
+    )
 
 
 def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:

@@ -94,6 +94,10 @@ def test_given_a_face_in_the_document_then_its_whole_photo_area_is_redacted() ->
     region = region_for(photo, PipelineOptions())  # what the redactor fills
     assert region.x0 < face.box.x0 and region.y1 > face.box.y1 + 20
     assert region.y0 > face.box.y0 - 10  # the face box is a head box already: little above
+    # the photo area takes the face's place: its region holds the face box
+    assert face not in findings
+    assert region.x0 <= face.box.x0 and region.y0 <= face.box.y0
+    assert region.x1 >= face.box.x1 and region.y1 >= face.box.y1
 
 
 PACKAGING = [
