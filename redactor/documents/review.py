@@ -14,7 +14,9 @@ Runs after every detector, on the image, all their findings and the text lines (
   the portrait elsewhere on the document (the "ghost" portrait) is found by matching
   the portrait against the document at smaller scales;
 * ink next to a signature label (the signature itself) and every barcode or 2-D code
-  inside the extent, decoded or not, is redacted.
+  inside the extent, decoded or not, is redacted;
+* word-sized ink that OCR did not read is redacted (:mod:`redactor.documents.unread`):
+  nothing says it is a label.
 
 A finding of kind ``document`` with the extent goes into the report (it is not itself
 redacted), so a reviewer can see why a whole card was filled.
@@ -50,6 +52,7 @@ from redactor.documents.margins import (
     trimmed_to_ink,
 )
 from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
+from redactor.documents.unread import unread_words
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
 from redactor.geometry import Box, union_box
@@ -166,6 +169,10 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
+        explained = [line.box for line in lines] + [f.box for f, _ in areas]
+        explained += [f.box for f in out if f.kind == MRZ]
+        for box in unread_words(grey, extent, explained, median):
+            out.append(self._finding(DOCUMENT_FIELD, box, 0.3, "unread"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
         # a photo area is an estimate around its face: a kept label cuts into it, never

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -190,6 +192,14 @@ def test_given_findings_outside_the_document_then_they_are_returned_as_they_were
     face = Finding(FACE, Box(1200, 700, 1300, 800), 0.9, "faces", "test")
     findings = reviewed(page_lines(), [outside, face])
     assert outside in findings and face in findings
+
+
+def test_given_a_word_ocr_did_not_read_inside_the_document_then_it_is_redacted() -> None:
+    paper = np.full((700, 1000, 3), 235, np.uint8)
+    cv2.putText(paper, "SVENSK", (700, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 40), 2)
+    findings = DocumentReviewer(Policy.build("pii"), KEY).review(paper, [], page_lines())
+    unread = [f for f in findings if f.attributes.get("field") == "unread"]
+    assert any(f.box.x0 <= 705 and f.box.x1 >= 780 and f.box.y0 <= 290 for f in unread)
 
 
 @pytest.mark.parametrize("text", ["Nationality GBR", "Sex F", "Nationality:GBR"])
