@@ -30,6 +30,9 @@ CHATTER = re.compile(
     r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[[IVW]:onnxruntime:"
 )
 
+#: The colour codes ONNX Runtime wraps its lines in when stderr was a terminal at start.
+ANSI_COLOUR = re.compile(r"\x1b\[[\d;]*m")
+
 _lock = threading.Lock()
 
 
@@ -53,8 +56,9 @@ def native_chatter_logged(what: str) -> Iterator[None]:
 def _sort(what: str, output: str) -> None:
     passed = []
     for line in output.splitlines(keepends=True):
-        if CHATTER.match(line):
-            log.debug("%s: %s", what, line.rstrip())
+        plain = ANSI_COLOUR.sub("", line)
+        if CHATTER.match(plain):
+            log.debug("%s: %s", what, plain.rstrip())
         else:
             passed.append(line)
     if passed:

@@ -357,3 +357,58 @@ def to_jpeg(image: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, "JPEG", quality=quality)
     return buffer.getvalue()
+
+
+FINGERPRINT, CODE = "fingerprint", "barcode"
+
+
+def with_back_marks(scene: DocumentScene, seed: int) -> DocumentScene:
+    """A rendered TD1 card (front above back, as :func:`render_document` gives it) with
+    the marks ID cards print on their back: a fingerprint on a white field at the top
+    right and a stacked 2-D code (PDF417-like rows of modules between start and stop
+    bars, too small to decode) above the MRZ. Both boxes are added to the items."""
+    width, height = PAGE["TD1"]
+    if scene.fmt != "TD1" or scene.image.size != (width, 2 * height + height // 12):
+        raise ValueError("back marks need an upright TD1 card from render_document")
+    rng = np.random.default_rng([seed, 9])
+    back = Box(0, height + height // 12, width, 2 * height + height // 12)
+    image = scene.image.copy()
+    w, h = back.width, back.height
+    print_box = Box(back.x0 + 0.74 * w, back.y0 + 0.08 * h, back.x0 + 0.92 * w, back.y0 + 0.46 * h)
+    code_box = Box(back.x0 + 0.06 * w, back.y0 + 0.3 * h, back.x0 + 0.62 * w, back.y0 + 0.52 * h)
+    finger, oval = _fingerprint(print_box, rng)
+    image.paste(finger, (round(print_box.x0), round(print_box.y0)))
+    image.paste(_stacked_code(code_box, rng), (round(code_box.x0), round(code_box.y0)))
+    print_box = oval.shifted(round(print_box.x0), round(print_box.y0))
+    items = [*scene.items, Item(print_box, FINGERPRINT), Item(code_box, CODE)]
+    sides = [Box(0, 0, width, height), back]
+    return DocumentScene(image, scene.document, scene.fmt, scene.language, items, scene.face, sides)
+
+
+def _fingerprint(box: Box, rng: np.random.Generator) -> tuple[Image.Image, Box]:
+    """Grey ridges in an oval on white: a whorl of rings a few pixels apart, warped; and
+    the oval's box (the print without its white field)."""
+    w, h = round(box.width), round(box.height)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = w * rng.uniform(0.4, 0.6), h * rng.uniform(0.4, 0.55)
+    dx, dy = (x - cx) / w, (y - cy) / h
+    radius = np.hypot(dx * 1.2, dy) * w + 2.0 * np.sin(3 * np.arctan2(dy, dx))
+    ridges = 0.5 + 0.5 * np.sin(radius * 2 * np.pi / rng.uniform(3.5, 5.0))
+    oval = (dx / 0.42) ** 2 + (dy / 0.47) ** 2 <= 1
+    grey = np.where(oval, 250 - 170 * ridges, 250).astype(np.uint8)
+    ys, xs = np.nonzero(oval)
+    print_box = Box(float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+    return Image.fromarray(np.repeat(grey[..., None], 3, axis=2)), print_box
+
+
+def _stacked_code(box: Box, rng: np.random.Generator) -> Image.Image:
+    """Rows of random one-module bars between solid start and stop bars, black on white."""
+    w, h = round(box.width), round(box.height)
+    module, rows = 2, 12
+    columns = (w - 8 * module) // module
+    bars = rng.random((rows, columns)) < 0.5
+    bars[:, :4] = bars[:, -4:] = [True, True, False, True]
+    cells = np.repeat(np.repeat(bars, h // rows + 1, axis=0)[:h], module, axis=1)
+    grey = np.full((h, w), 250, np.uint8)
+    grey[:, 4 * module : 4 * module + cells.shape[1]][cells] = 15
+    return Image.fromarray(np.repeat(grey[..., None], 3, axis=2))

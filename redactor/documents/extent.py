@@ -69,6 +69,8 @@ GROW_VERTICAL = 0.3
 #: hold this many text lines.
 OTHER_SIDE_MIN_SHARE = 0.5
 OTHER_SIDE_MIN_LINES = 3
+#: A card edge is the other side's when its area is within these shares of the MRZ page's.
+SIDE_EDGE_SIZE = (0.6, 1.5)
 #: A contour counts as the document's edge when it holds this share of the evidence...
 EDGE_HOLDS = 0.9
 #: ...and is at least this share of the extent found without it (not a photo or a chip).
@@ -167,14 +169,17 @@ def _other_sides(
     found: Sequence[Document],
     width: int,
     height: int,
+    edges: Sequence[Box] = (),
 ) -> list[Box]:
     """Card-sized regions right above, below or beside a card's MRZ side that hold text:
     the card's other side, shown with it (the side with the portrait and the name). A
     side beside it must also show a label, title or state name: products stand beside
-    a card on a table, rarely above it."""
+    a card on a table, rarely above it. Where a card edge of about the page's size lies
+    there, the side is that card (sides are shown with a gap between them)."""
     sides = []
     for dx, dy in ((0, -1), (0, 1), (-1, 0), (1, 0)):
         side = page.shifted(dx * page.width, dy * page.height).clipped(width, height)
+        side = _card_at(side, page, edges) or side
         if side.area < OTHER_SIDE_MIN_SHARE * page.area:
             continue
         if any(intersection(side, d.box) >= 0.5 * side.area for d in found):
@@ -188,6 +193,18 @@ def _other_sides(
         if len(inside) >= OTHER_SIDE_MIN_LINES and (dx == 0 or labelled):
             sides.append(side)
     return sides
+
+
+def _card_at(side: Box, page: Box, edges: Sequence[Box]) -> Box | None:
+    """The card edge that mostly covers ``side`` and is about ``page``'s size."""
+    size = max(page.area, 1.0)
+    cards = [
+        e
+        for e in edges
+        if SIDE_EDGE_SIZE[0] <= e.area / size <= SIDE_EDGE_SIZE[1]
+        and intersection(e, side) >= 0.5 * side.area
+    ]
+    return min(cards, key=lambda e: abs(math.log(max(e.area, 1.0) / size)), default=None)
 
 
 def _holds(box: Box, inner: Box) -> bool:
@@ -241,7 +258,9 @@ def find_documents(
         evidence.append(core)
     for document in pages:
         if document.zone is not None and document.zone.format == "TD1":
-            for side in _other_sides(document.box, lines, labels, found, width, height):
+            for side in _other_sides(
+                document.box, lines, labels, found, width, height, edges or []
+            ):
                 found.append(Document(side, "other-side"))
                 evidence.append(side)
     if not found:

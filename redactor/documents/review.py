@@ -14,7 +14,9 @@ Runs after every detector, on the image, all their findings and the text lines (
   the portrait elsewhere on the document (the "ghost" portrait) is found by matching
   the portrait against the document at smaller scales;
 * ink next to a signature label (the signature itself) and every barcode or 2-D code
-  inside the extent, decoded or not, is redacted;
+  inside the extent, decoded or not, is redacted; so is every compact dark or densely
+  detailed patch no text line or photo explains (fingerprints, codes too small to
+  decode), and the words OCR chained into an MRZ line that are not part of it;
 * word-sized ink that OCR did not read is redacted (:mod:`redactor.documents.unread`):
   nothing says it is a label.
 
@@ -51,11 +53,17 @@ from redactor.documents.margins import (
     split_from_kept,
     trimmed_to_ink,
 )
-from redactor.documents.marks import codes_in, ghost_portraits, photo_area, signature_ink
+from redactor.documents.marks import (
+    codes_in,
+    dense_patches,
+    ghost_portraits,
+    photo_area,
+    signature_ink,
+)
 from redactor.documents.unread import unread_words
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
-from redactor.geometry import Box, union_box
+from redactor.geometry import Box, intersection, union_box
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.hashing import text_hash
 from redactor.pii.policy import Policy
@@ -110,7 +118,7 @@ class DocumentReviewer:
         if not documents:
             return list(findings)
         fields = pair(lines, labels)
-        mrz_lines = {m.line for zone in zones for m in zone.lines}
+        mrz_lines = {m.line: m.box for zone in zones for m in zone.lines}
         found: list[Finding] = []
         for document in documents:
             found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
@@ -132,7 +140,7 @@ class DocumentReviewer:
         lines: Sequence[TextLine],
         labels: Sequence[LineLabels],
         fields: Sequence[Field],
-        mrz_lines: set[int],
+        mrz_lines: dict[int, Box],
     ) -> list[Finding]:
         extent = document.box
         grey: Grey = np.asarray(
@@ -153,6 +161,8 @@ class DocumentReviewer:
                 redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey)
                 out += redacted
                 kept += kept_here
+            else:
+                out += self._beside_mrz(lines[i], mrz_lines[i])
         faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
         areas: list[tuple[Finding, Box]] = []
         for face in faces:
@@ -169,8 +179,10 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
-        explained = [line.box for line in lines] + [f.box for f, _ in areas]
-        explained += [f.box for f in out if f.kind == MRZ]
+        known = [line.box for line in lines] + [f.box for f, _ in areas]
+        for box in dense_patches(image, extent, known):
+            out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
+        explained = known + [f.box for f in out if f.kind == MRZ]
         for box in unread_words(grey, extent, explained, median):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.3, "unread"))
         # photo areas are the region itself (no text margin); the rest keep their
@@ -234,6 +246,18 @@ class DocumentReviewer:
                 )
             )
         return out
+
+    def _beside_mrz(self, line: TextLine, zone_part: Box) -> list[Finding]:
+        """Words OCR chained into an MRZ line that are not part of it: the MRZ finding
+        covers only its own words, and these (a signature beside the zone, the end of a
+        line on a card's other side) are text inside a document like any other."""
+        outside = [intersection(w.box, zone_part) == 0 for w in line.words]
+        return [
+            self._finding(
+                DOCUMENT_FIELD, union_box([w.box for w in line.words[a:b]]), 0.5, "unlabelled"
+            )
+            for a, b in runs(outside)
+        ]
 
     def _line(
         self,
@@ -303,6 +327,7 @@ def _is_line(finding: Finding) -> bool:
     return finding.kind == DOCUMENT_FIELD and finding.attributes.get("field") not in (
         "signature",
         "code",
+        "mark",
     )
 
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from redactor.findings import DOCUMENT
+from redactor.geometry import Box, intersection
 from redactor.options import PipelineOptions
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pipeline import Pipeline
-from testkit.documents import FIELD, MRZ_LINE, document_scene, to_jpeg
+from testkit.documents import (
+    CODE,
+    FIELD,
+    FINGERPRINT,
+    MRZ_LINE,
+    document_scene,
+    render_document,
+    to_jpeg,
+    with_back_marks,
+)
 from tests.support import shared_image
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
@@ -68,3 +79,46 @@ def test_given_a_generated_passport_on_a_table_then_fields_and_mrz_are_covered(
         for p in products
         if any(b[0] <= p.box.center[0] <= b[2] and b[1] <= p.box.center[1] <= b[3] for b in boxes)
     ]
+
+
+def covered_share(box: Box, boxes: list[Box]) -> float:
+    """Share of ``box`` under the finding boxes (overlaps between them counted once)."""
+    x0, y0 = int(box.x0), int(box.y0)
+    mask = np.zeros((int(box.height) + 1, int(box.width) + 1), bool)
+    for b in boxes:
+        if intersection(box, b) > 0:
+            mask[
+                max(0, int(b.y0) - y0) : max(0, int(b.y1) - y0),
+                max(0, int(b.x0) - x0) : max(0, int(b.x1) - x0),
+            ] = True
+    return float(mask.mean())
+
+
+def test_given_a_generated_card_with_back_marks_then_its_fingerprint_and_code_go(
+    pipeline: Pipeline,
+) -> None:
+    scene = with_back_marks(render_document("TD1", "nl", 6), 6)
+    result = pipeline.run(to_jpeg(scene.image, 85))
+    assert result.ok
+    marks = [Box(*f.box) for f in result.report.findings if f.kind == DOCUMENT_FIELD]
+    for item in scene.items:
+        if item.kind in (FINGERPRINT, CODE):
+            assert covered_share(item.box, marks) >= 0.9, item.kind
+
+
+@pytest.mark.parametrize(
+    ("name", "mark"),
+    [
+        ("residence_card_us_specimen.png", Box(437, 90, 535, 200)),  # fingerprint
+        ("id_card_rs_specimen_front_back.png", Box(624, 5, 688, 84)),  # grey fingerprint
+        ("id_card_pe_specimen_front_back.png", Box(7, 396, 268, 456)),  # PDF417
+    ],
+)
+def test_given_a_specimen_with_a_fingerprint_or_stacked_code_then_it_goes(
+    pipeline: Pipeline, name: str, mark: Box
+) -> None:
+    result = pipeline.run(shared_image(name).read_bytes())
+    assert result.ok
+    boxes = [Box(*f.box) for f in result.report.findings if f.kind == DOCUMENT_FIELD]
+    # finding boxes, before the redactor's margin; the labelled box has the quiet zone
+    assert covered_share(mark, boxes) >= 0.75

@@ -221,7 +221,9 @@ def test_given_real_profile_then_sanitised_colours_are_identical_and_replaced_wi
         if choice.state == "replaced":
             assert difference <= CANONICAL_DELTA_E
         else:
-            assert difference == 0.0
+            # Identical colour tags: only the float noise of the chart's colour maths
+            # (threaded BLAS sums in a varying order: 1e-13 seen) may differ.
+            assert difference < 1e-9
             # LittleCMS, independently, renders the chart identically through both.
             assert np.array_equal(
                 icc_cases.rendered_to_srgb(source), icc_cases.rendered_to_srgb(choice.profile)

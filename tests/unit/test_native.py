@@ -6,14 +6,17 @@ import subprocess
 import sys
 import textwrap
 
+from redactor.native import ANSI_COLOUR
 from tests.support import ROOT
 
-#: Lines in the formats TensorFlow Lite, absl and ONNX Runtime print, and two that are not.
+#: Lines in the formats TensorFlow Lite, absl and ONNX Runtime (plain and in colour) print,
+#: and two that are not.
 OUTPUT = (
     "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
     "W0000 00:00:1796224653.799547   10765 inference_feedback_manager.cc:114] Feedback.\n"
     "2026-12-02 15:20:01.123456 [W:onnxruntime:, graph.cc:1] Removing initializer.\n"
+    "\x1b[0;93m2026-12-03 09:28:52.883249023 [W:onnxruntime:Default, state.cc:856 f] No EP.\x1b[m\n"
     "E0000 00:00:1796224653.799547   10765 model.cc:12] Could not open the model.\n"
     "something else entirely\n"
 )
@@ -49,5 +52,5 @@ def test_given_debug_then_the_chatter_is_logged_under_redactor_native() -> None:
     native = [
         line.split("DEBUG redactor.native: probe: ", 1)[1] for line in lines if "DEBUG" in line
     ]
-    assert native == OUTPUT.splitlines()[:4]
-    assert lines[-2:] == OUTPUT.splitlines()[4:]
+    assert native == [ANSI_COLOUR.sub("", line) for line in OUTPUT.splitlines()[:5]]
+    assert lines[-2:] == OUTPUT.splitlines()[5:]

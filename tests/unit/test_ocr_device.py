@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from redactor.text import ocr
+from redactor.text.engines import rapid
 from redactor.text.ocr import Device, EngineSettings, prefer_device, resolve_device
 
 
@@ -57,3 +58,15 @@ def test_given_a_process_preference_then_engine_settings_default_to_it() -> None
     prefer_device("cuda")
     assert EngineSettings(threads=2).device == "cuda"
     assert EngineSettings(device="cpu").device == "cpu"
+
+
+def test_given_cuda_then_rapidocr_asks_onnx_runtime_for_it_with_a_per_shape_cheap_search() -> None:
+    on_gpu = rapid._params(1, "cuda")
+    assert on_gpu["EngineConfig.onnxruntime.use_cuda"] is True
+    # Every image gives the detector a new input shape: no exhaustive search per shape.
+    assert on_gpu["EngineConfig.onnxruntime.cuda_ep_cfg.cudnn_conv_algo_search"] == "HEURISTIC"
+    assert not any("cuda" in key for key in rapid._params(1, "cpu"))
+
+
+def test_the_cpu_build_of_onnx_runtime_lists_no_cuda_provider() -> None:
+    assert rapid.cuda_available() is False  # these machines: the premise of the fallback tests

@@ -1,9 +1,11 @@
 """The web page at ``/``: sign in with a key, upload, review and erase, in a browser.
 
-Three hand-written files (plus small modules) from ``redactor/http/static/``; no build
-step. Every page response carries a strict Content-Security-Policy: scripts, styles and
-requests only to this origin, images from this origin or the ``blob:`` URLs the page
-makes from results it fetched, no inline script, no framing. The page keeps the API key
+Hand-written files from ``redactor/http/static/``: ``index.html``, ES modules (``app.js``
+and the small modules it imports) and style sheets (``app.css``, ``findings.css``,
+``dialogs.css``); no build step. Every page response carries a strict
+Content-Security-Policy: scripts, styles and requests only to this origin, images from
+this origin or the ``blob:`` URLs the page makes from results it fetched, no inline
+script, no framing. The page keeps the API key
 in the browser session only (``sessionStorage``), never in a cookie or a URL.
 
 The files are read once, when the router is built, and only those names are served:

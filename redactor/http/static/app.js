@@ -4,6 +4,8 @@
 import { Api, ApiError, NetworkError } from "./api.js";
 import * as fmt from "./format.js";
 import { zipArchive } from "./zip.js";
+import { originalText, resultText } from "./deadlines.js";
+import { drawFindings, drawLegend } from "./findings.js";
 
 const KEY_STORAGE = "redactor.apiKey";
 const OPTIONS_STORAGE = "redactor.options";
@@ -12,7 +14,6 @@ const MAX_POLLS = 3; // long polls at once
 const LONG_WAIT = 20; // seconds a poll may be held while few jobs are pending
 const SHORT_WAIT = 2; // ...and while many are, so every job gets its turn
 const NETWORK_RETRY_MS = 3000;
-const FINISHED = new Set(["done", "failed"]);
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -322,7 +323,7 @@ async function poll(item) {
 
 function jobUpdated(item, job) {
   item.job = job;
-  if (!FINISHED.has(job.state)) {
+  if (!fmt.FINISHED.has(job.state)) {
     setState(item, job.state);
     enqueuePoll(item);
   } else if (job.state === "done") {
@@ -408,71 +409,9 @@ function resultFailed(item, error) {
 
 // The redacted image with its findings drawn over it (a card's, or the large view's).
 function showFigure(item, figure, image, overlay) {
-  const { width, height } = item.report.output || {};
   image.src = item.blobUrl;
   image.alt = `${item.name}, redacted`;
-  overlay.replaceChildren();
-  if (!width || !height) return;
-  figure.style.setProperty("--ratio", String(width / height));
-  overlay.append(...firstFrame(item.report).map((finding) => findingBox(finding, width, height)));
-}
-
-// An animation's first frame is what the image shows; other frames are counted only.
-function firstFrame(report) {
-  return report.findings.filter((finding) => !finding.frame);
-}
-
-// Boxes are in the output image's pixels; percentages scale them with the image.
-function findingBox(finding, width, height) {
-  const [x0, y0, x1, y1] = finding.box;
-  const box = document.createElement("span");
-  box.className = `box family-${fmt.kindFamily(finding.kind)} ${fmt.kindClass(finding.kind)}`;
-  box.dataset.kind = finding.kind;
-  box.style.left = `${(100 * x0) / width}%`;
-  box.style.top = `${(100 * y0) / height}%`;
-  box.style.width = `${(100 * (x1 - x0)) / width}%`;
-  box.style.height = `${(100 * (y1 - y0)) / height}%`;
-  const tag = document.createElement("span");
-  tag.className = "box-tag";
-  tag.textContent = fmt.kindLabel(finding.kind);
-  box.append(tag);
-  return box;
-}
-
-function drawLegend(legend, report) {
-  const counts = new Map();
-  for (const finding of report.findings) {
-    counts.set(finding.kind, (counts.get(finding.kind) || 0) + 1);
-  }
-  const onOtherFrames = report.findings.length - firstFrame(report).length;
-  const entries = [...counts].sort((a, b) => b[1] - a[1]);
-  legend.replaceChildren(...entries.map(([kind, count]) => legendEntry(kind, count)));
-  if (!entries.length) legend.append(legendNote("Nothing found to redact; metadata removed."));
-  if (onOtherFrames) legend.append(legendNote(`${onOtherFrames} on other frames`));
-  legend.hidden = false;
-}
-
-function legendEntry(kind, count) {
-  const entry = document.createElement("li");
-  entry.className = `legend-entry family-${fmt.kindFamily(kind)} ${fmt.kindClass(kind)}`;
-  entry.dataset.kind = kind;
-  const swatch = document.createElement("span");
-  swatch.className = "swatch";
-  swatch.setAttribute("aria-hidden", "true");
-  const label = document.createElement("span");
-  label.textContent = `${fmt.kindLabel(kind)} `;
-  const number = document.createElement("strong");
-  number.className = "legend-count";
-  number.textContent = String(count);
-  entry.append(swatch, label, number);
-  return entry;
-}
-
-function legendNote(text) {
-  const note = document.createElement("li");
-  note.className = "legend-note";
-  note.textContent = text;
-  return note;
+  drawFindings(figure, overlay, item.report);
 }
 
 function openViewer(item) {
@@ -489,33 +428,6 @@ function openViewer(item) {
 function refreshDeadlines(item, now) {
   $(".original-deadline", item.element).textContent = originalText(item, now);
   $(".result-deadline", item.element).textContent = resultText(item, now);
-}
-
-function untilFinished(item) {
-  return item.fields.original_retention === "0";
-}
-
-function originalText(item, now) {
-  const job = item.job;
-  if (!job) return item.state === "rejected" ? "not stored" : "not stored yet";
-  if (job.original_deleted_at) return "deleted";
-  if (untilFinished(item) && FINISHED.has(job.state)) return "being deleted";
-  return countdownText(job.original_deadline, now, "deleted in", "due for deletion");
-}
-
-function resultText(item, now) {
-  const job = item.job;
-  if (!job) return "–";
-  if (!FINISHED.has(job.state)) return "kept once done";
-  if (job.state === "failed") return "none";
-  if (job.result_deleted_at) return "deleted";
-  return countdownText(job.result_deadline, now, "expires in", "expired");
-}
-
-function countdownText(deadline, now, prefix, past) {
-  if (!deadline) return "–";
-  const seconds = (Date.parse(deadline) - now) / 1000;
-  return seconds > 0 ? `${prefix} ${fmt.duration(seconds)}` : past;
 }
 
 function tick() {

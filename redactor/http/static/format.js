@@ -75,6 +75,9 @@ export function uniqueNames(names) {
   });
 }
 
+// A job in one of these states changes no more.
+export const FINISHED = new Set(["done", "failed"]);
+
 export const STATE_LABELS = {
   waiting: "Waiting",
   uploading: "Uploading",

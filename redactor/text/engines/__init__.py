@@ -19,7 +19,9 @@ EngineFactory = Callable[[EngineSettings], OcrEngine]
 def _rapidocr(settings: EngineSettings) -> OcrEngine:
     from redactor.text.engines.rapid import RapidOcrEngine
 
-    return RapidOcrEngine(threads=settings.threads, detection_side=settings.detection_side)
+    return RapidOcrEngine(
+        threads=settings.threads, detection_side=settings.detection_side, device=settings.device
+    )
 
 
 def _easyocr(settings: EngineSettings) -> OcrEngine:

@@ -2,11 +2,16 @@
 
 The model files are the ones in the RapidOCR wheel, verified against ``models/manifest.json``
 and passed by path, so RapidOCR never looks for (or downloads) anything else.
+
+It runs on ONNX Runtime's CUDA provider when asked for (``device`` ``auto`` or ``cuda``)
+and the installed ONNX Runtime is the GPU build (``onnxruntime-gpu``) with a device;
+otherwise on the CPU, and :func:`redactor.text.ocr.resolve_device` says so in the log.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -25,7 +30,9 @@ from redactor.text.engines.layout import (
     to_confidence,
     to_quad,
 )
-from redactor.text.ocr import MalformedOcrOutput, OcrLine, TextMap
+from redactor.text.ocr import Device, MalformedOcrOutput, OcrLine, TextMap, resolve_device
+
+log = logging.getLogger(__name__)
 
 #: Flatter or taller images are padded to this aspect ratio first. The detector scales
 #: the short side up to 736 px, so a 3000 x 5 strip would become 440,000 px wide and
@@ -43,9 +50,19 @@ REC_BATCH = 1
 #: Lines scored below this are dropped by RapidOCR. Lower than its default (0.5):
 #: a faint line of personal text is still personal text.
 MIN_LINE_SCORE = 0.3
+#: ONNX Runtime's name for its CUDA execution provider.
+CUDA_PROVIDER = "CUDAExecutionProvider"
 
 
-def _params(threads: int | None) -> dict[str, Any]:
+def cuda_available() -> bool:
+    """Whether the installed ONNX Runtime can run on a CUDA device (the ``onnxruntime-gpu``
+    build lists the provider; the CPU build, installed with RapidOCR, does not)."""
+    import onnxruntime
+
+    return CUDA_PROVIDER in onnxruntime.get_available_providers()
+
+
+def _params(threads: int | None, device: Device = "cpu") -> dict[str, Any]:
     params: dict[str, Any] = {
         "Det.model_path": str(models.verified_path("ppocr-det")),
         "Rec.model_path": str(models.verified_path("ppocr-rec")),
@@ -63,22 +80,60 @@ def _params(threads: int | None) -> dict[str, Any]:
     if threads is not None:
         params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
         params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+    if device == "cuda":
+        params["EngineConfig.onnxruntime.use_cuda"] = True
+        # RapidOCR's default, EXHAUSTIVE, benchmarks every convolution again for each new
+        # input shape, and every image and region gives the detector a new one.
+        params["EngineConfig.onnxruntime.cuda_ep_cfg.cudnn_conv_algo_search"] = "HEURISTIC"
     return params
 
 
 class RapidOcrEngine:
-    """PP-OCRv6 small detection, direction classification and recognition on CPU."""
+    """PP-OCRv6 small detection, direction classification and recognition, on the CPU
+    or (``device`` ``auto`` or ``cuda`` with ``onnxruntime-gpu`` and a device) on CUDA."""
 
     name = "rapidocr"
 
-    def __init__(self, threads: int | None = None, detection_side: int | None = None) -> None:
+    def __init__(
+        self,
+        threads: int | None = None,
+        detection_side: int | None = None,
+        device: Device = "cpu",
+    ) -> None:
         self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}"
+        self.device = resolve_device(device, cuda_available, self.name)
         with native_chatter_logged("onnxruntime"):
             from rapidocr import RapidOCR
 
-            self._ocr: Any = RapidOCR(params=_params(threads))
+            self._ocr: Any = RapidOCR(params=_params(threads, self.device))
+            if self.device == "cuda":
+                self.device = self._session_device()
         self._detection_side = detection_side
         self._lock = threading.Lock()
+
+    def _session_device(self) -> Device:
+        """Load the three models now and say where ONNX Runtime really put them.
+
+        The CUDA provider is listed by every ``onnxruntime-gpu`` install, with or without
+        a device or the CUDA and cuDNN libraries it needs; when it cannot start, ONNX
+        Runtime builds the session on the CPU. That must be seen in the log (and in
+        :attr:`device`), not pass for a GPU worker.
+        """
+        loaded = (
+            self._ocr._load_det_model(),
+            self._ocr._load_cls_model(),
+            self._ocr._load_rec_model(),
+        )
+        firsts = {(model.session.session.get_providers() or ["none"])[0] for model in loaded}
+        if firsts == {CUDA_PROVIDER}:
+            return "cuda"
+        log.warning(
+            "rapidocr: %s is installed but the sessions started on %s (no device, or its "
+            "CUDA/cuDNN libraries are missing); running on the CPU",
+            CUDA_PROVIDER,
+            ", ".join(sorted(firsts)),
+        )
+        return "cpu"
 
     def read(self, image: RGBImage, *, frame: tuple[int, int] | None = None) -> Sequence[OcrLine]:
         padded = padded_to_aspect(image)

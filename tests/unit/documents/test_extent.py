@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redactor.documents.extent import _bounded
+from redactor.documents.extent import _bounded, _card_at
 from redactor.geometry import Box
 
 EXTENT = Box(0, 170, 290, 380)  # a card's page placed from its MRZ, with a margin
@@ -22,3 +22,18 @@ def test_given_only_the_table_then_the_extent_stays() -> None:
 
 def test_given_no_edge_then_the_extent_stays() -> None:
     assert _bounded(EXTENT, ZONE, []) == EXTENT
+
+
+#: A card's back (MRZ side) and, below it with a gap, its front, as specimens show them.
+BACK = Box(4, 1, 341, 216)
+FRONT = Box(2, 254, 344, 457)
+
+
+def test_given_the_other_side_shown_with_a_gap_then_it_is_the_card_edge_there() -> None:
+    placed = BACK.shifted(0, BACK.height)  # the side right below, without the gap
+    assert _card_at(placed, BACK, [Box(261, 254, 329, 334), FRONT, TABLE]) == FRONT
+
+
+def test_given_no_card_sized_edge_there_then_the_other_side_stays_where_placed() -> None:
+    placed = BACK.shifted(0, BACK.height)
+    assert _card_at(placed, BACK, [Box(261, 254, 329, 334), TABLE]) is None

@@ -55,6 +55,21 @@ def test_given_page_file_then_served_with_strict_policy(
     assert answer.headers["referrer-policy"] == "no-referrer"
 
 
+def test_every_file_the_page_and_its_modules_name_is_served(pages: TestClient) -> None:
+    """The page's links and scripts, and every module's imports, resolve to served files
+    with the type the browser needs (a module served as anything else is not run)."""
+    named = set(re.findall(r'(?:href|src)="(/static/[\w.-]+)"', pages.get("/").text))
+    for module in STATIC_DIR.glob("*.js"):
+        imports = re.findall(r'^import .* from "\./([\w.-]+)";$', module.read_text(), re.M)
+        named.update(f"/static/{name}" for name in imports)
+    assert {"/static/app.js", "/static/findings.js", "/static/findings.css"} <= named
+    types = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
+    for path in sorted(named):
+        answer = pages.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["content-type"].startswith(types[Path(path).suffix]), path
+
+
 def test_given_policy_then_only_own_origin_and_no_inline_code() -> None:
     directives = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
     assert directives["default-src"] == "'self'"
