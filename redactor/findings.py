@@ -69,8 +69,10 @@ class Detector(Protocol):
 
 class Reviewer(Protocol):
     """A pass after every detector, over one image, their findings and the text lines read
-    (empty without OCR); returns more findings. Document mode is one: it needs the face
-    findings and the lines together to see a card.
+    (empty without OCR); returns the findings to redact: the ones given, some of them
+    replaced where the reviewer knows the image better, and its own. Document mode is
+    one: it needs the face findings and the lines together to see a card, and inside a
+    card it narrows the text detector's margins to spare the labels.
     """
 
     name: str

@@ -137,9 +137,10 @@ class Pipeline:
 
     def _detect(self, view: RGBImage, timer: _Timer) -> list[Finding]:
         """Every detector, then every reviewer over all their findings and the lines read:
-        document mode must see the portrait (a face finding) and the OCR lines at once.
-        The detectors share one :class:`ImageContext`: what more than one of them
-        derives from the view (its detail map, shrunk copies) is computed once."""
+        document mode must see the portrait (a face finding) and the OCR lines at once,
+        and may replace findings (it narrows margins inside a document). The detectors
+        share one :class:`ImageContext`: what more than one of them derives from the
+        view (its detail map, shrunk copies) is computed once."""
         findings: list[Finding] = []
         lines: list[TextLine] = []
         context = ImageContext(view)
@@ -153,7 +154,7 @@ class Pipeline:
                     findings.extend(detector.detect(view, context))
         for reviewer in self.reviewers:
             with timer(reviewer.name):
-                findings.extend(reviewer.review(view, findings, lines))
+                findings = list(reviewer.review(view, findings, lines))
         return findings
 
 

@@ -16,10 +16,19 @@ Runs after every detector, on the image, all their findings and the text lines (
 * ink next to a signature label (the signature itself) and every barcode or 2-D code
   inside the extent, decoded or not, is redacted; so is every compact dark or densely
   detailed patch no text line or photo explains (fingerprints, codes too small to
-  decode), and the words OCR chained into an MRZ line that are not part of it.
+  decode), and the words OCR chained into an MRZ line that are not part of it;
+* word-sized ink that OCR did not read is redacted (:mod:`redactor.documents.unread`):
+  nothing says it is a label.
 
 A finding of kind ``document`` with the extent goes into the report (it is not itself
 redacted), so a reviewer can see why a whole card was filled.
+
+Inside a document, document mode also has the last word on the other detectors'
+findings, whose margins know nothing of the labels printed right beside a value or a
+photo and eat the labels document mode keeps. A text finding keeps its box (its words
+stay redacted) but its margins are cut where they reach a kept label, as document
+mode's own are; a face gives way to its photo area when that holds the face box (the
+area is the photo and more, cut only where it reaches a kept label).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from redactor.documents.margins import (
     Grey,
     clipped_region,
     finding_box,
+    margin_of,
     split_from_kept,
     trimmed_to_ink,
 )
@@ -50,8 +60,9 @@ from redactor.documents.marks import (
     photo_area,
     signature_ink,
 )
+from redactor.documents.unread import unread_words
 from redactor.errors import ConfigError
-from redactor.findings import DOCUMENT, FACE, Finding, RGBImage
+from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
 from redactor.geometry import Box, intersection, union_box
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.hashing import text_hash
@@ -105,7 +116,7 @@ class DocumentReviewer:
         zones = mrz.find_zones(lines)
         documents = find_documents(image, lines, labels, zones) if lines else []
         if not documents:
-            return []
+            return list(findings)
         fields = pair(lines, labels)
         mrz_lines = {m.line: m.box for zone in zones for m in zone.lines}
         found: list[Finding] = []
@@ -113,7 +124,13 @@ class DocumentReviewer:
             found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
             found += self._inside(image, document, findings, lines, labels, fields, mrz_lines)
         logger.info("documents: %d found, %d regions to redact", len(documents), len(found))
-        return found
+        photos = [
+            f.box.padded(margin_of(f.box) + 1.0)
+            for f in found
+            if f.attributes.get("field") == "portrait"
+        ]
+        untouched = [f for f in findings if not self._replaced(f, documents, photos)]
+        return untouched + found
 
     def _inside(
         self,
@@ -165,6 +182,9 @@ class DocumentReviewer:
         known = [line.box for line in lines] + [f.box for f, _ in areas]
         for box in dense_patches(image, extent, known):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
+        explained = known + [f.box for f in out if f.kind == MRZ]
+        for box in unread_words(grey, extent, explained, median):
+            out.append(self._finding(DOCUMENT_FIELD, box, 0.3, "unread"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
         # a photo area is an estimate around its face: a kept label cuts into it, never
@@ -178,7 +198,34 @@ class DocumentReviewer:
         lines_out = [
             replace(f, box=split_from_kept(grey, f.box, kept)) if _is_line(f) else f for f in out
         ]
-        return [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out] + clipped
+        narrowed = [
+            _clear_of(replace(f, box=split_from_kept(grey, f.box, kept)), kept)
+            for f in findings
+            if self._narrowed(f, extent)
+        ]
+        return (
+            [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out]
+            + clipped
+            + narrowed
+        )
+
+    def _narrowed(self, finding: Finding, extent: Box) -> bool:
+        """Whether document mode replaces ``finding`` inside ``extent`` with a copy whose
+        margins stop at kept labels: another detector's text finding."""
+        return (
+            finding.detector != self.name
+            and kind_family(finding.kind) == TEXT
+            and _contains(extent, finding.box)
+        )
+
+    def _replaced(
+        self, finding: Finding, documents: Sequence[Document], photos: Sequence[Box]
+    ) -> bool:
+        """Whether document mode's findings take the place of ``finding``: a text finding
+        inside a document (narrowed), or a face a photo area's region holds."""
+        if finding.kind == FACE:
+            return any(_holds(photo, finding.box) for photo in photos)
+        return any(self._narrowed(finding, d.box) for d in documents)
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
         rule = "mrz-checked" if zone.checked else "mrz-shape"
@@ -306,6 +353,12 @@ def intersection_box(a: Box, b: Box) -> Box | None:
 def _contains(extent: Box, box: Box) -> bool:
     cx, cy = box.center
     return extent.x0 <= cx <= extent.x1 and extent.y0 <= cy <= extent.y1
+
+
+def _holds(extent: Box, box: Box) -> bool:
+    return (
+        extent.x0 <= box.x0 and extent.y0 <= box.y0 and box.x1 <= extent.x1 and box.y1 <= extent.y1
+    )
 
 
 def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:

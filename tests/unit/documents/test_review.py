@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -94,6 +96,10 @@ def test_given_a_face_in_the_document_then_its_whole_photo_area_is_redacted() ->
     region = region_for(photo, PipelineOptions())  # what the redactor fills
     assert region.x0 < face.box.x0 and region.y1 > face.box.y1 + 20
     assert region.y0 > face.box.y0 - 10  # the face box is a head box already: little above
+    # the photo area takes the face's place: its region holds the face box
+    assert face not in findings
+    assert region.x0 <= face.box.x0 and region.y0 <= face.box.y0
+    assert region.x1 >= face.box.x1 and region.y1 >= face.box.y1
 
 
 PACKAGING = [
@@ -164,6 +170,36 @@ def test_value_regions_do_not_reach_into_the_label_above() -> None:
     ]
     over_value = [r for r in regions if r.y0 <= value.box.y0 <= r.y1 and r.x0 <= value.box.x0]
     assert over_value and all(r.y0 >= label.box.y1 - 1e-6 for r in over_value)
+
+
+def test_given_a_text_finding_inside_a_document_then_its_margin_stops_at_the_label() -> None:
+    lines = page_lines()
+    label = next(line for line in lines if line.text.startswith("Surname"))
+    value = next(line for line in lines if line.text == "ERIKSSON")
+    text = Finding("pii.name", value.box, 0.9, "text", "test", None, {"rule": "label-above"})
+    assert region_for(text, PipelineOptions()).y0 < label.box.y1  # as the text detector pads
+    findings = reviewed(lines, [text])
+    assert text not in findings
+    (narrowed,) = [f for f in findings if f.detector == "text"]
+    region = region_for(narrowed, PipelineOptions())
+    assert region.y0 >= label.box.y1 - 1e-6
+    assert region.x0 <= value.box.x0 and region.x1 >= value.box.x1  # the value still goes
+    assert narrowed.kind == text.kind and narrowed.attributes == text.attributes
+
+
+def test_given_findings_outside_the_document_then_they_are_returned_as_they_were() -> None:
+    outside = Finding("pii.name", Box(1500, 900, 1600, 930), 0.9, "text", "test")
+    face = Finding(FACE, Box(1200, 700, 1300, 800), 0.9, "faces", "test")
+    findings = reviewed(page_lines(), [outside, face])
+    assert outside in findings and face in findings
+
+
+def test_given_a_word_ocr_did_not_read_inside_the_document_then_it_is_redacted() -> None:
+    paper = np.full((700, 1000, 3), 235, np.uint8)
+    cv2.putText(paper, "SVENSK", (700, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 40), 2)
+    findings = DocumentReviewer(Policy.build("pii"), KEY).review(paper, [], page_lines())
+    unread = [f for f in findings if f.attributes.get("field") == "unread"]
+    assert any(f.box.x0 <= 705 and f.box.x1 >= 780 and f.box.y0 <= 290 for f in unread)
 
 
 @pytest.mark.parametrize("text", ["Nationality GBR", "Sex F", "Nationality:GBR"])

@@ -1,0 +1,116 @@
+"""Ink inside a document that OCR did not read: redacted, since nothing says it is a label.
+
+OCR misses lines on real documents: a one-letter sex field, a value printed in colour
+over a guilloche, a date under a watermark. Document mode keeps only what it read and
+knows to be a label, title, state name or specimen word; a word OCR never read is none
+of these, so failing closed means redacting it too. This module finds such words as
+ink: dark marks on the paper (the closing of the grey levels minus the grey levels, a
+"black-hat") of text height, joined letter to letter into words, outside every line OCR
+read and every photo area. Blobs much taller or flatter than the document's text
+(guilloche curves, a chip's contacts, a photo's edge) are not words and stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from redactor.documents.margins import Grey
+from redactor.geometry import Box
+
+#: Ink: this much darker than the paper around it (grey levels).
+INK_LEVELS = 48.0
+#: A word's height, as shares of the document's median text height.
+MIN_HEIGHT = 0.5
+MAX_HEIGHT = 1.8
+#: A word is at least this wide (share of its height): a letter, not a speck or a rule.
+MIN_WIDTH = 0.3
+#: Share of a word's box that is ink: letters, not a filled block or a lone stroke.
+MIN_FILL = 0.12
+MAX_FILL = 0.75
+#: Letters closer than this (share of the text height) are one word.
+LETTER_GAP = 0.5
+#: In a blob taller than a word, rows with less ink than this share of its median row
+#: separate bands of text.
+BAND_VALLEY = 0.35
+#: Read lines are widened by this share of their height before their ink is set aside.
+READ_PAD = 0.2
+#: Words are widened by this share of the text height: the faint edges of the glyphs
+#: are not ink by :data:`INK_LEVELS`.
+WORD_PAD = 0.15
+#: Documents whose text is smaller than this (px) are not searched: no letter to find.
+MIN_TEXT_PX = 5.0
+
+
+def unread_words(grey: Grey, extent: Box, read: Sequence[Box], text_height: float) -> list[Box]:
+    """Boxes of word-sized ink inside ``extent`` that lies in none of the ``read`` boxes
+    (the lines OCR read, photo areas), for a document whose text is ``text_height`` tall."""
+    if text_height < MIN_TEXT_PX:
+        return []
+    height, width = grey.shape[:2]
+    x0, y0, x1, y1 = extent.clipped(width, height).to_int()
+    if x1 - x0 < text_height or y1 - y0 < text_height:
+        return []
+    crop = grey[y0:y1, x0:x1]
+    side = 2 * round(1.5 * text_height) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    ink = cv2.morphologyEx(crop, cv2.MORPH_BLACKHAT, kernel) > INK_LEVELS
+    for box in read:
+        pad = READ_PAD * box.height
+        bx0, by0, bx1, by1 = box.padded(pad).shifted(-x0, -y0).clipped(x1 - x0, y1 - y0).to_int()
+        ink[by0:by1, bx0:bx1] = False
+    gap = max(1, round(LETTER_GAP * text_height))
+    joined = cv2.morphologyEx(
+        ink.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1))
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    words = []
+    for label in range(1, count):
+        left, top, w, h, _ = (int(v) for v in stats[label])
+        blob = ink[top : top + h, left : left + w] & (
+            labels[top : top + h, left : left + w] == label
+        )
+        for bx, by, bw, bh in _cut(blob, text_height):
+            fill = float(blob[by : by + bh, bx : bx + bw].mean())
+            if bw >= MIN_WIDTH * bh and MIN_FILL <= fill <= MAX_FILL:
+                word = Box(x0 + left + bx, y0 + top + by, x0 + left + bx + bw, y0 + top + by + bh)
+                words.append(word.padded(WORD_PAD * text_height))
+    return words
+
+
+def _cut(blob: npt.NDArray[np.bool_], text_height: float) -> list[tuple[int, int, int, int]]:
+    """Word boxes ``(x, y, w, h)`` in one blob of ink: the blob itself when it is of text
+    height, else its bands of text height (rows between faint rows: lines of small print
+    stacked a pixel apart, or crossed by a watermark, join into one blob) cut into words
+    at column gaps."""
+    height, width = blob.shape
+    if height < MIN_HEIGHT * text_height:
+        return []
+    if height <= MAX_HEIGHT * text_height:
+        return [(0, 0, width, height)]
+    rows = blob.sum(axis=1)
+    inked = rows > BAND_VALLEY * float(np.median(rows[rows > 0]))
+    words = []
+    gap = max(1, round(LETTER_GAP * text_height))
+    for top, bottom in _runs(inked, 1):
+        if not MIN_HEIGHT * text_height <= bottom - top <= MAX_HEIGHT * text_height:
+            continue
+        columns = blob[top:bottom].any(axis=0)
+        for left, right in _runs(columns, gap):
+            words.append((left, top, right - left, bottom - top))
+    return words
+
+
+def _runs(flags: npt.NDArray[np.bool_], gap: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of the runs of true flags, runs closer than ``gap`` joined."""
+    found: list[tuple[int, int]] = []
+    for index in np.flatnonzero(flags):
+        i = int(index)
+        if found and i - found[-1][1] < gap:
+            found[-1] = (found[-1][0], i + 1)
+        else:
+            found.append((i, i + 1))
+    return found
