@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,3 +52,19 @@ def decode_rgb(data: bytes) -> np.ndarray:
 
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+
+
+def record_image_shapes(
+    monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str
+) -> list[tuple[int, ...]]:
+    """The shapes of the images ``module.name`` is called with from now on (it still
+    runs): what a shared computation was given, and how often."""
+    seen: list[tuple[int, ...]] = []
+    real = getattr(module, name)
+
+    def recording(image: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        seen.append(image.shape)
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+    return seen

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 
 import redactor.faces.centerface as centerface
 from redactor.faces.centerface import CenterFaceFamily
-from redactor.findings import RGBImage
 from redactor.image_context import ImageContext
+from tests.support import record_image_shapes
 
 
 @pytest.fixture(scope="module")
 def family() -> CenterFaceFamily:
     return CenterFaceFamily()
-
-
-def _equalised_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
-    seen: list[tuple[int, ...]] = []
-    real = centerface.equalised
-
-    def recording(image: RGBImage) -> Any:
-        seen.append(image.shape)
-        return real(image)
-
-    monkeypatch.setattr(centerface, "equalised", recording)
-    return seen
 
 
 @pytest.mark.parametrize(
@@ -40,7 +26,7 @@ def test_the_faint_pass_equalises_the_frame_or_the_half_copy_of_one_over_4_mp(
     size: tuple[int, int],
     expected: tuple[int, ...],
 ) -> None:
-    seen = _equalised_sizes(monkeypatch)
+    seen = record_image_shapes(monkeypatch, centerface, "equalised")
     image = np.random.default_rng(2).integers(0, 256, (*size, 3), dtype=np.uint8)
     family.candidates(image, context=ImageContext(image))
     assert seen == [expected]

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 import redactor.image_context as image_context
 from redactor.faces import FaceDetector, FaceSettings
-from redactor.findings import RGBImage
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
 from redactor.text.detector import TextDetector
-from tests.support import load_image_bytes
+from tests.support import load_image_bytes, record_image_shapes
 from tests.unit.test_text_detector import RECOGNIZERS
 from tests.unit.test_two_scale_reading import FakeProposer
 
 
 def test_faces_and_text_share_one_detail_map_per_image(monkeypatch: pytest.MonkeyPatch) -> None:
-    built: list[tuple[int, ...]] = []
-    real = image_context.DetailMap
-
-    def counting(image: RGBImage) -> Any:
-        built.append(image.shape)
-        return real(image)
-
-    monkeypatch.setattr(image_context, "DetailMap", counting)
+    built = record_image_shapes(monkeypatch, image_context, "DetailMap")
     faces = FaceDetector.build(("centerface", "mediapipe"), FaceSettings())
     text = TextDetector(FakeProposer(), "pii", recognizers=RECOGNIZERS, two_scale=True)
     pipeline = Pipeline(PipelineOptions(codes=False), [faces, text])
