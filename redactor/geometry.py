@@ -76,6 +76,17 @@ def clamp(box: Box, outer: Box) -> Box:
     return Box(x0, y0, max(x0, min(box.x1, outer.x1)), max(y0, min(box.y1, outer.y1)))
 
 
+def centre_within(outer: Box, box: Box) -> bool:
+    """Whether ``box``'s centre lies in ``outer`` (edges included)."""
+    cx, cy = box.center
+    return outer.x0 <= cx <= outer.x1 and outer.y0 <= cy <= outer.y1
+
+
+def within(outer: Box, box: Box) -> bool:
+    """Whether ``box`` lies wholly in ``outer`` (edges included)."""
+    return outer.x0 <= box.x0 and outer.y0 <= box.y0 and box.x1 <= outer.x1 and box.y1 <= outer.y1
+
+
 def intersection(a: Box, b: Box) -> float:
     w = min(a.x1, b.x1) - max(a.x0, b.x0)
     h = min(a.y1, b.y1) - max(a.y0, b.y0)

@@ -39,7 +39,7 @@ from redactor.documents.fields import LineLabels
 from redactor.documents.lexicon import DOCUMENT_KINDS, STATE, TITLE
 from redactor.documents.mrz import LINE_LENGTHS, MrzZone
 from redactor.findings import RGBImage
-from redactor.geometry import Box, clamp, intersection, union_box
+from redactor.geometry import Box, centre_within, clamp, intersection, union_box
 from redactor.text.lines import TextLine
 
 #: Page height over width, per MRZ format (ID-1 card 54/85.6; TD2 74/105; TD3 88/125;
@@ -187,7 +187,7 @@ def _other_sides(
         inside = [
             i
             for i, line in enumerate(lines)
-            if _holds(side, line.box) and not _holds(page, line.box)
+            if centre_within(side, line.box) and not centre_within(page, line.box)
         ]
         labelled = any(labels[i].matches for i in inside)
         if len(inside) >= OTHER_SIDE_MIN_LINES and (dx == 0 or labelled):
@@ -205,11 +205,6 @@ def _card_at(side: Box, page: Box, edges: Sequence[Box]) -> Box | None:
         and intersection(e, side) >= 0.5 * side.area
     ]
     return min(cards, key=lambda e: abs(math.log(max(e.area, 1.0) / size)), default=None)
-
-
-def _holds(box: Box, inner: Box) -> bool:
-    cx, cy = inner.center
-    return box.x0 <= cx <= box.x1 and box.y0 <= cy <= box.y1
 
 
 def _beside(core: Box, page: Box) -> Box:

@@ -63,7 +63,7 @@ from redactor.documents.marks import (
 from redactor.documents.unread import unread_words
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
-from redactor.geometry import Box, intersection, union_box
+from redactor.geometry import Box, centre_within, intersection, union_box, within
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.hashing import text_hash
 from redactor.pii.policy import Policy
@@ -146,7 +146,7 @@ class DocumentReviewer:
         grey: Grey = np.asarray(
             cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY), np.uint8
         )
-        inside = [i for i, line in enumerate(lines) if _contains(extent, line.box)]
+        inside = [i for i, line in enumerate(lines) if centre_within(extent, line.box)]
         out: list[Finding] = []
         if document.zone is not None:
             out += self._mrz(document.zone)
@@ -163,7 +163,7 @@ class DocumentReviewer:
                 kept += kept_here
             else:
                 out += self._beside_mrz(lines[i], mrz_lines[i])
-        faces = [f.box for f in findings if f.kind == FACE and _contains(extent, f.box)]
+        faces = [f.box for f in findings if f.kind == FACE and centre_within(extent, f.box)]
         areas: list[tuple[Finding, Box]] = []
         for face in faces:
             area = photo_area(face, extent)
@@ -215,7 +215,7 @@ class DocumentReviewer:
         return (
             finding.detector != self.name
             and kind_family(finding.kind) == TEXT
-            and _contains(extent, finding.box)
+            and centre_within(extent, finding.box)
         )
 
     def _replaced(
@@ -224,7 +224,7 @@ class DocumentReviewer:
         """Whether document mode's findings take the place of ``finding``: a text finding
         inside a document (narrowed), or a face a photo area's region holds."""
         if finding.kind == FACE:
-            return any(_holds(photo, finding.box) for photo in photos)
+            return any(within(photo, finding.box) for photo in photos)
         return any(self._narrowed(finding, d.box) for d in documents)
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
@@ -348,17 +348,6 @@ def _value_part(line: TextLine, info: LineLabels, start: int, end: int) -> Box:
 def intersection_box(a: Box, b: Box) -> Box | None:
     x0, y0, x1, y1 = max(a.x0, b.x0), max(a.y0, b.y0), min(a.x1, b.x1), min(a.y1, b.y1)
     return Box(x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
-
-
-def _contains(extent: Box, box: Box) -> bool:
-    cx, cy = box.center
-    return extent.x0 <= cx <= extent.x1 and extent.y0 <= cy <= extent.y1
-
-
-def _holds(extent: Box, box: Box) -> bool:
-    return (
-        extent.x0 <= box.x0 and extent.y0 <= box.y0 and box.x1 <= extent.x1 and box.y1 <= extent.y1
-    )
 
 
 def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from redactor.documents.margins import Grey
 from redactor.geometry import Box
+from redactor.text.context import runs
 
 #: Ink: this much darker than the paper around it (grey levels).
 INK_LEVELS = 48.0
@@ -107,10 +108,9 @@ def _cut(blob: npt.NDArray[np.bool_], text_height: float) -> list[tuple[int, int
 def _runs(flags: npt.NDArray[np.bool_], gap: int) -> list[tuple[int, int]]:
     """``(start, end)`` of the runs of true flags, runs closer than ``gap`` joined."""
     found: list[tuple[int, int]] = []
-    for index in np.flatnonzero(flags):
-        i = int(index)
-        if found and i - found[-1][1] < gap:
-            found[-1] = (found[-1][0], i + 1)
+    for start, end in runs(flags.tolist()):
+        if found and start - found[-1][1] < gap:
+            found[-1] = (found[-1][0], end)
         else:
-            found.append((i, i + 1))
+            found.append((start, end))
     return found

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from redactor.faces.boxes import suppressed
-from redactor.geometry import Box, iou, merge_overlapping, overlap_of_smaller
+from redactor.geometry import Box, centre_within, iou, merge_overlapping, overlap_of_smaller, within
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,12 @@ def test_suppression_keeps_best_of_duplicates() -> None:
     boxes = np.asarray([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 60, 60]], np.float32)
     scores = np.asarray([0.5, 0.9, 0.7], np.float32)
     assert suppressed(boxes, scores, threshold=0.5) == [1, 2]
+
+
+def test_within_needs_the_whole_box_and_centre_within_only_its_centre() -> None:
+    outer = Box(0, 0, 100, 50)
+    straddling = Box(80, 10, 120, 20)  # centre (100, 15): on the edge
+    assert within(outer, Box(0, 0, 100, 50)) and within(outer, Box(10, 10, 20, 20))
+    assert not within(outer, straddling)
+    assert centre_within(outer, straddling)
+    assert not centre_within(outer, Box(90, 10, 130, 20))  # centre (110, 15)
