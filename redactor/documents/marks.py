@@ -215,7 +215,7 @@ def dense_patches(image: RGBImage, extent: Box, known: Sequence[Box]) -> list[Bo
     covered = np.zeros(dense.shape, bool)
     for box in known:
         bx0, by0, bx1, by1 = (
-            _scaled(box.shifted(-region.x0, -region.y0), scale).clipped(*size)
+            box.shifted(-region.x0, -region.y0).times(scale).clipped(*size)
         ).to_int()
         covered[by0:by1, bx0:bx1] = True
     saturation = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[..., 1], np.uint8)
@@ -223,7 +223,7 @@ def dense_patches(image: RGBImage, extent: Box, known: Sequence[Box]) -> list[Bo
     for solid in solids:
         for patch in _compact(solid, covered, saturation, detail):
             # grown by the opening's radius: it rounds the ends of an oval print off
-            patch = _scaled(patch.padded(side / 2), 1 / scale).shifted(region.x0, region.y0)
+            patch = patch.padded(side / 2).times(1 / scale).shifted(region.x0, region.y0)
             found.append(_cut_from(patch, known))
     return found
 
@@ -271,7 +271,3 @@ def _cut_from(patch: Box, known: Sequence[Box]) -> Box:
         ]
         patch = max(cuts, key=lambda c: max(0.0, c.width) * max(0.0, c.height))
     return patch
-
-
-def _scaled(box: Box, factor: float) -> Box:
-    return Box(box.x0 * factor, box.y0 * factor, box.x1 * factor, box.y1 * factor)
