@@ -98,14 +98,15 @@ def merged(
     """The first reading's lines that stay (indices into ``first``) and the re-read lines
     (``again``) that join them, for the document at ``extent``.
 
-    A first-reading line inside the extent gives way when the re-read reproduced it: at
-    least :data:`REPRODUCED_INK` of its ink lies under re-read lines. The others stay,
-    and so do the ``fixed`` ones (MRZ lines, whose zone document mode redacts whole);
-    a re-read line centred in a line that stays is left out (the first reading decides
-    there). Re-read lines centred outside the extent (its margin) are left out too.
+    Every re-read line centred in the extent joins (those in its margin are another
+    document's or the table's). A first-reading line inside the extent gives way when
+    the re-read reproduced it: at least :data:`REPRODUCED_INK` of its ink lies under
+    re-read lines. The others stay beside the re-read lines over them, as the first
+    reading had them (what either reading redacts is redacted), and so do the ``fixed``
+    ones (MRZ lines, whose zone document mode redacts whole).
     """
-    inside = [line for line in again if centre_within(extent, line.box)]
-    cover = [line.box.padded(max(1.0, LINE_PAD * line.box.height)) for line in inside]
+    joining = [line for line in again if centre_within(extent, line.box)]
+    cover = [line.box.padded(max(1.0, LINE_PAD * line.box.height)) for line in joining]
     staying = [
         i
         for i, line in enumerate(first)
@@ -113,8 +114,6 @@ def merged(
         or not centre_within(extent, line.box)
         or _covered_share(grey, line.box, cover) < REPRODUCED_INK
     ]
-    held = [first[i].box for i in staying if centre_within(extent, first[i].box)]
-    joining = [line for line in inside if not any(centre_within(b, line.box) for b in held)]
     return staying, joining
 
 

@@ -134,7 +134,7 @@ def test_merged_replaces_a_line_whose_ink_the_reread_covers_and_keeps_the_rest()
     assert [line.text for line in joining] == ["Surname / Nom", "ERIKSSON"]
 
 
-def test_merged_keeps_fixed_lines_and_lines_outside_the_extent_and_drops_rereads_inside_them() -> (
+def test_merged_keeps_fixed_lines_and_lines_outside_the_extent_and_joins_only_rereads_inside() -> (
     None
 ):
     first = lines_of([("P<UTOERIKSSON<<ANNA", 20, 300, 24), ("Outside", 700, 20, 20)])
@@ -143,7 +143,18 @@ def test_merged_keeps_fixed_lines_and_lines_outside_the_extent_and_drops_rereads
     mrz = next(i for i, line in enumerate(first) if line.text.startswith("P<"))
     staying, joining = merged(grey, first, again, EXTENT, {mrz})
     assert sorted(staying) == [0, 1]
-    assert joining == []  # the MRZ line's re-read lies in a line that stays; the other is outside
+    assert [line.text for line in joining] == ["P<UTOERIKSSON<<ANNA"]
+
+
+def test_given_a_reread_line_inside_a_line_that_stays_then_both_are_there() -> None:
+    # a large watermark line the re-read did not reproduce, and a date under it that it
+    # did: the date's re-read joins even though its centre lies in the watermark's box
+    first = build_lines([run("SPECIMEN BAT", 100, 80, 60, 30.0), run("07/01/2014", 100, 70, 20)])
+    again = lines_of([("07/01/2014", 100, 70, 20)])
+    grey = inked([line.box.padded(-2) for line in first])
+    staying, joining = merged(grey, first, again, EXTENT, set())
+    assert [first[i].text for i in staying] == ["SPECIMEN BAT"]
+    assert [line.text for line in joining] == ["07/01/2014"]
 
 
 @dataclass
