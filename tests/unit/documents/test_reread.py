@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from redactor.documents.reread import (
-    MIN_GAIN,
-    TARGET_TEXT_PX,
+    SMALL_TEXT_PX,
     EngineExtentReader,
     merged,
 )
@@ -187,7 +186,7 @@ def test_given_text_already_large_then_there_is_no_reread() -> None:
     engine = ScalingEngine()
     reader = EngineExtentReader(engine)
     image = np.zeros((800, 1000, 3), np.uint8)
-    assert reader.read(image, Box(0, 0, 1000, 800), TARGET_TEXT_PX / MIN_GAIN + 1) is None
+    assert reader.read(image, Box(0, 0, 1000, 800), SMALL_TEXT_PX) is None
     assert engine.seen == []
 
 
