@@ -168,7 +168,11 @@ class DocumentReviewer:
             len(first.lines) - len(staying),
             len(first.lines),
         )
-        return _Reading(lines, labels, pair(lines, labels), mrz_lines)
+        # The document's text size from the re-read alone: the two readings' boxes fit
+        # their glyphs differently, and a value among re-read lines must not look small
+        # (label-like) beside the first reading's taller boxes.
+        height = _median_height(joining, extent) or None
+        return _Reading(lines, labels, pair(lines, labels), mrz_lines, height)
 
     def _inside(
         self,
@@ -189,7 +193,7 @@ class DocumentReviewer:
         out: list[Finding] = []
         if document.zone is not None:
             out += self._mrz(document.zone)
-        median = _median_height(lines, extent)
+        median = reading.text_height or _median_height(lines, extent)
         value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
         kept: list[Box] = []
         for i in inside:
@@ -350,12 +354,15 @@ class DocumentReviewer:
 @dataclass(frozen=True, slots=True)
 class _Reading:
     """The text lines document mode works on, what each says of itself, the fields they
-    pair into and which of them are MRZ lines (index to the MRZ line's box)."""
+    pair into, which of them are MRZ lines (index to the MRZ line's box) and, after a
+    re-read, the document's text size."""
 
     lines: Sequence[TextLine]
     labels: Sequence[LineLabels]
     fields: Sequence[Field]
     mrz_lines: dict[int, Box]
+    #: The document's text size, when not the median height of its lines.
+    text_height: float | None = None
 
 
 def _median_height(lines: Sequence[TextLine], extent: Box) -> float:
