@@ -2,7 +2,9 @@
 
 Runs after every detector, on the image, all their findings and the text lines (see
 :class:`redactor.findings.Reviewer`). It finds machine-readable zones and documents
-(:mod:`redactor.documents.extent`) and, inside each document's extent, fails closed:
+(:mod:`redactor.documents.extent`); where the first reading saw a document's text small,
+it reads the extent again, enlarged (:mod:`redactor.documents.reread`, with the reader
+it was given). Inside each document's extent it fails closed:
 
 * every MRZ line is redacted whole (``pii.mrz``), lines OCR missed included;
 * every text line is redacted (``pii.document_field``) except field labels, document
