@@ -84,8 +84,9 @@ class Pipeline:
             detectors.append(FaceDetector.build(options.face_detectors, settings))
         from redactor.text.builders import build_reviewers, build_text_detectors
 
-        detectors += build_text_detectors(options, hash_key, threads=threads or current_limit())
-        reviewers = build_reviewers(options, hash_key)
+        threads = threads or current_limit()
+        detectors += build_text_detectors(options, hash_key, threads=threads)
+        reviewers = build_reviewers(options, hash_key, threads=threads)
         return cls(options, detectors, propagate=propagate, reviewers=reviewers)
 
     def run(self, data: bytes) -> RedactionResult:

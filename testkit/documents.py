@@ -287,14 +287,18 @@ def document_scene(
     canvas: tuple[int, int] = (1600, 1200),
     angle: float | None = None,
     product: tuple[str, ...] = ("NORDKAFFE", "Organic Coffee", "250 g"),
+    share: float | None = None,
 ) -> DocumentScene:
-    """The document photographed on a table next to a product, tilted a few degrees."""
+    """The document photographed on a table next to a product, tilted a few degrees;
+    ``share``: its width as a share of the canvas's (by default about half; a small
+    share is a card far from the camera, its labels a few pixels tall)."""
     rng = np.random.default_rng([seed, 8])
     document, masks = _render(fmt, language, seed, bool(seed % 2))
     tilt = float(rng.uniform(-4, 4)) if angle is None else angle
     table = _table(canvas, rng)
+    width_share = float(rng.uniform(0.48, 0.58)) if share is None else share
     scale = min(
-        canvas[0] * rng.uniform(0.48, 0.58) / document.image.width,
+        canvas[0] * width_share / document.image.width,
         canvas[1] * 0.85 / document.image.height,
     )
     size = (round(document.image.width * scale), round(document.image.height * scale))

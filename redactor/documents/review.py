@@ -2,7 +2,9 @@
 
 Runs after every detector, on the image, all their findings and the text lines (see
 :class:`redactor.findings.Reviewer`). It finds machine-readable zones and documents
-(:mod:`redactor.documents.extent`) and, inside each document's extent, fails closed:
+(:mod:`redactor.documents.extent`); where the first reading saw a document's text small,
+it reads the extent again, enlarged (:mod:`redactor.documents.reread`, with the reader
+it was given). Inside each document's extent it fails closed:
 
 * every MRZ line is redacted whole (``pii.mrz``), lines OCR missed included;
 * every text line is redacted (``pii.document_field``) except field labels, document
@@ -36,7 +38,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -60,6 +62,7 @@ from redactor.documents.marks import (
     photo_area,
     signature_ink,
 )
+from redactor.documents.reread import MAX_DOCUMENTS, ExtentReader, merged
 from redactor.documents.unread import unread_words
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
@@ -102,12 +105,16 @@ class DocumentReviewer:
         hash_key: bytes | None = None,
         *,
         lexicon: Lexicon | None = None,
+        reader: ExtentReader | None = None,
     ) -> None:
+        """``reader`` reads each document's extent again, larger
+        (:mod:`redactor.documents.reread`); without one the first reading stands."""
         if hash_key is not None and not hash_key:
             raise ConfigError("the text-hash key is empty; pass None or a long random secret")
         self._policy = policy
         self._hash_key = hash_key
         self._lexicon = lexicon or default_lexicon()
+        self._reader = reader
 
     def review(
         self, image: RGBImage, findings: Sequence[Finding], lines: Sequence[TextLine]
@@ -117,12 +124,21 @@ class DocumentReviewer:
         documents = find_documents(image, lines, labels, zones) if lines else []
         if not documents:
             return list(findings)
-        fields = pair(lines, labels)
-        mrz_lines = {m.line: m.box for zone in zones for m in zone.lines}
+        grey: Grey = np.asarray(
+            cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY), np.uint8
+        )
+        first = _Reading(
+            lines,
+            labels,
+            pair(lines, labels),
+            {m.line: m.box for zone in zones for m in zone.lines},
+        )
+        largest = sorted(documents, key=lambda d: -d.box.area)[:MAX_DOCUMENTS]
         found: list[Finding] = []
         for document in documents:
             found.append(self._finding(DOCUMENT, document.box, 1.0, document.evidence))
-            found += self._inside(image, document, findings, lines, labels, fields, mrz_lines)
+            reading = self._reread(image, grey, document, first) if document in largest else None
+            found += self._inside(image, grey, document, findings, reading or first)
         logger.info("documents: %d found, %d regions to redact", len(documents), len(found))
         photos = [
             f.box.padded(margin_of(f.box) + 1.0)
@@ -132,25 +148,54 @@ class DocumentReviewer:
         untouched = [f for f in findings if not self._replaced(f, documents, photos)]
         return untouched + found
 
+    def _reread(
+        self, image: RGBImage, grey: Grey, document: Document, first: _Reading
+    ) -> _Reading | None:
+        """The lines of ``first`` with the document's inside read again, larger, where
+        the re-read reproduced them (:func:`redactor.documents.reread.merged`); ``None``
+        without a reader or when the re-read would not read the text larger."""
+        if self._reader is None:
+            return None
+        extent = document.box
+        again = self._reader.read(image, extent, _median_height(first.lines, extent))
+        if again is None:
+            return None
+        staying, joining = merged(grey, first.lines, again, extent, set(first.mrz_lines))
+        lines = [first.lines[i] for i in staying] + joining
+        labels = [first.labels[i] for i in staying] + [analyse(j, self._lexicon) for j in joining]
+        mrz_lines = {k: first.mrz_lines[i] for k, i in enumerate(staying) if i in first.mrz_lines}
+        logger.info(
+            "documents: re-read %d lines, %d of the first reading's %d gave way",
+            len(joining),
+            len(first.lines) - len(staying),
+            len(first.lines),
+        )
+        # The document's text size from the re-read alone: the two readings' boxes fit
+        # their glyphs differently, and a value among re-read lines must not look small
+        # (label-like) beside the first reading's taller boxes.
+        height = _median_height(joining, extent) or None
+        return _Reading(lines, labels, pair(lines, labels), mrz_lines, height)
+
     def _inside(
         self,
         image: RGBImage,
+        grey: Grey,
         document: Document,
         findings: Sequence[Finding],
-        lines: Sequence[TextLine],
-        labels: Sequence[LineLabels],
-        fields: Sequence[Field],
-        mrz_lines: dict[int, Box],
+        reading: _Reading,
     ) -> list[Finding]:
         extent = document.box
-        grey: Grey = np.asarray(
-            cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY), np.uint8
+        lines, labels, fields, mrz_lines = (
+            reading.lines,
+            reading.labels,
+            reading.fields,
+            reading.mrz_lines,
         )
         inside = [i for i, line in enumerate(lines) if centre_within(extent, line.box)]
         out: list[Finding] = []
         if document.zone is not None:
             out += self._mrz(document.zone)
-        median = statistics.median([lines[i].height for i in inside]) if inside else 0.0
+        median = reading.text_height or _median_height(lines, extent)
         value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
         kept: list[Box] = []
         for i in inside:
@@ -306,6 +351,26 @@ class DocumentReviewer:
 
     def _hash(self, text: str) -> str | None:
         return None if self._hash_key is None else text_hash(self._hash_key, text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """The text lines document mode works on, what each says of itself, the fields they
+    pair into, which of them are MRZ lines (index to the MRZ line's box) and, after a
+    re-read, the document's text size."""
+
+    lines: Sequence[TextLine]
+    labels: Sequence[LineLabels]
+    fields: Sequence[Field]
+    mrz_lines: dict[int, Box]
+    #: The document's text size, when not the median height of its lines.
+    text_height: float | None = None
+
+
+def _median_height(lines: Sequence[TextLine], extent: Box) -> float:
+    """The median height of the lines centred in ``extent``: the document's text size."""
+    heights = [line.height for line in lines if centre_within(extent, line.box)]
+    return statistics.median(heights) if heights else 0.0
 
 
 def _clear_of(

@@ -3,6 +3,7 @@ place that reads ``options.text`` and ``options.codes`` to decide which of them 
 
 from __future__ import annotations
 
+from redactor.documents.reread import EngineExtentReader
 from redactor.documents.review import DocumentReviewer
 from redactor.findings import Detector, Reviewer
 from redactor.options import PipelineOptions
@@ -11,7 +12,7 @@ from redactor.pii.policy import Policy
 from redactor.text.code_detector import CodeDetector
 from redactor.text.detector import TextDetector
 from redactor.text.engines import shared_engine
-from redactor.text.ocr import EngineSettings
+from redactor.text.ocr import EngineSettings, OcrEngine
 
 
 def build_text_detectors(
@@ -28,13 +29,9 @@ def build_text_detectors(
     """
     detectors: list[Detector] = []
     if options.text != "off":
-        engine = shared_engine(
-            options.ocr_engine,
-            EngineSettings(threads=threads, detection_side=options.ocr_detection_side),
-        )
         detectors.append(
             TextDetector(
-                engine,
+                _engine(options, threads),
                 options.text,
                 options.allow_terms,
                 options.deny_terms,
@@ -48,9 +45,22 @@ def build_text_detectors(
     return detectors
 
 
-def build_reviewers(options: PipelineOptions, hash_key: bytes | None = None) -> list[Reviewer]:
-    """Document mode, which reads the text detector's lines: none when text is off."""
+def build_reviewers(
+    options: PipelineOptions, hash_key: bytes | None = None, *, threads: int | None = None
+) -> list[Reviewer]:
+    """Document mode, which reads the text detector's lines: none when text is off. It
+    reads each document's extent again, larger, with the text detector's shared engine
+    (the same ``threads``, so the same engine)."""
     if options.text == "off":
         return []
     policy = Policy.build(options.text, options.allow_terms, options.deny_terms)
-    return [DocumentReviewer(policy, hash_key)]
+    reader = EngineExtentReader(_engine(options, threads))
+    return [DocumentReviewer(policy, hash_key, reader=reader)]
+
+
+def _engine(options: PipelineOptions, threads: int | None) -> OcrEngine:
+    """This process's shared OCR engine for the options, built on first use."""
+    return shared_engine(
+        options.ocr_engine,
+        EngineSettings(threads=threads, detection_side=options.ocr_detection_side),
+    )

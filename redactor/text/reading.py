@@ -105,6 +105,38 @@ def read_text(
     return [line.scaled(factor) for line in lines] if factor != 1.0 else lines
 
 
+def detection_scale(
+    engine: OcrEngine, size: tuple[int, int], max_side: int = MAX_OCR_SIDE
+) -> float:
+    """Detection canvas pixels per image pixel when :func:`read_text` reads an image of
+    ``size`` (height, width): the OCR bound, then the engine's own scaling (engines that
+    do not say, :class:`~redactor.text.ocr.TextProposer`, detect at the size given)."""
+    height, width = size
+    bound = min(1.0, max_side / max(height, width, 1))
+    if not isinstance(engine, TextProposer):
+        return bound
+    bounded = (max(1, round(height * bound)), max(1, round(width * bound)))
+    return bound * engine.detection_scale(bounded)
+
+
+def read_enlarged(engine: OcrEngine, image: RGBImage, area: Box, scale: float) -> list[OcrLine]:
+    """Every run of text ``engine`` reads in ``area`` of ``image`` enlarged ``scale``
+    times (cubic interpolation), in the image's coordinates: document mode reads a
+    document's extent again with its text at a size OCR reads well (see
+    :mod:`redactor.documents.reread`). The enlarged crop is read as a whole image."""
+    check_image(image)
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = area.clipped(width, height).to_int()
+    if x1 <= x0 or y1 <= y0:
+        return []
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+    enlarged = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC), np.uint8)
+    read = _read_region(engine, enlarged, (size[1], size[0]))
+    back = (x1 - x0) / size[0]
+    return [line.scaled(back).shifted(x0, y0) for line in read]
+
+
 def _bounded(context: ImageContext, max_side: int) -> tuple[RGBImage, float]:
     """The image shrunk to ``max_side`` (if larger) and the factor back to full size."""
     height, width = context.image.shape[:2]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from redactor.documents.review import DocumentReviewer
 from redactor.findings import DOCUMENT
 from redactor.geometry import Box, intersection
 from redactor.options import PipelineOptions
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
+from redactor.pii.policy import Policy
 from redactor.pipeline import Pipeline
 from testkit.documents import (
     CODE,
     FIELD,
     FINGERPRINT,
+    LABEL,
     MRZ_LINE,
     document_scene,
     render_document,
@@ -122,3 +125,38 @@ def test_given_a_specimen_with_a_fingerprint_or_stacked_code_then_it_goes(
     boxes = [Box(*f.box) for f in result.report.findings if f.kind == DOCUMENT_FIELD]
     # finding boxes, before the redactor's margin; the labelled box has the quiet zone
     assert covered_share(mark, boxes) >= 0.75
+
+
+def test_given_a_small_card_in_a_large_photo_then_the_reread_keeps_its_labels(
+    pipeline: Pipeline,
+) -> None:
+    # The card takes 30% of the photo's width: its labels are 5-6 px tall on the first
+    # reading's detector canvas, where small labels merge with their values or are
+    # missed. Read again, enlarged, they are kept and the values still go.
+    scene = document_scene("TD1", "es", 42, share=0.3)
+    data = to_jpeg(scene.image, 85)
+    reviewer = pipeline.reviewers[0]
+    assert isinstance(reviewer, DocumentReviewer)
+    first_only = Pipeline(
+        pipeline.options,
+        pipeline.detectors,
+        reviewers=[DocumentReviewer(Policy.build("pii"), b"integration-key-0123456789")],
+    )
+    personal = [i for i in scene.items if i.kind in (FIELD, MRZ_LINE)]
+    labels = [i for i in scene.items if i.kind == LABEL]
+    covered, kept = {}, {}
+    for name, run in (("first", first_only), ("reread", pipeline)):
+        result = run.run(data)
+        assert result.ok, result.report.error
+        boxes = [f.box for f in result.report.findings if f.kind in (MRZ, DOCUMENT_FIELD)]
+        covered[name] = sum(_centre_in(i.box, boxes) for i in personal)
+        kept[name] = sum(not _centre_in(i.box, boxes) for i in labels)
+    # first reading alone (2026-12 measure): 12 of 13 fields covered, 7 of 13 labels kept
+    assert covered["reread"] == len(personal)
+    assert kept["reread"] >= 0.9 * len(labels)
+    assert kept["reread"] > kept["first"]
+
+
+def _centre_in(box: Box, boxes: list[list[float]]) -> bool:
+    cx, cy = box.center
+    return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
