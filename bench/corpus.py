@@ -85,6 +85,9 @@ DOCUMENT_LAYOUTS = (
     ("TD3", "cs"),
     ("TD1", "pt"),
 )
+#: Width of a small generated document, as a share of the photo's: a card far from the
+#: camera, its labels a few pixels tall (document mode reads such a card again, larger).
+SMALL_DOCUMENT_SHARE = 0.3
 
 Pixels = npt.NDArray[np.uint8]
 
@@ -154,6 +157,7 @@ class Plan:
     texts: int
     orientations: tuple[int, ...]
     documents: int = 0
+    small_documents: int = 0
 
 
 QUICK = Plan(
@@ -171,6 +175,7 @@ def full_plan() -> Plan:
         texts=30,
         orientations=(1, 2, 3, 4, 5, 6, 7, 8, 6, 8, 3, 5),
         documents=len(DOCUMENT_LAYOUTS),
+        small_documents=len(DOCUMENT_LAYOUTS) // 2,
     )
 
 
@@ -355,28 +360,32 @@ def text_case(index: int, seed: int) -> tuple[Case, bytes]:
     return case, data
 
 
-def document_case(index: int, seed: int) -> tuple[Case, bytes]:
+def document_case(index: int, seed: int, *, small: bool = False) -> tuple[Case, bytes]:
     """A generated passport page or ID card (front and back) on a table next to a product.
 
     Fields and MRZ lines are personal text, the portrait's face is a face, labels and
     titles must stay readable, and everything inside the document may be redacted.
+    ``small``: another card, :data:`SMALL_DOCUMENT_SHARE` of the photo's width.
     """
     from testkit.documents import FIELD, MRZ_LINE, document_scene, to_jpeg
 
     fmt, language = DOCUMENT_LAYOUTS[index % len(DOCUMENT_LAYOUTS)]
-    scene = document_scene(fmt, language, seed * 100 + index, canvas=CANVAS)
+    share, name = (SMALL_DOCUMENT_SHARE, "document-small") if small else (None, "document")
+    scene = document_scene(
+        fmt, language, seed * 100 + index + (50 if small else 0), canvas=CANVAS, share=share
+    )
     kinds = {FIELD: "pii.document_field", MRZ_LINE: "pii.mrz", LABEL: LABEL, PRODUCT: PRODUCT}
     case = Case(
-        id=f"document-{index:02d}",
+        id=f"{name}-{index:02d}",
         kind=DOCUMENT,
-        path=f"document-{index:02d}.jpg",
+        path=f"{name}-{index:02d}.jpg",
         upright_size=CANVAS,
         faces=[scene.face] if scene.face is not None else [],
         ignore=list(scene.documents),
         text=[TextItem(i.box, kinds[i.kind], i.text) for i in scene.items if i.kind in kinds],
     )
     quality = JPEG_QUALITIES[index % len(JPEG_QUALITIES)]
-    case.attributes.update(format=fmt, language=language, jpeg_quality=quality)
+    case.attributes.update(format=fmt, language=language, jpeg_quality=quality, small=small)
     return case, to_jpeg(scene.image, quality)
 
 
@@ -424,6 +433,7 @@ def build_cases(plan: Plan, seed: int) -> list[tuple[Case, bytes | None]]:
     built += [text_case(i, seed) for i in range(plan.texts)]
     built += [camera_case(i, o, seed) for i, o in enumerate(plan.orientations)]
     built += [document_case(i, seed) for i in range(plan.documents)]
+    built += [document_case(i, seed, small=True) for i in range(plan.small_documents)]
     return built
 
 
