@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 
 #: Where an engine should run: ``auto`` is CUDA when the engine's runtime has a device.
 Device = Literal["auto", "cpu", "cuda"]
-#: Which weights an engine's networks run with: ``int8`` is RapidOCR's text detector
-#: quantised (``models/weights/ppocr-det-int8.onnx``, 3-5x faster on a CPU with VNNI),
-#: ``fp32`` the wheel's own. Engines without quantised weights always run ``fp32``.
+#: Which weights an engine's networks run with: ``fp32`` the wheel's own, ``int8``
+#: RapidOCR's text detector quantised (``models/weights/ppocr-det-int8.onnx``, 3-5x
+#: faster on a CPU with VNNI, but it misses some small print: a speed lever, not the
+#: default). Engines without quantised weights always run ``fp32``.
 Precision = Literal["int8", "fp32"]
 
 
@@ -137,7 +138,7 @@ def _current_device() -> Device:
     return _preferred_device
 
 
-_preferred_precision: Precision = "int8"
+_preferred_precision: Precision = "fp32"
 
 
 def prefer_precision(precision: Precision) -> None:

@@ -1,4 +1,4 @@
-"""RapidOCR with its quantised text detector (the default) and with the wheel's own."""
+"""RapidOCR with the wheel's text detector (the default) and with the quantised one."""
 
 from __future__ import annotations
 

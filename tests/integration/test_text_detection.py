@@ -108,7 +108,7 @@ def test_findings_carry_hashes_and_rules_never_text(scene: tuple[Scene, list[Fin
     for item in rendered.personal:
         assert item.text not in dumped
     assert all(f.text_hash and len(f.text_hash) == 32 and f.attributes["rule"] for f in findings)
-    assert {f.model for f in findings} == {"rapidocr@3.10.0+det-int8"}
+    assert {f.model for f in findings} == {"rapidocr@3.10.0"}
 
 
 def test_given_a_large_photo_then_boxes_are_mapped_back_to_full_resolution(

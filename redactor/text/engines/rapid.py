@@ -3,9 +3,10 @@
 The model files are the ones in the RapidOCR wheel, verified against ``models/manifest.json``
 and passed by path, so RapidOCR never looks for (or downloads) anything else.
 
-The text detector runs quantised (``precision`` ``int8``, the default:
-``models/weights/ppocr-det-int8.onnx``, made by ``scripts/ppocr_int8.py``) or as the
-wheel ships it (``fp32``); the recogniser and direction classifier always as shipped.
+The text detector runs as the wheel ships it (``precision`` ``fp32``, the default) or
+quantised (``int8``: ``models/weights/ppocr-det-int8.onnx``, made by
+``scripts/ppocr_int8.py``; faster, but it misses some small print, see
+docs/benchmarks.md); the recogniser and direction classifier always as shipped.
 
 It runs on ONNX Runtime's CUDA provider when asked for (``device`` ``auto`` or ``cuda``)
 and the installed ONNX Runtime is the GPU build (``onnxruntime-gpu``) with a device;
@@ -77,7 +78,7 @@ def cuda_available() -> bool:
 
 
 def _params(
-    threads: int | None, device: Device = "cpu", precision: Precision = "int8"
+    threads: int | None, device: Device = "cpu", precision: Precision = "fp32"
 ) -> dict[str, Any]:
     params: dict[str, Any] = {
         "Det.model_path": str(models.verified_path(DETECTORS[precision])),
@@ -116,7 +117,7 @@ class RapidOcrEngine:
         threads: int | None = None,
         detection_side: int | None = None,
         device: Device = "cpu",
-        precision: Precision = "int8",
+        precision: Precision = "fp32",
     ) -> None:
         if precision not in DETECTORS:
             raise ConfigError(f"unknown OCR precision {precision!r}; choose int8 or fp32")
