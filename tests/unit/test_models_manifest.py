@@ -16,6 +16,7 @@ def test_manifest_lists_every_weight_file_with_provenance() -> None:
         "easyocr-craft",
         "easyocr-english-g2",
         "ppocr-det",
+        "ppocr-det-int8",
         "ppocr-rec",
     } <= names
     for entry in entries:

@@ -20,7 +20,10 @@ def _rapidocr(settings: EngineSettings) -> OcrEngine:
     from redactor.text.engines.rapid import RapidOcrEngine
 
     return RapidOcrEngine(
-        threads=settings.threads, detection_side=settings.detection_side, device=settings.device
+        threads=settings.threads,
+        detection_side=settings.detection_side,
+        device=settings.device,
+        precision=settings.precision,
     )
 
 

@@ -3,6 +3,11 @@
 The model files are the ones in the RapidOCR wheel, verified against ``models/manifest.json``
 and passed by path, so RapidOCR never looks for (or downloads) anything else.
 
+The text detector runs as the wheel ships it (``precision`` ``fp32``, the default) or
+quantised (``int8``: ``models/weights/ppocr-det-int8.onnx``, made by
+``scripts/ppocr_int8.py``; faster, but it misses some small print, see
+docs/benchmarks.md); the recogniser and direction classifier always as shipped.
+
 It runs on ONNX Runtime's CUDA provider when asked for (``device`` ``auto`` or ``cuda``)
 and the installed ONNX Runtime is the GPU build (``onnxruntime-gpu``) with a device;
 otherwise on the CPU, and :func:`redactor.text.ocr.resolve_device` says so in the log.
@@ -21,6 +26,7 @@ import cv2
 import numpy as np
 
 import models
+from redactor.errors import ConfigError
 from redactor.findings import RGBImage
 from redactor.native import native_chatter_logged
 from redactor.text.engines.layout import (
@@ -30,7 +36,14 @@ from redactor.text.engines.layout import (
     to_confidence,
     to_quad,
 )
-from redactor.text.ocr import Device, MalformedOcrOutput, OcrLine, TextMap, resolve_device
+from redactor.text.ocr import (
+    Device,
+    MalformedOcrOutput,
+    OcrLine,
+    Precision,
+    TextMap,
+    resolve_device,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +65,8 @@ REC_BATCH = 1
 MIN_LINE_SCORE = 0.3
 #: ONNX Runtime's name for its CUDA execution provider.
 CUDA_PROVIDER = "CUDAExecutionProvider"
+#: The text detector's manifest entry at each precision.
+DETECTORS: dict[Precision, str] = {"int8": "ppocr-det-int8", "fp32": "ppocr-det"}
 
 
 def cuda_available() -> bool:
@@ -62,9 +77,11 @@ def cuda_available() -> bool:
     return CUDA_PROVIDER in onnxruntime.get_available_providers()
 
 
-def _params(threads: int | None, device: Device = "cpu") -> dict[str, Any]:
+def _params(
+    threads: int | None, device: Device = "cpu", precision: Precision = "fp32"
+) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "Det.model_path": str(models.verified_path("ppocr-det")),
+        "Det.model_path": str(models.verified_path(DETECTORS[precision])),
         "Rec.model_path": str(models.verified_path("ppocr-rec")),
         "Cls.model_path": str(models.verified_path("ppocr-cls")),
         "Global.log_level": "error",
@@ -90,7 +107,8 @@ def _params(threads: int | None, device: Device = "cpu") -> dict[str, Any]:
 
 class RapidOcrEngine:
     """PP-OCRv6 small detection, direction classification and recognition, on the CPU
-    or (``device`` ``auto`` or ``cuda`` with ``onnxruntime-gpu`` and a device) on CUDA."""
+    or (``device`` ``auto`` or ``cuda`` with ``onnxruntime-gpu`` and a device) on CUDA,
+    with the detector quantised (``precision`` ``int8``) or not (``fp32``)."""
 
     name = "rapidocr"
 
@@ -99,13 +117,19 @@ class RapidOcrEngine:
         threads: int | None = None,
         detection_side: int | None = None,
         device: Device = "cpu",
+        precision: Precision = "fp32",
     ) -> None:
-        self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}"
+        if precision not in DETECTORS:
+            raise ConfigError(f"unknown OCR precision {precision!r}; choose int8 or fp32")
+        # Findings name the weights: the quantised detector finds slightly other boxes.
+        quantised = "+det-int8" if precision == "int8" else ""
+        self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}{quantised}"
+        self.precision = precision
         self.device = resolve_device(device, cuda_available, self.name)
         with native_chatter_logged("onnxruntime"):
             from rapidocr import RapidOCR
 
-            self._ocr: Any = RapidOCR(params=_params(threads, self.device))
+            self._ocr: Any = RapidOCR(params=_params(threads, self.device, precision))
             if self.device == "cuda":
                 self.device = self._session_device()
         self._detection_side = detection_side
