@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from redactor.documents.margins import Grey
+from redactor.documents.margins import INK_LEVELS, Grey
 from redactor.findings import RGBImage
 from redactor.geometry import Box, centre_within
 from redactor.text.lines import TextLine, build_lines
@@ -50,8 +50,6 @@ CROP_MARGIN = 1.0
 #: lines (each padded by :data:`LINE_PAD` of its height, at least a pixel).
 REPRODUCED_INK = 0.9
 LINE_PAD = 0.15
-#: Ink: grey levels this far from the line box's median.
-INK_LEVELS = 48.0
 #: Below this many ink pixels a line's box is compared by area instead.
 MIN_INK_PX = 20
 
