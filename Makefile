@@ -26,11 +26,13 @@ $(BASE_STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip check
 	$(BIN)/redactor models verify > /dev/null
 	touch $(BASE_STAMP)
 
 $(STAMP): $(BASE_STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[easyocr,dev]'
+	$(BIN)/python -m pip check
 	$(BIN)/redactor models verify > /dev/null
 	touch $(STAMP)
 
