@@ -20,6 +20,7 @@ COPY workers ./workers
 COPY models ./models
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --constraint constraints.txt . \
+    && /opt/venv/bin/pip check \
     && rm -rf /opt/redactor
 ENV PATH=/opt/venv/bin:$PATH
 
