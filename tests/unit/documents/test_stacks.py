@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from redactor.documents.fields import analyse
@@ -26,7 +27,7 @@ LABEL = line(("VALID", 170, 60, 195, 69), ("FOR", 197, 60, 212, 69))
 VALUE = line(("SCHENGEN", 270, 58, 420, 88))
 
 
-def kept(lines: list[TextLine], grey: np.ndarray = BLANK) -> set[str]:
+def kept(lines: list[TextLine], grey: npt.NDArray[np.uint8] = BLANK) -> set[str]:
     labels = [analyse(x, default_lexicon()) for x in lines]
     return {lines[i].words[n].text for i, n in stack_words(grey, lines, labels)}
 
@@ -66,7 +67,7 @@ def test_given_the_value_right_beside_the_stack_then_it_is_not_taken_for_the_row
     assert kept([LABEL, sliver, under]) == set()
 
 
-def rows_of_ink(bands: list[tuple[int, int]]) -> np.ndarray:
+def rows_of_ink(bands: list[tuple[int, int]]) -> npt.NDArray[np.uint8]:
     grey = BLANK.copy()
     for top, bottom in bands:
         grey[top:bottom, 172:210:2] = 20  # glyph strokes
