@@ -13,8 +13,9 @@ A word is taken for the same label in another language only when all of this hol
   row, to its right and set apart from it, clearly taller than the label
   (:data:`TALLER`) and reaching below it;
 * the word sits under that label, starts in its column (or continues a run of such
-  words that does), ends before the value, and lies within the value's rows: the
-  stack is beside the value, not under it;
+  words that does), the run at least :data:`WIDE` of the label's width, ends before
+  the value, and lies within the value's rows: the stack is beside the value, not
+  under it;
 * it has no digit;
 * its ink, judged with the words next to it that pass the above (OCR splits a stack
   into slivers too narrow to judge alone), is label-sized: no taller than the label
@@ -39,6 +40,9 @@ from redactor.text.lines import TextLine
 
 #: A value at least this many times the label's height leaves room for a stack beside it.
 TALLER = 1.6
+#: A stack's row spans at least this share of the label's width (the same words in
+#: another language); a short value under a label ("M" under "Sex") does not.
+WIDE = 0.5
 #: A word up to this many times the label's height is one row of the stack.
 ONE_ROW = 1.3
 #: A band of ink rows up to this many times the label's (box) height is a row of small type.
@@ -74,7 +78,8 @@ def stack_words(
             for start, end in runs(beside):
                 box = union_box([w.box for w in line.words[start:end]])
                 in_column = label.box.x0 - label.height <= box.x0 < label.box.x1
-                if in_column and _label_sized(grey, box, label.height):
+                wide = box.width >= WIDE * label.box.width
+                if in_column and wide and _label_sized(grey, box, label.height):
                     found.update((i, n) for n in range(start, end))
     return found
 

@@ -42,6 +42,8 @@ def kept(lines: list[TextLine], grey: npt.NDArray[np.uint8] = BLANK) -> set[str]
         ([line(("VAIAPLE", 170, 69, 200, 78), ("P0UP", 201, 69, 215, 78))], {"VAIAPLE"}),
         # reaching below the value's rows: under the label, not beside the value
         ([line(("TRAVELER", 170, 84, 220, 96))], set()),
+        # a short value under the label ("M" under "Sex"), not the label in another language
+        ([line(("M", 171, 69, 178, 77))], set()),
         # starting left of the label's column
         ([line(("TRAVELER", 140, 69, 165, 78))], set()),
         # as tall as the value and blank inside: no rows of small type
