@@ -8,10 +8,11 @@ it was given). Inside each document's extent it fails closed:
 
 * every MRZ line is redacted whole (``pii.mrz``), lines OCR missed included;
 * every text line is redacted (``pii.document_field``) except field labels, document
-  titles, state names and specimen watermarks; a line that is the value of a label is
-  redacted even when it reads "SPECIMEN" (specimens print it in the name fields), so a
-  specimen word is kept only when it is a watermark, i.e. larger than the field text
-  or printed vertically;
+  titles, state names, specimen watermarks and the other languages of a label
+  stacked beside a tall value (:mod:`redactor.documents.stacks`); a line that is the
+  value of a label is redacted even when it reads "SPECIMEN" (specimens print it in
+  the name fields), so a specimen word is kept only when it is a watermark, i.e.
+  larger than the field text or printed vertically;
 * every face becomes its whole photo area (head and shoulders), and a smaller copy of
   the portrait elsewhere on the document (the "ghost" portrait) is found by matching
   the portrait against the document at smaller scales;
@@ -63,6 +64,7 @@ from redactor.documents.marks import (
     signature_ink,
 )
 from redactor.documents.reread import MAX_DOCUMENTS, ExtentReader, merged
+from redactor.documents.stacks import stack_words
 from redactor.documents.unread import unread_words
 from redactor.errors import ConfigError
 from redactor.findings import DOCUMENT, FACE, TEXT, Finding, RGBImage, kind_family
@@ -197,13 +199,15 @@ class DocumentReviewer:
             out += self._mrz(document.zone)
         median = reading.text_height or _median_height(lines, extent)
         value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
+        stacks = stack_words(grey, lines, labels)
         kept: list[Box] = []
         for i in inside:
             if i not in mrz_lines:
                 info = labels[i]
                 if _state_value(lines[i], info, extent, median):
                     info = replace(info, matches=(), label_words=frozenset())
-                redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey)
+                stack = {k for j, k in stacks if j == i}
+                redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey, stack)
                 out += redacted
                 kept += kept_here
             else:
@@ -312,15 +316,19 @@ class DocumentReviewer:
         median: float,
         value_of: dict[tuple[int, int], str],
         grey: Grey,
+        stack: set[int],
     ) -> tuple[list[Finding], list[Box]]:
         """The words of one line inside a document that are not kept, in runs, and the
-        boxes of the runs that are."""
-        values = {k for k in range(len(line.words)) if (index, k) in value_of}
+        boxes of the runs that are. ``stack`` words are a label's other languages
+        (:mod:`redactor.documents.stacks`): kept even where pairing took them for the
+        value of the label above."""
+        values = {k for k in range(len(line.words)) if (index, k) in value_of} - stack
         if not values and (
             (info.only_kept and _kept_whole(line, info, median)) or _label_like(line, info, median)
         ):
             return [], [line.box]
         keep = {k for k in info.label_words if k not in values and not _specimen(line, info, k)}
+        keep |= stack
         allowed = self._policy.kept_words(line.text, list(line.spans))
         redact = [k not in keep and not allowed[k] for k in range(len(line.words))]
         out = []
