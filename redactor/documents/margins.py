@@ -34,6 +34,14 @@ MIN_TRIM_HEIGHT = 6
 INK_EDGE_PX = 2.0
 
 
+def ink_mask(crop: Grey) -> npt.NDArray[np.bool_]:
+    """The ink of a grey ``crop``: pixels more than :data:`INK_LEVELS` from its median."""
+    ink: npt.NDArray[np.bool_] = (
+        np.abs(crop.astype(np.float32) - float(np.median(crop))) > INK_LEVELS
+    )
+    return ink
+
+
 def margin_of(box: Box) -> float:
     """The margin the redactor adds around a text-kind finding of ``box``."""
     return max(TEXT_MARGIN_MIN_PX, box.height * TEXT_MARGIN_FRACTION)
@@ -105,9 +113,7 @@ def trimmed_to_ink(grey: Grey, box: Box) -> Box:
     crop = grey[y0:y1, x0:x1]
     if crop.shape[0] < MIN_TRIM_HEIGHT or crop.shape[1] < crop.shape[0]:
         return box  # too small, or printed vertically
-    background = float(np.median(crop))
-    ink = np.abs(crop.astype(np.float32) - background) > INK_LEVELS
-    rows = ink.mean(axis=1) > INK_ROW_SHARE
+    rows = ink_mask(crop).mean(axis=1) > INK_ROW_SHARE
     n = len(rows)
     middle = n // 2
     inked = np.flatnonzero(rows)

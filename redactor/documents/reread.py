@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from redactor.documents.margins import INK_LEVELS, Grey
+from redactor.documents.margins import Grey, ink_mask
 from redactor.findings import RGBImage
 from redactor.geometry import Box, centre_within
 from redactor.text.lines import TextLine, build_lines
@@ -128,8 +128,7 @@ def _covered_share(grey: Grey, box: Box, cover: Sequence[Box]) -> float:
     x0, y0, x1, y1 = box.clipped(width, height).to_int()
     if x1 <= x0 or y1 <= y0:
         return 1.0
-    crop = grey[y0:y1, x0:x1].astype(np.float32)
-    ink = np.abs(crop - float(np.median(crop))) > INK_LEVELS
+    ink = ink_mask(grey[y0:y1, x0:x1])
     under = np.zeros_like(ink)
     for c in cover:
         cx0, cy0, cx1, cy1 = c.to_int()

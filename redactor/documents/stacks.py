@@ -30,10 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from redactor.documents.fields import MAX_ROW_GAP, LineLabels
-from redactor.documents.margins import INK_LEVELS, INK_ROW_SHARE, Grey
+from redactor.documents.margins import INK_ROW_SHARE, Grey, ink_mask
 from redactor.geometry import Box, union_box
 from redactor.text.context import runs
 from redactor.text.lines import TextLine
@@ -128,11 +126,10 @@ def ink_bands(grey: Grey, box: Box) -> list[int]:
     every row is inked: one band, as tall as the box, and nothing is kept."""
     height, width = grey.shape[:2]
     x0, y0, x1, y1 = box.clipped(width, height).to_int()
-    crop = grey[y0:y1, x0:x1].astype(np.float32)
+    crop = grey[y0:y1, x0:x1]
     if crop.size == 0:
         return []
-    ink = np.abs(crop - float(np.median(crop))) > INK_LEVELS
-    rows = ink.mean(axis=1) > INK_ROW_SHARE
+    rows = ink_mask(crop).mean(axis=1) > INK_ROW_SHARE
     bands: list[int] = []
     run = 0
     for inked in rows:
