@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 from bench import real_documents as rd
@@ -111,3 +112,12 @@ def test_given_a_kept_label_right_above_a_filled_value_then_the_value_is_not_rea
     assert field.ok
     kept = rd.score_keep(BandReader(), before, after, rd.Item(label, "label"))
     assert kept.ok
+
+
+def test_given_an_unlabelled_name_to_score_alone_then_the_run_stops_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        rd.main(["--only", "no_such_card.png", "--out", "/nonexistent"])
+    assert stop.value.code == 2
+    assert "no_such_card.png" in capsys.readouterr().err
