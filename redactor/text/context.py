@@ -94,9 +94,10 @@ class LineRules:
             for i, line in enumerate(lines)
             for match in (*policy.denied(line.text), *find_pii(line.text, self.recognizers))
         ]
+        labels = [analyse(line, self._lexicon) for line in lines]
         hits += self._cued_from_above(lines, above)
-        hits += _names_below_cues(lines, above)
-        hits += labelled_values(lines, [analyse(line, self._lexicon) for line in lines])
+        hits += _names_below_cues(lines, above, labels)
+        hits += labelled_values(lines, labels)
         hits += _address_blocks(lines, hits)
         return hits
 
@@ -151,11 +152,16 @@ def lines_above(lines: Sequence[TextLine]) -> dict[int, int]:
     return above
 
 
-def _names_below_cues(lines: Sequence[TextLine], above: dict[int, int]) -> list[Hit]:
-    """A name alone on the line under "SHIP TO:" or "Hello, my name is"."""
+def _names_below_cues(
+    lines: Sequence[TextLine], above: dict[int, int], labels: Sequence[LineLabels]
+) -> list[Hit]:
+    """A name alone on the line under "SHIP TO:" or "Hello, my name is". A field label
+    under a name cue ("Nom" under "Name" in a visa's label stack) is not a name."""
     hits = []
     for lower, upper in above.items():
-        span = name_line_span(lines[lower].text) if is_cue_line(lines[upper].text) else None
+        if labels[lower].not_a_value or not is_cue_line(lines[upper].text):
+            continue
+        span = name_line_span(lines[lower].text)
         if span is not None:
             hits.append(Hit(lower, PiiMatch(*span, NAME, "cue-above")))
     return hits

@@ -127,6 +127,13 @@ def test_given_a_cue_above_then_the_item_below_counts() -> None:
     assert [(f.kind, f.attributes["rule"]) for f in findings] == [("pii.phone", "cue-above")]
 
 
+def test_given_a_label_under_a_name_cue_then_it_is_not_a_name() -> None:
+    """A visa's label stack: "Name" over its other languages, then the value."""
+    lines = [run("Name", 10, 10), run("Cognome Nome", 10, 34), run("ROSSI MARIO", 10, 58)]
+    boxes = {round(f.box.y0) for f in detector(lines).detect(IMAGE) if f.kind == "pii.name"}
+    assert 34 not in boxes
+
+
 def test_given_an_allowed_brand_then_it_gets_no_finding() -> None:
     lines = [run("Jane Smith", 10, 10)]
     assert [f.kind for f in detector(lines).detect(IMAGE)] == ["pii.name"]
