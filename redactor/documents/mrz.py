@@ -50,7 +50,11 @@ MAX_HEIGHT_RATIO = 1.6
 PITCH = 1.45
 
 _MRZ_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<")
-_FILLER_LOOKALIKES = str.maketrans({"«": "<", "‹": "<", "＜": "<", "≤": "<", "(": "<", "{": "<"})
+#: Filler look-alikes: ``>`` and ``»`` are fillers read upside down, when the OCR's angle
+#: classifier turns a line of an MRZ by 180 degrees (its characters then come reversed).
+_FILLER_LOOKALIKES = str.maketrans(
+    {"«": "<", "‹": "<", "＜": "<", "≤": "<", "(": "<", "{": "<", ">": "<", "»": "<"}
+)
 #: Runs of K (or c/k next to a filler) are fillers read as letters.
 _K_RUN = re.compile(r"K{3,}|(?<=<)[Kkc]+|[Kkc]+(?=<)")
 _FILLER_RUN = re.compile(r"<{2,}")

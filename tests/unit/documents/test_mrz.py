@@ -118,6 +118,18 @@ def test_given_only_the_data_line_read_then_the_missing_lines_are_placed_around_
     assert zone.box.y0 < 544 - 30  # the line above is redacted too
 
 
+@pytest.mark.parametrize(("fmt", "rows"), ZONES)
+def test_given_a_line_read_upside_down_then_it_is_still_a_line_of_the_zone(
+    fmt: str, rows: tuple[str, ...]
+) -> None:
+    # OCR's angle classifier turns a line by 180 degrees: characters reversed, fillers
+    # read as ">". Without it, one line is read and the missing ones are guessed.
+    flipped = (*rows[:-1], rows[-1][::-1].replace("<", ">"))
+    (zone,) = find_zones(zone_lines(flipped))
+    assert zone.format == fmt
+    assert len(zone.lines) == len(rows)
+
+
 def test_given_a_cut_line_then_it_still_counts() -> None:
     (zone,) = find_zones(zone_lines((TD3[0][:30], TD3[1])))
     assert len(zone.lines) == 2
