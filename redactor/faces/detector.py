@@ -15,10 +15,10 @@ from redactor.faces.base import (
     FaceSettings,
     FaceSurveyor,
 )
-from redactor.faces.boxes import overlaps_of_smaller
+from redactor.faces.boxes import overlaps_of_smaller, same_face
 from redactor.faces.registry import create_family
 from redactor.findings import FACE, Finding, RGBImage
-from redactor.geometry import Box, overlap_of_smaller, union_box
+from redactor.geometry import Box, union_box
 from redactor.image_context import ImageContext
 
 #: Face boxes covering more than this share of the smaller one are the same face.
@@ -94,10 +94,9 @@ class FaceDetector:
 
 
 def _corroborated(candidate: FaceCandidate, found: Sequence[FaceCandidate]) -> bool:
-    """Whether another family found the same face."""
+    """Whether another family found the same face, at about the same size."""
     return any(
-        other.family != candidate.family
-        and overlap_of_smaller(candidate.face, other.face) > SAME_FACE
+        other.family != candidate.family and same_face(candidate.face, other.face, SAME_FACE)
         for other in found
     )
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from redactor.detail import DetailMap
 from redactor.faces.base import FaceCandidate, FaceGuide, FaceSettings, HeadShape, head_box
+from redactor.faces.boxes import same_face
 from redactor.findings import RGBImage
 from redactor.geometry import Box, merge_overlapping, overlap_of_smaller
 from redactor.image_context import ImageContext
@@ -279,7 +280,7 @@ class MediaPipeFaceDetector:
                 continue
             crop = np.ascontiguousarray(frame[y0:y1, x0:x1])
             for found, _ in self._full(crop):
-                if overlap_of_smaller(found.shifted(x0, y0), box) > CONFIRM_OVERLAP:
+                if same_face(found.shifted(x0, y0), box, CONFIRM_OVERLAP):
                     return True
         return False
 

@@ -22,7 +22,7 @@ from redactor.faces import (
     check_families,
     head_box,
 )
-from redactor.faces.boxes import overlaps_of_smaller, suppressed
+from redactor.faces.boxes import overlaps_of_smaller, same_face, suppressed
 from redactor.faces.centerface import (
     FINE_OVERLAP,
     FINE_TILE,
@@ -34,7 +34,7 @@ from redactor.faces.centerface import (
     tile_starts,
     unexplained_spots,
 )
-from redactor.faces.detector import merge_heads
+from redactor.faces.detector import _corroborated, merge_heads
 from redactor.faces.mediapipe import OWNED_RANGE, pyramid_plan, pyramid_sides
 from redactor.findings import RGBImage
 from redactor.geometry import Box, overlap_of_smaller, union_box
@@ -106,6 +106,18 @@ def test_heads_found_by_two_families_become_one_covering_both() -> None:
     assert box == Box(90, 80, 220, 230) and score == 0.9
     assert families == ["centerface", "mediapipe"]
     assert merged[1][2] == ["mediapipe"]
+
+
+def test_a_giant_unsure_box_around_a_real_face_is_not_corroborated_by_it() -> None:
+    # MediaPipe once took a visa's two text blocks for eyes: a 740 px "face" holding the
+    # portrait's 65 px face, which CenterFace found. Holding it is not seeing it.
+    real = _candidate(Box(157, 699, 222, 777), 0.81, "centerface")
+    giant = FaceCandidate(Box(110, 534, 850, 1273), 0.82, Box(36, 201, 924, 1332), "mediapipe")
+    assert not _corroborated(giant, [real, giant])
+    near = _candidate(Box(149, 694, 235, 779), 0.82, "mediapipe")
+    assert _corroborated(near, [real, near])
+    assert same_face(real.face, near.face, 0.5)
+    assert not same_face(real.face, giant.face, 0.5)
 
 
 def test_given_family_names_then_unknown_ones_are_refused_naming_the_choices() -> None:
