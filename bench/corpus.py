@@ -84,6 +84,8 @@ DOCUMENT_LAYOUTS = (
     ("TD1", "ro"),
     ("TD3", "cs"),
     ("TD1", "pt"),
+    ("MRV", "de"),
+    ("MRV", "fr"),
 )
 #: Width of a small generated document, as a share of the photo's: a card far from the
 #: camera, its labels a few pixels tall (document mode reads such a card again, larger).

@@ -1,8 +1,10 @@
-"""Generated identity documents: TD1 cards and TD3 passport pages with invented holders.
+"""Generated identity documents: TD1 cards, TD3 passport pages and MRV-A visa stickers
+with invented holders.
 
 Each document has the layout ICAO 9303 prescribes (portrait on the left, labelled fields,
 a machine-readable zone at the bottom with valid check digits), labels in English and
-one of ten other languages, a faint security pattern, a signature, and optionally a
+one of ten other languages (a visa's in three, stacked in small type beside large
+values), a faint security pattern, a signature, and optionally a
 ghost portrait. :func:`document_scene` photographs it on a table next to a product,
 tilted a few degrees, and JPEG-compresses the result. Every item comes with its exact
 box (each segment is also drawn alone into a mask that goes through the same rotation
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 
 import numpy as np
@@ -46,7 +49,7 @@ LABEL_FONT = "DejaVuSans.ttf"
 VALUE_FONT = "DejaVuSans-Bold.ttf"
 MRZ_FONT = "DejaVuSansMono.ttf"
 #: Page size in pixels before the photo is taken (ID-1 card and TD3 page proportions).
-PAGE = {"TD1": (856, 540), "TD3": (1000, 704)}
+PAGE = {"TD1": (856, 540), "TD3": (1000, 704), "MRV": (1000, 667)}
 
 #: Kinds of item, as the benchmark scores them.
 FIELD, MRZ_LINE, LABEL, PORTRAIT, SIGNATURE = "field", "mrz", "label", "portrait", "signature"
@@ -149,6 +152,8 @@ _Masks = list[tuple[Image.Image, str, str, str]]
 
 
 def _render(fmt: str, language: str, seed: int, ghost: bool) -> tuple[DocumentScene, _Masks]:
+    if fmt == "MRV":
+        return _render_visa(language, seed)
     rng = np.random.default_rng([seed, 7])
     locale, foreign = LANGUAGES[language]
     fake = Faker(locale)
@@ -249,6 +254,114 @@ def _render(fmt: str, language: str, seed: int, ghost: bool) -> tuple[DocumentSc
     if back is not page:
         sides.append((back, back.masks))
     return _stacked_sides(sides, fmt, language, face_box)
+
+
+#: A visa's caption in each language it prints, by field: (English, German, French).
+VISA_LABELS = {
+    "valid_for": ("VALID FOR", "GÜLTIG FÜR", "VALABLE POUR"),
+    "from": ("FROM", "VOM", "DU"),
+    "until": ("UNTIL", "BIS", "AU"),
+    "type": ("TYPE OF VISA", "ART DES VISUMS", "TYPE DE VISA"),
+    "entries": ("NUMBER OF ENTRIES", "ANZAHL DER EINREISEN", "NOMBRE D'ENTRÉES"),
+    "duration": ("DURATION OF STAY", "DAUER DES AUFENTHALTS", "DURÉE DU SÉJOUR"),
+    "issued_in": ("ISSUED IN", "AUSGESTELLT IN", "DÉLIVRÉ À"),
+    "on": ("ON", "AM", "LE"),
+    "passport": ("NUMBER OF PASSPORT", "NUMMER DES REISEPASSES", "NUMÉRO DU PASSEPORT"),
+    "name": ("SURNAME, NAME", "NAME, VORNAME", "NOM, PRÉNOM"),
+}
+#: Where the visa is valid, as the issuing language prints it (a value, not a state).
+VISA_AREA = {"de": "SCHENGENER STAATEN", "fr": "ETATS SCHENGEN"}
+#: The two label columns of a row (shares of the page's width) and the rows' fields.
+VISA_COLUMNS = (0.28, 0.6)
+VISA_DAYS = 90
+
+
+def _render_visa(language: str, seed: int) -> tuple[DocumentScene, _Masks]:
+    """An MRV-A visa sticker: state and title, the portrait on the left, each field's
+    caption in English, German and French stacked in small type with its value large on
+    the caption's right (as Schengen visas print them), and a two-line MRZ."""
+    if language not in VISA_AREA:
+        raise ValueError(f"visas are generated in {sorted(VISA_AREA)}, not {language!r}")
+    rng = np.random.default_rng([seed, 7])
+    fake = Faker(LANGUAGES[language][0])
+    fake.seed_instance(seed)
+    holder = invent_holder(fake, rng)
+    width, height = PAGE["MRV"]
+    page = _Page((width, height), rng)
+    ink, label_ink = (20, 20, 40), (70, 60, 110)
+    unit = height / 100
+    title_face = font(VALUE_FONT, round(5 * unit))
+    page.text((0.04 * width, 3 * unit), HEADER, title_face, LABEL, label_ink)
+    page.text((0.72 * width, 3 * unit), TITLES["MRV"], title_face, LABEL, label_ink)
+    photo, face = _astronaut()
+    portrait_w = round(0.22 * width)
+    crop = photo.crop(
+        (
+            int(face.x0 - 0.45 * face.width),
+            int(face.y0 - 0.5 * face.height),
+            int(face.x1 + 0.45 * face.width),
+            int(face.y1 + 0.9 * face.height),
+        )
+    )
+    portrait = crop.resize((portrait_w, round(portrait_w * 1.28)), Image.Resampling.LANCZOS)
+    px, py = round(0.04 * width), round(14 * unit)
+    page.paste(portrait, (px, py), PORTRAIT)
+    scale = portrait_w / crop.width
+    face_box = Box(
+        px + 0.45 * face.width * scale,
+        py + 0.5 * face.height * scale,
+        px + 1.45 * face.width * scale,
+        py + 1.5 * face.height * scale,
+    )
+    start = holder.issue + timedelta(days=int(rng.integers(5, 60)))
+    until = start + timedelta(days=VISA_DAYS * 2 - 1)
+    rows: list[list[tuple[str, str]]] = [
+        [("valid_for", VISA_AREA[language])],
+        [("from", printed(start)), ("until", printed(until))],
+        [("type", "C"), ("entries", "MULT")],
+        [("duration", str(VISA_DAYS)), ("on", printed(holder.issue))],
+        [("issued_in", holder.place)],
+        [("passport", holder.number)],
+        [("name", f"{holder.surname}, {holder.given}")],
+    ]
+    order = (0, 1, 2) if language == "de" else (0, 2, 1)
+    label_face = font(LABEL_FONT, round(2.0 * unit))
+    value_face = font(VALUE_FONT, round(4.0 * unit))
+    row_pitch = 1.15 * label_face.size
+    stack_height = 3 * row_pitch
+    top = 14 * unit
+    for fields in rows:
+        for (key, value), column in zip(fields, VISA_COLUMNS, strict=False):
+            x = column * width
+            stack = [VISA_LABELS[key][k] for k in order]
+            for k, caption in enumerate(stack):
+                row = (x, top + k * row_pitch)
+                page.text(row, caption, label_face, LABEL, label_ink, f"{key}.{k}")
+            vx = x + max(label_face.getlength(c) for c in stack) + label_face.size
+            vy = top + (stack_height - value_face.size) / 2
+            right = vx + value_face.getlength(value)
+            edge = VISA_COLUMNS[1] if len(fields) > 1 and column == VISA_COLUMNS[0] else 0.97
+            if right > edge * width:
+                raise ValueError(f"visa field {key!r} runs past its column")
+            page.text((vx, vy), value, value_face, FIELD, ink, key)
+        top += stack_height + 1.4 * label_face.size
+    lines = mrz_lines(holder, "MRV", expiry=until)
+    mrz_face = font(MRZ_FONT, round(0.88 * width / (len(lines[0]) * 0.61)))
+    mrz_top = height - 3 * unit - len(lines) * 1.25 * mrz_face.size
+    for k, line in enumerate(lines):
+        page.text(
+            (0.05 * width, mrz_top + k * 1.25 * mrz_face.size),
+            line,
+            mrz_face,
+            MRZ_LINE,
+            ink,
+            f"line{k + 1}",
+        )
+    face_mask = Image.new("L", page.image.size, 0)
+    ImageDraw.Draw(face_mask).rectangle(face_box.as_list(), fill=255)
+    return _stacked_sides(
+        [(page, [*page.masks, (face_mask, "face", "", "")])], "MRV", language, face_box
+    )
 
 
 def _stacked_sides(

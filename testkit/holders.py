@@ -185,7 +185,7 @@ ENGLISH = {
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 STATE = "UTO"
 HEADER = "REPUBLIC OF UTOPIA"
-TITLES = {"TD1": "IDENTITY CARD", "TD3": "PASSPORT"}
+TITLES = {"TD1": "IDENTITY CARD", "TD3": "PASSPORT", "MRV": "VISA"}
 
 
 @dataclass(frozen=True)
@@ -245,19 +245,25 @@ def _field(value: str, width: int) -> str:
     return (value.replace(" ", "<").replace("-", "<") + "<" * width)[:width]
 
 
-def mrz_lines(holder: Holder, fmt: str) -> list[str]:
-    """The holder's machine-readable zone, with valid check digits."""
-    number, birth, expiry = holder.number, _yymmdd(holder.birth), _yymmdd(holder.expiry)
-    name = _field(f"{holder.surname}<<{holder.given}", 44 if fmt == "TD3" else 30)
-    n, b, e = (str(check_digit(x)) for x in (number, birth, expiry))
+def mrz_lines(holder: Holder, fmt: str, expiry: date | None = None) -> list[str]:
+    """The holder's machine-readable zone, with valid check digits: ``fmt`` TD1, TD3 or
+    MRV (an MRV-A visa, whose ``expiry`` is the visa's own last day)."""
+    last_day = holder.expiry if expiry is None else expiry
+    number, birth, expiry_code = holder.number, _yymmdd(holder.birth), _yymmdd(last_day)
+    name = _field(f"{holder.surname}<<{holder.given}", 30 if fmt == "TD1" else 44)
+    n, b, e = (str(check_digit(x)) for x in (number, birth, expiry_code))
+    if fmt == "MRV":
+        line2 = f"{number}{n}{STATE}{birth}{b}{holder.sex}{expiry_code}{e}"
+        return [f"V<{STATE}{name}"[:44], _field(line2, 44)]
     if fmt == "TD3":
         personal = "<" * 14
         line2 = (
-            f"{number}{n}{STATE}{birth}{b}{holder.sex}{expiry}{e}{personal}{check_digit(personal)}"
+            f"{number}{n}{STATE}{birth}{b}{holder.sex}{expiry_code}{e}"
+            f"{personal}{check_digit(personal)}"
         )
         composite = line2[0:10] + line2[13:20] + line2[21:43]
         return [f"P<{STATE}{name}"[:44], line2 + str(check_digit(composite))]
     line1 = _field(f"I<{STATE}{number}{n}", 30)
-    line2 = _field(f"{birth}{b}{holder.sex}{expiry}{e}{STATE}", 29)
+    line2 = _field(f"{birth}{b}{holder.sex}{expiry_code}{e}{STATE}", 29)
     composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
     return [line1, line2 + str(check_digit(composite)), name]
