@@ -87,14 +87,17 @@ class LineRules:
         self._lexicon = lexicon or default_lexicon()
 
     def personal(self, lines: Sequence[TextLine], policy: Policy) -> list[Hit]:
-        """Every personal match, the deny list's terms included."""
+        """Every personal match, the deny list's terms included. Field labels ("ART DES
+        VISUMS", a caption in a visa's label stack) are not a name, though a name rule
+        may read one in them ("Art")."""
         above = lines_above(lines)
+        labels = [analyse(line, self._lexicon) for line in lines]
         hits = [
             Hit(i, match)
             for i, line in enumerate(lines)
             for match in (*policy.denied(line.text), *find_pii(line.text, self.recognizers))
+            if not (match.kind == NAME and _only_label_words(line, labels[i], match))
         ]
-        labels = [analyse(line, self._lexicon) for line in lines]
         hits += self._cued_from_above(lines, above)
         hits += _names_below_cues(lines, above, labels)
         hits += labelled_values(lines, labels)
@@ -150,6 +153,17 @@ def lines_above(lines: Sequence[TextLine]) -> dict[int, int]:
         if uppers:
             above[i] = max(uppers, key=lambda j: lines[j].box.y1)
     return above
+
+
+def _only_label_words(line: TextLine, labels: LineLabels, match: PiiMatch) -> bool:
+    """Whether every word under ``match`` is label text, but for one-letter words: an
+    initial is no evidence of a name ("ART DES VISUMS C", the visa type on the row)."""
+    words = [
+        k
+        for k, (start, end) in enumerate(line.spans)
+        if start < match.end and match.start < end and end - start > 1
+    ]
+    return bool(words) and all(k in labels.label_words for k in words)
 
 
 def _names_below_cues(

@@ -14,7 +14,7 @@ from redactor.findings import RGBImage
 from redactor.geometry import Box
 from redactor.options import PipelineOptions, TextPolicy
 from redactor.pii import build_recognizers
-from redactor.pii.names import NameRecognizer
+from redactor.pii.names import NameLists, NameRecognizer
 from redactor.text.builders import build_text_detectors
 from redactor.text.code_detector import CodeDetector
 from redactor.text.detector import TextDetector
@@ -132,6 +132,15 @@ def test_given_a_label_under_a_name_cue_then_it_is_not_a_name() -> None:
     lines = [run("Name", 10, 10), run("Cognome Nome", 10, 34), run("ROSSI MARIO", 10, 58)]
     boxes = {round(f.box.y0) for f in detector(lines).detect(IMAGE) if f.kind == "pii.name"}
     assert 34 not in boxes
+
+
+def test_given_a_line_of_field_labels_then_no_name_rule_reads_a_name_in_it() -> None:
+    # "Art" is a first name; "ART DES VISUMS" is a visa's caption (German lexicon)
+    names = NameRecognizer(NameLists(first=frozenset({"art"}), last=frozenset()))
+    lines = [run("ART DES VISUMS", 10, 10), run("ART DES VISUMS C", 10, 150)]
+    lines.append(run("ART SCHNEIDER", 10, 300))
+    found = TextDetector(FakeEngine(lines), "pii", recognizers=[names]).detect(IMAGE)
+    assert {round(f.box.y0) for f in found if f.kind == "pii.name"} == {300}
 
 
 def test_given_an_allowed_brand_then_it_gets_no_finding() -> None:
