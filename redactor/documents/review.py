@@ -232,7 +232,7 @@ class DocumentReviewer:
         for box in dense_patches(image, extent, known):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
         explained = known + [f.box for f in out if f.kind == MRZ]
-        for box in unread_words(grey, extent, explained, median):
+        for box in unread_words(grey, extent, explained, median, kept=kept):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.3, "unread"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
