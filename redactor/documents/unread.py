@@ -12,10 +12,11 @@ read and every photo area. Blobs much taller or flatter than the document's text
 Ink is set aside mark by mark: a glyph-sized mark (one connected patch of ink, no wider
 than :data:`MARK_WIDTH` text heights and at least :data:`MARK_HEIGHT` of one tall) that
 crosses the edge of a read line goes whole with the side holding most of it, so a
-value's letter poking into a label's padded box is not cut into a sliver too small to
-be a word, and a label's descender is not left behind as one. Larger marks (guilloche
-joining letters, a rule) are cut at the read box. A word stops at a kept box (a label
-kept on the same row): the ink beside a label is redacted, never extended over it.
+value's letter poking into a label's box, or printed right after a line OCR read, is
+not cut into a sliver too small to be a word, and a label's glyph sticking out of its
+box is not left behind as one. Larger marks (guilloche joining letters, a rule) are
+cut at the read box, padded. A word stops short of a kept box (a label kept on the same
+row): the ink beside a label is redacted, never extended over it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.documents.margins import Grey
+from redactor.documents.margins import Grey, margin_of
 from redactor.geometry import Box
 from redactor.text.context import runs
 
@@ -83,7 +84,7 @@ def unread_words(
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     ink = _set_aside(
         cv2.morphologyEx(crop, cv2.MORPH_BLACKHAT, kernel) > INK_LEVELS,
-        [box.padded(READ_PAD * box.height).shifted(-x0, -y0) for box in read],
+        [box.shifted(-x0, -y0) for box in read],
         text_height,
     )
     gap = max(1, round(LETTER_GAP * text_height))
@@ -111,38 +112,50 @@ def _set_aside(
     ink: npt.NDArray[np.bool_], read: Sequence[Box], text_height: float
 ) -> npt.NDArray[np.bool_]:
     """``ink`` without what the ``read`` boxes (crop coordinates) explain: a glyph-sized
-    mark goes whole with the side holding most of its pixels, the rest of the ink is cut
-    at the boxes' edges."""
-    height, width = ink.shape
-    inside = np.zeros_like(ink)
-    for box in read:
-        bx0, by0, bx1, by1 = box.clipped(width, height).to_int()
-        inside[by0:by1, bx0:bx1] = True
+    mark goes whole with the side of the boxes themselves holding most of its pixels
+    (their padding is for the faint edges of their own glyphs, and would take in a
+    letter printed a pixel past a box's end), the rest of the ink is cut at the padded
+    boxes' edges."""
+    inside = _mask(ink.shape, [box.padded(READ_PAD * box.height) for box in read])
     count, marks, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     area = stats[:, cv2.CC_STAT_AREA]
     glyph = (stats[:, cv2.CC_STAT_WIDTH] <= MARK_WIDTH * text_height) & (
         stats[:, cv2.CC_STAT_HEIGHT] >= MARK_HEIGHT * text_height
     )
     glyph[0] = False  # the background
-    held = np.bincount(marks[inside & ink], minlength=count)
+    held = np.bincount(marks[_mask(ink.shape, read) & ink], minlength=count)
     released = glyph & (2 * held > area)
     whole = glyph & ~released
     kept: npt.NDArray[np.bool_] = ink & ~released[marks] & (~inside | whole[marks])
     return kept
 
 
+def _mask(shape: tuple[int, ...], boxes: Sequence[Box]) -> npt.NDArray[np.bool_]:
+    """The pixels of ``boxes`` in an image of ``shape``."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), bool)
+    for box in boxes:
+        bx0, by0, bx1, by1 = box.clipped(width, height).to_int()
+        mask[by0:by1, bx0:bx1] = True
+    return mask
+
+
 def _stopped(word: Box, kept: Sequence[Box]) -> Box | None:
-    """``word`` cut back where it reaches a ``kept`` box on its row; ``None`` when
-    nothing of it is left beside the box (it lies within it)."""
+    """``word`` cut back where its redacted region (the box and the redactor's margin)
+    would reach a ``kept`` box on its row, padded as read boxes are (the faint edges of
+    the label's glyphs); ``None`` when nothing of it is left beside the box."""
     x0, x1 = word.x0, word.x1
     for k in kept:
         shared = min(k.y1, word.y1) - max(k.y0, word.y0)
-        if shared < ROW_OVERLAP * min(k.height, word.height) or not (k.x0 < x1 and x0 < k.x1):
+        clear = READ_PAD * k.height + margin_of(word)
+        if shared < ROW_OVERLAP * min(k.height, word.height) or not (
+            k.x0 - clear < x1 and x0 < k.x1 + clear
+        ):
             continue
         if word.center[0] < k.center[0]:
-            x1 = min(x1, k.x0)
+            x1 = min(x1, k.x0 - clear)
         else:
-            x0 = max(x0, k.x1)
+            x0 = max(x0, k.x1 + clear)
     if x1 <= x0:
         return None
     return Box(x0, word.y0, x1, word.y1)

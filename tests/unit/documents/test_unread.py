@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from redactor.documents.margins import Grey
+from redactor.documents.margins import Grey, margin_of
 from redactor.documents.unread import unread_words
 from redactor.geometry import Box
 
@@ -118,7 +118,9 @@ def test_given_an_unread_letter_beside_a_kept_label_then_its_word_stops_at_the_l
     (free,) = unread_words(grey, EXTENT, [label], TEXT_HEIGHT)
     assert free.x0 < label.x1  # the letter and its pad reach into the label
     (word,) = unread_words(grey, EXTENT, [label], TEXT_HEIGHT, kept=[label])
-    assert word.x0 >= label.x1 and word.x1 >= letter.x1
+    assert word.x1 >= letter.x1
+    # the redacted region (the box and the redactor's margin) stays off the label's box
+    assert word.x0 - margin_of(word) >= label.x1
 
 
 def test_given_two_lines_joined_by_strokes_between_them_then_each_line_is_a_band() -> None:
@@ -131,3 +133,12 @@ def test_given_two_lines_joined_by_strokes_between_them_then_each_line_is_a_band
     found = unread_words(grey, EXTENT, [], TEXT_HEIGHT)
     assert touches(found, Box(40, 100, 240, 118)) and touches(found, Box(40, 126, 240, 144))
     assert all(b.height <= 2 * TEXT_HEIGHT for b in found)
+
+
+def test_given_a_letter_printed_right_after_a_read_line_then_it_is_found() -> None:
+    grey = page()
+    line = Box(40, 40, 140, 60)  # its padding (4 px) would hold most of the letter
+    grey[40:60, 140:143] = 30  # an "L" starting where the box ends: a one-letter value
+    grey[57:60, 140:148] = 30
+    found = unread_words(grey, EXTENT, [line], TEXT_HEIGHT)
+    assert touches(found, Box(140, 40, 148, 60))
