@@ -480,7 +480,7 @@ def _title_value(line: TextLine, info: LineLabels, extent: Box, median: float) -
     """A line whose only kept words are a document title and that goes on with a word
     set like a value (capitals or digits), printed where values are: below the header
     band and no larger than the text. A permit's type field reads like a title ("CARTE
-    SEJOUR TEMPORAIRE", "VERBLIJFSVERGUNNING REGULIER"): kept, its title words would
+    SEJOUR TEMPORAIRE", "RESIDENCE PERMIT TEMPORARY"): kept, its title words would
     leave the value readable. A title in the header ("TITRE DE SEJOUR" beside the
     document number) keeps its words."""
     kinds = {m.kind for m in info.matches} - {SPECIMEN}
