@@ -47,7 +47,7 @@ import numpy as np
 from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
 from redactor.documents.fields import Field, LineLabels, analyse, pair
-from redactor.documents.lexicon import SPECIMEN, STATE, Lexicon, default_lexicon
+from redactor.documents.lexicon import SPECIMEN, STATE, TITLE, Lexicon, default_lexicon
 from redactor.documents.margins import (
     Grey,
     clipped_region,
@@ -91,6 +91,12 @@ PHOTO_MARGIN = 2.0
 #: document's median line height. State names elsewhere are values.
 HEADER_BAND = 0.3
 HEADER_HEIGHT = 1.3
+#: A small-type line goes on with the prose right above it (:func:`_prose_rows`) when
+#: they overlap by at most this share of its height or are at most this share of the
+#: text height apart, and start within this share of the text height of each other.
+PROSE_OVERLAP = 0.3
+PROSE_GAP = 0.5
+PROSE_INDENT = 0.5
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
 
@@ -201,11 +207,16 @@ class DocumentReviewer:
         value_of = {(f.line, k): f.kind for f in fields for k in range(f.first, f.end)}
         stacks = stack_words(grey, lines, labels)
         kept: list[Box] = []
+        prose = _prose_rows(lines, labels, inside, median)
         for i in inside:
             if i not in mrz_lines:
                 info = labels[i]
-                if _state_value(lines[i], info, extent, median):
+                if _state_value(lines[i], info, extent, median) or _title_value(
+                    lines[i], info, extent, median
+                ):
                     info = replace(info, matches=(), label_words=frozenset())
+                if i in prose:  # the second row of a value in words: it holds one
+                    info = replace(info, holds_value=True)
                 stack = {k for j, k in stacks if j == i}
                 redacted, kept_here = self._line(lines[i], i, info, median, value_of, grey, stack)
                 out += redacted
@@ -232,7 +243,7 @@ class DocumentReviewer:
         for box in dense_patches(image, extent, known):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
         explained = known + [f.box for f in out if f.kind == MRZ]
-        for box in unread_words(grey, extent, explained, median):
+        for box in unread_words(grey, extent, explained, median, kept=kept):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.3, "unread"))
         # photo areas are the region itself (no text margin); the rest keep their
         # margin where it does not reach a kept label
@@ -452,11 +463,73 @@ def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
 def _state_value(line: TextLine, info: LineLabels, extent: Box, median: float) -> bool:
     """A line whose only kept words name a state, printed where values are: below the
     document's header band and no larger than its text ("LIECHTENSTEIN" under an unread
-    "Nationality", "SCHENGENER STAATEN" under "Valid for"). The state that issued a
-    document heads it; a state lower down is the holder's nationality or a visa's
-    territory."""
+    "Nationality"), or anywhere beside a word that is always a value ("ETATS SCHENGEN",
+    "SCHENGENER STAATEN": a visa's territory, see ``labels/values.tsv``). The state that
+    issued a document heads it, on its own; a state lower down, or one that a value word
+    qualifies, is the holder's nationality or a visa's territory."""
     kinds = {m.kind for m in info.matches} - {SPECIMEN}
     if kinds != {STATE}:
         return False
+    if info.holds_value:
+        return True
     header = line.box.center[1] <= extent.y0 + HEADER_BAND * extent.height
     return not header and line.height < HEADER_HEIGHT * median
+
+
+def _title_value(line: TextLine, info: LineLabels, extent: Box, median: float) -> bool:
+    """A line whose only kept words are a document title and that goes on with a word
+    set like a value (capitals or digits), printed where values are: below the header
+    band and no larger than the text. A permit's type field reads like a title ("CARTE
+    SEJOUR TEMPORAIRE", "RESIDENCE PERMIT TEMPORARY"): kept, its title words would
+    leave the value readable. A title in the header ("TITRE DE SEJOUR" beside the
+    document number) keeps its words."""
+    kinds = {m.kind for m in info.matches} - {SPECIMEN}
+    if kinds != {TITLE} or not any(_value_set(line.words[k].text) for k in info.value_words):
+        return False
+    header = line.box.center[1] <= extent.y0 + HEADER_BAND * extent.height
+    return not header and line.height < HEADER_HEIGHT * median
+
+
+def _value_set(word: str) -> bool:
+    """A word set like a value: letters or digits, and no small letter."""
+    return any(c.isalnum() for c in word) and not any(c.islower() for c in word)
+
+
+def _prose_rows(
+    lines: Sequence[TextLine], labels: Sequence[LineLabels], inside: Sequence[int], median: float
+) -> set[int]:
+    """Lines that look like a small-type label (:func:`_label_like`) but go on with a
+    line of prose right above them, at its left edge: the second row of a value written
+    in words ("voor arbeid is TWV niet vereist" over "niet toepasselijk"). A label set in
+    small letters under a value sits under a value in capitals, not under prose; the
+    prose above is itself redacted (it is set as tall as the values)."""
+    found = set()
+    for i in inside:
+        line = lines[i]
+        if labels[i].matches or labels[i].label_shaped or not _label_like(line, labels[i], median):
+            continue
+        for j in inside:
+            above = lines[j]
+            gap = line.box.y0 - above.box.y1
+            if (
+                j != i
+                and not labels[j].matches
+                and -PROSE_OVERLAP * line.height <= gap <= PROSE_GAP * median
+                and abs(line.box.x0 - above.box.x0) <= PROSE_INDENT * median
+                and _prose(above)
+                and not _label_like(above, labels[j], median)
+            ):
+                found.add(i)
+                break
+    return found
+
+
+def _prose(line: TextLine) -> bool:
+    """Words in small letters: at least two words, most letters small, no digit."""
+    letters = [c for c in line.text if c.isalpha()]
+    return (
+        len(line.words) >= 2
+        and bool(letters)
+        and not any(c.isdigit() for c in line.text)
+        and sum(c.islower() for c in letters) >= LABEL_LOWER_SHARE * len(letters)
+    )

@@ -8,6 +8,15 @@ ink: dark marks on the paper (the closing of the grey levels minus the grey leve
 "black-hat") of text height, joined letter to letter into words, outside every line OCR
 read and every photo area. Blobs much taller or flatter than the document's text
 (guilloche curves, a chip's contacts, a photo's edge) are not words and stay.
+
+Ink is set aside mark by mark: a glyph-sized mark (one connected patch of ink, no wider
+than :data:`MARK_WIDTH` text heights and at least :data:`MARK_HEIGHT` of one tall) that
+crosses the edge of a read line goes whole with the side holding most of it, so a
+value's letter poking into a label's box, or printed right after a line OCR read, is
+not cut into a sliver too small to be a word, and a label's glyph sticking out of its
+box is not left behind as one. Larger marks (guilloche joining letters, a rule) are
+cut at the read box, padded. A word stops short of a kept box (a label kept on the same
+row): the ink beside a label is redacted, never extended over it.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.documents.margins import Grey
+from redactor.documents.margins import Grey, margin_of
 from redactor.geometry import Box
 from redactor.text.context import runs
 
@@ -36,7 +45,14 @@ MAX_FILL = 0.75
 LETTER_GAP = 0.5
 #: In a blob taller than a word, rows with less ink than this share of its median row
 #: separate bands of text.
-BAND_VALLEY = 0.35
+BAND_VALLEY = 0.5
+#: A glyph-sized mark: at most this wide and at least this tall (shares of the text
+#: height). Only such marks go whole to the side of a read box holding most of them.
+MARK_WIDTH = 2.0
+MARK_HEIGHT = 0.5
+#: A word and a kept box are on one row when they share this share of the lower one's
+#: height.
+ROW_OVERLAP = 0.5
 #: Read lines are widened by this share of their height before their ink is set aside.
 READ_PAD = 0.2
 #: Words are widened by this share of the text height: the faint edges of the glyphs
@@ -46,9 +62,17 @@ WORD_PAD = 0.15
 MIN_TEXT_PX = 5.0
 
 
-def unread_words(grey: Grey, extent: Box, read: Sequence[Box], text_height: float) -> list[Box]:
+def unread_words(
+    grey: Grey,
+    extent: Box,
+    read: Sequence[Box],
+    text_height: float,
+    *,
+    kept: Sequence[Box] = (),
+) -> list[Box]:
     """Boxes of word-sized ink inside ``extent`` that lies in none of the ``read`` boxes
-    (the lines OCR read, photo areas), for a document whose text is ``text_height`` tall."""
+    (the lines OCR read, photo areas), for a document whose text is ``text_height`` tall;
+    a word stops at a ``kept`` box (a kept label) on its row."""
     if text_height < MIN_TEXT_PX:
         return []
     height, width = grey.shape[:2]
@@ -58,11 +82,11 @@ def unread_words(grey: Grey, extent: Box, read: Sequence[Box], text_height: floa
     crop = grey[y0:y1, x0:x1]
     side = 2 * round(1.5 * text_height) + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-    ink = cv2.morphologyEx(crop, cv2.MORPH_BLACKHAT, kernel) > INK_LEVELS
-    for box in read:
-        pad = READ_PAD * box.height
-        bx0, by0, bx1, by1 = box.padded(pad).shifted(-x0, -y0).clipped(x1 - x0, y1 - y0).to_int()
-        ink[by0:by1, bx0:bx1] = False
+    ink = _set_aside(
+        cv2.morphologyEx(crop, cv2.MORPH_BLACKHAT, kernel) > INK_LEVELS,
+        [box.shifted(-x0, -y0) for box in read],
+        text_height,
+    )
     gap = max(1, round(LETTER_GAP * text_height))
     joined = cv2.morphologyEx(
         ink.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1))
@@ -78,8 +102,63 @@ def unread_words(grey: Grey, extent: Box, read: Sequence[Box], text_height: floa
             fill = float(blob[by : by + bh, bx : bx + bw].mean())
             if bw >= MIN_WIDTH * bh and MIN_FILL <= fill <= MAX_FILL:
                 word = Box(x0 + left + bx, y0 + top + by, x0 + left + bx + bw, y0 + top + by + bh)
-                words.append(word.padded(WORD_PAD * text_height))
+                stopped = _stopped(word.padded(WORD_PAD * text_height), kept)
+                if stopped is not None:
+                    words.append(stopped)
     return words
+
+
+def _set_aside(
+    ink: npt.NDArray[np.bool_], read: Sequence[Box], text_height: float
+) -> npt.NDArray[np.bool_]:
+    """``ink`` without what the ``read`` boxes (crop coordinates) explain: a glyph-sized
+    mark goes whole with the side of the boxes themselves holding most of its pixels
+    (their padding is for the faint edges of their own glyphs, and would take in a
+    letter printed a pixel past a box's end), the rest of the ink is cut at the padded
+    boxes' edges."""
+    inside = _mask(ink.shape, [box.padded(READ_PAD * box.height) for box in read])
+    count, marks, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    glyph = (stats[:, cv2.CC_STAT_WIDTH] <= MARK_WIDTH * text_height) & (
+        stats[:, cv2.CC_STAT_HEIGHT] >= MARK_HEIGHT * text_height
+    )
+    glyph[0] = False  # the background
+    held = np.bincount(marks[_mask(ink.shape, read) & ink], minlength=count)
+    released = glyph & (2 * held > area)
+    whole = glyph & ~released
+    kept: npt.NDArray[np.bool_] = ink & ~released[marks] & (~inside | whole[marks])
+    return kept
+
+
+def _mask(shape: tuple[int, ...], boxes: Sequence[Box]) -> npt.NDArray[np.bool_]:
+    """The pixels of ``boxes`` in an image of ``shape``."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), bool)
+    for box in boxes:
+        bx0, by0, bx1, by1 = box.clipped(width, height).to_int()
+        mask[by0:by1, bx0:bx1] = True
+    return mask
+
+
+def _stopped(word: Box, kept: Sequence[Box]) -> Box | None:
+    """``word`` cut back where its redacted region (the box and the redactor's margin)
+    would reach a ``kept`` box on its row, padded as read boxes are (the faint edges of
+    the label's glyphs); ``None`` when nothing of it is left beside the box."""
+    x0, x1 = word.x0, word.x1
+    for k in kept:
+        shared = min(k.y1, word.y1) - max(k.y0, word.y0)
+        clear = READ_PAD * k.height + margin_of(word)
+        if shared < ROW_OVERLAP * min(k.height, word.height) or not (
+            k.x0 - clear < x1 and x0 < k.x1 + clear
+        ):
+            continue
+        if word.center[0] < k.center[0]:
+            x1 = min(x1, k.x0 - clear)
+        else:
+            x0 = max(x0, k.x1 + clear)
+    if x1 <= x0:
+        return None
+    return Box(x0, word.y0, x1, word.y1)
 
 
 def _cut(blob: npt.NDArray[np.bool_], text_height: float) -> list[tuple[int, int, int, int]]:

@@ -246,3 +246,39 @@ def test_given_a_mixed_case_value_set_like_the_values_then_it_is_redacted() -> N
     page = [*PAGE, ("No recourse to public funds", 700, 290, 22)]
     lines = page_lines(page)
     assert {"recourse", "funds"} <= covered_texts(lines, reviewed(lines))
+
+
+def test_given_a_state_word_beside_a_value_word_then_the_line_is_redacted_even_up_top() -> None:
+    # a visa's territory, printed in the header band: "Schengen" is always a value
+    page = [*PAGE, ("ETATS SCHENGEN", 360, 60, 22)]
+    lines = page_lines(page)
+    covered = covered_texts(lines, reviewed(lines))
+    assert {"ETATS", "SCHENGEN"} <= covered
+    assert not {"REPUBLIC", "UTOPIA", "PASSPORT"} & covered
+
+
+def test_given_a_title_going_on_with_a_value_among_the_values_then_it_is_redacted() -> None:
+    page = [*PAGE, ("RESIDENCE PERMIT TEMPORARY", 360, 330, 22)]
+    lines = page_lines(page)
+    assert {"RESIDENCE", "PERMIT", "TEMPORARY"} <= covered_texts(lines, reviewed(lines))
+
+
+def test_given_a_title_alone_or_in_the_header_then_it_is_kept() -> None:
+    page = [*PAGE, ("RESIDENCE PERMIT", 360, 330, 22), ("TITRE DE SEJOUR K682T8", 40, 60, 22)]
+    lines = page_lines(page)
+    covered = covered_texts(lines, reviewed(lines))
+    assert not {"RESIDENCE", "PERMIT", "TITRE", "SEJOUR"} & covered
+    assert "K682T8" in covered
+
+
+def test_given_small_type_under_a_value_in_words_then_it_is_the_value_going_on() -> None:
+    prose = [("voor arbeid is niet vereist", 700, 290, 22), ("niet toepasselijk", 700, 313, 12)]
+    page = [*PAGE, *prose]
+    lines = page_lines(page)
+    assert {"vereist", "toepasselijk"} <= covered_texts(lines, reviewed(lines))
+
+
+def test_given_a_small_type_label_under_a_value_in_capitals_then_it_is_kept() -> None:
+    page = [*PAGE, ("Tmwa Sa Vatis To", 700, 261, 12)]  # right under UTOPIAN
+    lines = page_lines(page)
+    assert not {"Tmwa", "Vatis"} & covered_texts(lines, reviewed(lines))
