@@ -107,6 +107,10 @@ def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     found = lexicon.find(line.text)
     matches = tuple(m for m in found if m.kind != VALUE)
     holds_value = len(matches) < len(found)
+    if holds_value:
+        # a state beside a word that is always a value is part of it: a visa's territory
+        # ("VALABLE POUR ETATS SCHENGEN"), not the issuing state
+        matches = tuple(m for m in matches if m.kind != STATE)
     shaped = label_shaped(line.text) and not holds_value
     if not matches:
         return LineLabels((), frozenset(), len(line.words), shaped, holds_value)

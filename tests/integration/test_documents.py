@@ -168,16 +168,7 @@ LONG_CAPTIONS = ("valid_for", "entries", "duration", "issued_in", "passport", "n
 
 @pytest.mark.parametrize(
     ("language", "seed"),
-    [
-        ("de", 5),
-        pytest.param(
-            "fr",
-            8,
-            marks=pytest.mark.xfail(
-                strict=True, reason="'ETATS SCHENGEN' is kept as a state name (issue 20)"
-            ),
-        ),
-    ],
+    [("de", 5), ("fr", 8)],
 )
 def test_given_a_generated_visa_then_values_and_mrz_go_and_its_label_stacks_stay(
     pipeline: Pipeline, language: str, seed: int

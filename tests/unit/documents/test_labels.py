@@ -382,3 +382,15 @@ def test_given_visa_captions_then_they_are_label_text_not_values() -> None:
     ]
     assert all(analyse(line, LEXICON).only_kept for line in lines[1:])
     assert fields_of(lines) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [("VALABLE POUR ETATS SCHENGEN", {0, 1}), ("SCHENGENER STAATEN", set())],
+)
+def test_given_a_state_beside_a_value_word_then_it_is_part_of_the_value(
+    text: str, labels: set[int]
+) -> None:
+    # a visa's territory ("ETATS SCHENGEN") is a value beside its caption
+    info = analyse(one(text), LEXICON)
+    assert info.label_words == labels
