@@ -133,6 +133,31 @@ class _Page:
         self.masks.append((mask, SIGNATURE, "", "signature"))
 
 
+def _paste_portrait(page: _Page, at: tuple[int, int], share: float) -> tuple[Image.Image, Box]:
+    """The astronaut's head and shoulders, ``share`` of the page's width wide, pasted at
+    ``at``; the picture and the face box on the page."""
+    photo, face = _astronaut()
+    width = round(share * page.image.width)
+    crop = photo.crop(
+        (
+            int(face.x0 - 0.45 * face.width),
+            int(face.y0 - 0.5 * face.height),
+            int(face.x1 + 0.45 * face.width),
+            int(face.y1 + 0.9 * face.height),
+        )
+    )
+    portrait = crop.resize((width, round(width * 1.28)), Image.Resampling.LANCZOS)
+    page.paste(portrait, at, PORTRAIT)
+    scale = width / crop.width
+    face_box = Box(
+        at[0] + 0.45 * face.width * scale,
+        at[1] + 0.5 * face.height * scale,
+        at[0] + 1.45 * face.width * scale,
+        at[1] + 1.5 * face.height * scale,
+    )
+    return portrait, face_box
+
+
 def _security_background(size: tuple[int, int], rng: np.random.Generator) -> Image.Image:
     """Pale paper with fine wavy guilloche lines, as documents print under their fields."""
     w, h = size
@@ -167,27 +192,8 @@ def _render(fmt: str, language: str, seed: int, ghost: bool) -> tuple[DocumentSc
     page.text(
         (0.62 * width, 3 * unit), TITLES[fmt], font(VALUE_FONT, round(5 * unit)), LABEL, label_ink
     )
-    photo, face = _astronaut()
-    portrait_w = round(0.27 * width)
-    portrait_h = round(portrait_w * 1.28)
-    crop = photo.crop(
-        (
-            int(face.x0 - 0.45 * face.width),
-            int(face.y0 - 0.5 * face.height),
-            int(face.x1 + 0.45 * face.width),
-            int(face.y1 + 0.9 * face.height),
-        )
-    )
-    portrait = crop.resize((portrait_w, portrait_h), Image.Resampling.LANCZOS)
-    px, py = round(0.04 * width), round(14 * unit)
-    page.paste(portrait, (px, py), PORTRAIT)
-    scale = portrait_w / crop.width
-    face_box = Box(
-        px + 0.45 * face.width * scale,
-        py + 0.5 * face.height * scale,
-        px + 1.45 * face.width * scale,
-        py + 1.5 * face.height * scale,
-    )
+    portrait, face_box = _paste_portrait(page, (round(0.04 * width), round(14 * unit)), 0.27)
+    portrait_w, portrait_h = portrait.size
     #: (field, value, column, row) of the data block right of the portrait.
     grid = [
         ("surname", holder.surname, 0, 0),
@@ -293,26 +299,7 @@ def _render_visa(language: str, seed: int) -> tuple[DocumentScene, _Masks]:
     title_face = font(VALUE_FONT, round(5 * unit))
     page.text((0.04 * width, 3 * unit), HEADER, title_face, LABEL, label_ink)
     page.text((0.72 * width, 3 * unit), TITLES["MRV"], title_face, LABEL, label_ink)
-    photo, face = _astronaut()
-    portrait_w = round(0.22 * width)
-    crop = photo.crop(
-        (
-            int(face.x0 - 0.45 * face.width),
-            int(face.y0 - 0.5 * face.height),
-            int(face.x1 + 0.45 * face.width),
-            int(face.y1 + 0.9 * face.height),
-        )
-    )
-    portrait = crop.resize((portrait_w, round(portrait_w * 1.28)), Image.Resampling.LANCZOS)
-    px, py = round(0.04 * width), round(14 * unit)
-    page.paste(portrait, (px, py), PORTRAIT)
-    scale = portrait_w / crop.width
-    face_box = Box(
-        px + 0.45 * face.width * scale,
-        py + 0.5 * face.height * scale,
-        px + 1.45 * face.width * scale,
-        py + 1.5 * face.height * scale,
-    )
+    _, face_box = _paste_portrait(page, (round(0.04 * width), round(14 * unit)), 0.22)
     start = holder.issue + timedelta(days=int(rng.integers(5, 60)))
     until = start + timedelta(days=VISA_DAYS * 2 - 1)
     rows: list[list[tuple[str, str]]] = [
