@@ -50,6 +50,7 @@ from redactor.documents.fields import Field, LineLabels, analyse, pair
 from redactor.documents.lexicon import SPECIMEN, STATE, Lexicon, default_lexicon
 from redactor.documents.margins import (
     Grey,
+    beside_kept,
     clipped_region,
     finding_box,
     margin_of,
@@ -247,8 +248,10 @@ class DocumentReviewer:
         lines_out = [
             replace(f, box=split_from_kept(grey, f.box, kept)) if _is_line(f) else f for f in out
         ]
+        # another rule's line box loses a kept label it begins or ends with ("NAME
+        # CRITTENDEN, LUCY": the name rule boxes the line, document mode keeps "NAME")
         narrowed = [
-            _clear_of(replace(f, box=split_from_kept(grey, f.box, kept)), kept)
+            _clear_of(replace(f, box=split_from_kept(grey, beside_kept(f.box, kept), kept)), kept)
             for f in findings
             if self._narrowed(f, extent)
         ]

@@ -246,3 +246,15 @@ def test_given_a_mixed_case_value_set_like_the_values_then_it_is_redacted() -> N
     page = [*PAGE, ("No recourse to public funds", 700, 290, 22)]
     lines = page_lines(page)
     assert {"recourse", "funds"} <= covered_texts(lines, reviewed(lines))
+
+
+def test_given_a_text_finding_over_a_label_and_its_value_then_the_label_stays() -> None:
+    lines = page_lines([*PAGE, ("Surname CRITTENDEN", 360, 330, 18)])
+    line = next(line for line in lines if line.text == "Surname CRITTENDEN")
+    label, value = line.words
+    text = Finding("pii.name", line.box, 0.9, "text", "test", None, {"rule": "label-left"})
+    (narrowed,) = [f for f in reviewed(lines, [text]) if f.detector == "text"]
+    region = region_for(narrowed, PipelineOptions())
+    assert region.x0 >= label.box.x1  # the label is left readable...
+    assert region.x0 <= value.box.x0 and region.x1 >= value.box.x1  # ...the value goes
+    assert region.y0 <= value.box.y0 and region.y1 >= value.box.y1
