@@ -33,6 +33,9 @@ MIN_TRIM_HEIGHT = 6
 #: A margin cut back at a kept box stops this far short of it (pixels, or this share of
 #: the kept box's height if more): OCR's boxes hug the glyphs, and a fill on a kept
 #: label's last row of ink, or on the anti-aliased row under it, leaves it unreadable.
+#: Where label and value are set closer than that, the value keeps the first
+#: :data:`INK_EDGE_PX` of its margin up to the label's box (its own glyph edges; fields
+#: come first).
 KEPT_CLEARANCE_PX = 2.0
 KEPT_CLEARANCE = 0.1
 #: A kept box holding this share of a value's rows is on its row.
@@ -98,15 +101,17 @@ def clipped_region(
         gap_y = -overlap_y
         stacked = overlap_x > 0 if (overlap_x > 0) != (overlap_y > 0) else gap_y >= gap_x
         kc, vc = k.center, value.center
+        # the value keeps up to INK_EDGE_PX of margin (its glyphs' edges) even within
+        # the clearance, but never inside the kept box
         if stacked:
             if kc[1] < vc[1]:
-                y0 = max(y0, min(k.y1 + clear, value.y0))
+                y0 = max(y0, min(k.y1 + clear, value.y0, max(k.y1, value.y0 - INK_EDGE_PX)))
             else:
-                y1 = min(y1, max(k.y0 - clear, value.y1))
+                y1 = min(y1, max(k.y0 - clear, value.y1, min(k.y0, value.y1 + INK_EDGE_PX)))
         elif kc[0] < vc[0]:
-            x0 = max(x0, min(k.x1 + clear, value.x0))
+            x0 = max(x0, min(k.x1 + clear, value.x0, max(k.x1, value.x0 - INK_EDGE_PX)))
         else:
-            x1 = min(x1, max(k.x0 - clear, value.x1))
+            x1 = min(x1, max(k.x0 - clear, value.x1, min(k.x0, value.x1 + INK_EDGE_PX)))
     return Box(x0, y0, x1, y1)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from redactor.documents.margins import (
+    INK_EDGE_PX,
     KEPT_CLEARANCE,
     KEPT_CLEARANCE_PX,
     Grey,
@@ -37,7 +38,7 @@ def test_given_a_label_right_above_then_the_margin_stops_short_of_it() -> None:
 
 
 def test_given_a_label_right_below_or_beside_then_the_margin_stops_short_of_it() -> None:
-    below, left = Box(100, 143, 200, 155), Box(40, 122, 96, 138)
+    below, left = Box(100, 145, 200, 157), Box(40, 122, 96, 138)
     region = clipped_region(VALUE, [below, left])
     assert region.y1 == below.y0 - KEPT_CLEARANCE_PX and region.x0 == left.x1 + KEPT_CLEARANCE_PX
 
@@ -48,9 +49,10 @@ def test_given_a_tall_kept_box_then_the_clearance_grows_with_it() -> None:
     assert region.y0 == title.y1 + KEPT_CLEARANCE * title.height
 
 
-def test_given_a_label_closer_than_the_clearance_then_the_value_box_stays_whole() -> None:
-    label = Box(100, 104, 220, 119)
-    assert clipped_region(VALUE, [label]).y0 == VALUE.y0
+def test_given_a_label_closer_than_the_clearance_then_the_value_keeps_its_edge() -> None:
+    touching, near = Box(100, 104, 220, 119), Box(100, 104, 220, 117)
+    assert clipped_region(VALUE, [touching]).y0 == touching.y1  # never into the label
+    assert clipped_region(VALUE, [near]).y0 == VALUE.y0 - INK_EDGE_PX  # its edge, no more
 
 
 def test_given_a_label_box_overlapping_the_value_then_the_value_wins() -> None:
