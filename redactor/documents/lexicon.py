@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -62,6 +63,13 @@ MAX_FUZZY_CHARS = 24
 MAX_FIRST_WORD_CHARS = 10
 #: Lines remembered with their labels (the text rules and document mode both ask).
 MEMORY = 4096
+#: Long keys without digits ("Date of expiry / Date d'expiration" parts, "Given names")
+#: match within this many edits: OCR garbles several letters of a long small-print
+#: label, and no value of a document is that long and that close to one. Found through
+#: an index of letter pairs (a key within d edits of another shares all but 2d of its
+#: pairs), not the deletion index, whose size grows with the edits forgiven.
+LONG_KEY_CHARS = 14
+LONG_KEY_EDITS = 3
 
 
 def key(text: str) -> str:
@@ -88,6 +96,16 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def _pairs(word: str) -> Counter[str]:
+    """The letter pairs (bigrams) of ``word``, counted."""
+    return Counter(word[i : i + 2] for i in range(len(word) - 1))
+
+
+def _long(k: str) -> bool:
+    """Whether ``k`` is a key matched within :data:`LONG_KEY_EDITS` edits."""
+    return len(k) >= LONG_KEY_CHARS and not any(c.isdigit() for c in k)
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -125,6 +143,11 @@ class Lexicon:
             for variant in _deletions(k, edit_budget(len(k))):
                 self._index.setdefault(variant, set()).add(k)
         self._max_chars = max((len(k) for k in self.kinds), default=0) + 2
+        self._pair_index: dict[str, list[tuple[str, int]]] = {}
+        for k in self.kinds:
+            if _long(k):
+                for p, count in _pairs(k).items():
+                    self._pair_index.setdefault(p, []).append((k, count))
         #: Deletions (one) of every phrase's first word: a span whose first word is not
         #: near one of them cannot start a label, and is not looked up letter by letter.
         self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
@@ -138,15 +161,32 @@ class Lexicon:
         exact = self.kinds.get(k)
         if exact is not None:
             return exact, 0
-        if len(k) > MAX_FUZZY_CHARS:
-            return None
-        budget = edit_budget(len(k))
         best: tuple[str, int] | None = None
-        candidates = {c for v in _deletions(k, budget) for c in self._index.get(v, ())}
-        for candidate in candidates:
-            limit = min(budget, edit_budget(len(candidate)))
-            edits = edit_distance(k, candidate, limit)
-            if edits <= limit and (best is None or edits < best[1]):
+        if len(k) <= MAX_FUZZY_CHARS:
+            budget = edit_budget(len(k))
+            candidates = {c for v in _deletions(k, budget) for c in self._index.get(v, ())}
+            for candidate in candidates:
+                limit = min(budget, edit_budget(len(candidate)))
+                edits = edit_distance(k, candidate, limit)
+                if edits <= limit and (best is None or edits < best[1]):
+                    best = (self.kinds[candidate], edits)
+        if best is None and _long(k):
+            best = self._long_lookup(k)
+        return best
+
+    def _long_lookup(self, k: str) -> tuple[str, int] | None:
+        """The long key within :data:`LONG_KEY_EDITS` edits of ``k``, through the letter
+        pair index: only keys sharing enough of ``k``'s pairs are compared."""
+        shared: dict[str, int] = {}
+        for p, count in _pairs(k).items():
+            for candidate, other in self._pair_index.get(p, ()):
+                shared[candidate] = shared.get(candidate, 0) + min(count, other)
+        best: tuple[str, int] | None = None
+        for candidate, count in shared.items():
+            if count < max(len(k), len(candidate)) - 1 - 2 * LONG_KEY_EDITS:
+                continue
+            edits = edit_distance(k, candidate, LONG_KEY_EDITS)
+            if edits <= LONG_KEY_EDITS and (best is None or edits < best[1]):
                 best = (self.kinds[candidate], edits)
         return best
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from redactor.documents.fields import analyse, pair
-from redactor.documents.lexicon import DOCUMENT_KINDS, default_lexicon, key
+from redactor.documents.lexicon import DOCUMENT_KINDS, TITLE, default_lexicon, key
 from redactor.text.lines import TextLine, build_lines
 from tests.unit.test_text_lines import run
 
@@ -382,3 +382,20 @@ def test_given_visa_captions_then_they_are_label_text_not_values() -> None:
     ]
     assert all(analyse(line, LEXICON).only_kept for line in lines[1:])
     assert fields_of(lines) == []
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Dote d expiratoin", "date_of_expiry"),  # three edits in a long label
+        ("Natiomelltidemtitetskcrt", TITLE),
+    ],
+)
+def test_given_three_edits_in_a_long_label_then_it_is_still_known(read: str, kind: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert match.kind == kind and match.edits == 3
+
+
+@pytest.mark.parametrize("text", ["Dat3 of 3xpiratoin", "Dafe of exqixy"])
+def test_given_three_edits_in_a_numbered_or_shorter_key_then_it_is_not_a_label(text: str) -> None:
+    assert LEXICON.find(text) == []
