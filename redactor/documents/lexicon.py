@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -70,6 +70,12 @@ MEMORY = 4096
 #: pairs), not the deletion index, whose size grows with the edits forgiven.
 LONG_KEY_CHARS = 14
 LONG_KEY_EDITS = 3
+#: Letters OCR glued to the front of a label from a stray mark ("NSURNAME"): at most
+#: this many capitals, before a label of at least ``GLUED_MIN_CHARS`` characters matched
+#: exactly ("COUNTRY" is "UNTRY", one edit from "Entry", after two).
+MAX_GLUED = 2
+GLUED_MIN_CHARS = 6
+GLUED_MAX_EDITS = 0
 
 
 def key(text: str) -> str:
@@ -255,25 +261,63 @@ class Lexicon:
     def _longest(
         self, text: str, tokens: list[tuple[int, int]], i: int
     ) -> tuple[LabelMatch, int] | None:
-        """The best label starting at token ``i`` (longest, then fewest edits)."""
-        if not self._can_begin(text[tokens[i][0] : tokens[i][1]]):
-            return None
+        """The best label starting at token ``i`` (longest, then fewest edits), or after
+        one or two capitals OCR glued to its front (:func:`_glued`), which it then
+        starts with."""
+        token = text[tokens[i][0] : tokens[i][1]]
+        best = self._longest_from(text, tokens, i, 0) if self._can_begin(token) else None
+        if best is None:
+            glued = [
+                found
+                for skip in _glued(token)
+                if self._can_begin(token[skip:])
+                and (found := self._longest_from(text, tokens, i, skip))
+            ]
+            best = max(glued, key=lambda f: _score(text, f[0]), default=None)
+            if best is not None:
+                # the glued capitals are a stray mark: label text with the label
+                best = (replace(best[0], start=tokens[i][0]), best[1])
+        return best
+
+    def _longest_from(
+        self,
+        text: str,
+        tokens: list[tuple[int, int]],
+        i: int,
+        skip: int,
+    ) -> tuple[LabelMatch, int] | None:
+        """The best label from character ``skip`` of token ``i``; after glued capitals
+        (``skip`` > 0) only a label of :data:`GLUED_MIN_CHARS` characters within
+        :data:`GLUED_MAX_EDITS` edits."""
         best: tuple[LabelMatch, int] | None = None
         for j in reversed(self._ends(text, tokens, i)):
-            start, end = tokens[i][0], tokens[j - 1][1]
+            start, end = tokens[i][0] + skip, tokens[j - 1][1]
             if any(s in text[start:end] for s in _SEPARATORS[:2]) and j - i > 1:
                 continue
             found = self.lookup(text[start:end])
             if found is None:
                 continue
-            kind, edits = found
-            score = len(key(text[start:end])) - 3 * edits
-            if (
-                best is None
-                or score > len(key(text[best[0].start : best[0].end])) - 3 * best[0].edits
-            ):
-                best = (LabelMatch(start, end, kind, edits), j)
+            if skip and (found[1] > GLUED_MAX_EDITS or len(key(text[start:end])) < GLUED_MIN_CHARS):
+                continue
+            match = LabelMatch(start, end, *found)
+            if best is None or _score(text, match) > _score(text, best[0]):
+                best = (match, j)
         return best
+
+
+def _score(text: str, match: LabelMatch) -> int:
+    """How good a label ``match`` is: longer, then fewer edits."""
+    return len(key(text[match.start : match.end])) - 3 * match.edits
+
+
+def _glued(token: str) -> list[int]:
+    """How many leading characters of ``token`` may be capitals OCR glued to a label
+    ("NSURNAME": a stray mark read as "N"): 1 or 2 capitals, before a capital."""
+    return [
+        n
+        for n in range(1, MAX_GLUED + 1)
+        if len(token) > n and token[: n + 1].isalpha() and token[: n + 1].isupper()
+    ]
 
 
 def _read(name: str) -> dict[str, str]:
