@@ -60,6 +60,7 @@ from redactor.documents.margins import (
 from redactor.documents.marks import (
     codes_in,
     dense_patches,
+    face_core,
     ghost_portraits,
     photo_area,
     signature_ink,
@@ -148,7 +149,7 @@ class DocumentReviewer:
             for f in found
             if f.attributes.get("field") == "portrait"
         ]
-        untouched = [f for f in findings if not self._replaced(f, documents, photos)]
+        untouched = [f for f in findings if not self._replaced(f, documents, photos, image)]
         return untouched + found
 
     def _reread(
@@ -213,11 +214,12 @@ class DocumentReviewer:
                 kept += kept_here
             else:
                 out += self._beside_mrz(lines[i], mrz_lines[i])
-        faces = [f.box for f in findings if f.kind == FACE and centre_within(extent, f.box)]
+        face_findings = [f for f in findings if f.kind == FACE and centre_within(extent, f.box)]
+        faces = [f.box for f in face_findings]
         areas: list[tuple[Finding, Box]] = []
-        for face in faces:
-            area = photo_area(face, extent)
-            core = intersection_box(face, area) or area
+        for face in face_findings:
+            area = photo_area(face.box, extent)
+            core = intersection_box(_face_core(face, image), area) or area
             areas.append((self._finding(DOCUMENT_FIELD, area, 1.0, "portrait"), core))
         for ghost in ghost_portraits(image, faces, extent):
             areas.append((self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"), ghost))
@@ -271,12 +273,18 @@ class DocumentReviewer:
         )
 
     def _replaced(
-        self, finding: Finding, documents: Sequence[Document], photos: Sequence[Box]
+        self,
+        finding: Finding,
+        documents: Sequence[Document],
+        photos: Sequence[Box],
+        image: RGBImage,
     ) -> bool:
         """Whether document mode's findings take the place of ``finding``: a text finding
-        inside a document (narrowed), or a face a photo area's region holds."""
+        inside a document (narrowed), or a face whose face core a photo area's region
+        holds (:func:`redactor.documents.marks.face_core`)."""
         if finding.kind == FACE:
-            return any(within(photo, finding.box) for photo in photos)
+            core = _face_core(finding, image)
+            return any(within(photo, core) for photo in photos)
         return any(self._narrowed(finding, d.box) for d in documents)
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
@@ -397,6 +405,13 @@ def _clear_of(
         vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
     region = clipped_region(finding.box, kept, margin, vertical)
     return replace(finding, box=finding_box(region))
+
+
+def _face_core(face: Finding, image: RGBImage) -> Box:
+    """The face inside a face finding's head box; a kept label may cut into the rest."""
+    families = [f for f in str(face.attributes.get("families", "")).split(",") if f]
+    frame = Box(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))
+    return face_core(face.box, families, frame)
 
 
 def _is_line(finding: Finding) -> bool:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from redactor.documents.review import DocumentReviewer
 from redactor.findings import DOCUMENT, FACE, Finding
-from redactor.geometry import Box
+from redactor.geometry import Box, intersection
 from redactor.options import PipelineOptions
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.policy import Policy
@@ -100,6 +100,23 @@ def test_given_a_face_in_the_document_then_its_whole_photo_area_is_redacted() ->
     assert face not in findings
     assert region.x0 <= face.box.x0 and region.y0 <= face.box.y0
     assert region.x1 >= face.box.x1 and region.y1 >= face.box.y1
+
+
+def test_given_a_label_beside_the_photo_in_the_head_box_then_it_stays_and_the_face_goes() -> None:
+    # a head box reaches past the photo over the labels beside it ("Surname / Nom" at
+    # x 360); the face the detector boxed inside it is still redacted whole
+    head = Finding(
+        FACE, Box(230, 90, 380, 260), 0.9, "faces", "test", None, {"families": "centerface"}
+    )
+    lines = page_lines()
+    label = next(line for line in lines if line.text.startswith("Surname"))
+    findings = reviewed(lines, [head])
+    (photo,) = [f for f in findings if f.attributes.get("field") == "portrait"]
+    region = region_for(photo, PipelineOptions())
+    assert intersection(region, label.box) == 0  # the label stays readable
+    face_width = head.box.width / 1.5  # centerface heads are 1.5 face widths
+    assert region.x1 >= head.box.center[0] + face_width / 2  # the face goes
+    assert head not in findings  # the photo area, holding the face, takes its place
 
 
 PACKAGING = [
