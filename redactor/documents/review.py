@@ -95,6 +95,9 @@ HEADER_BAND = 0.3
 HEADER_HEIGHT = 1.3
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
+#: Another rule's text finding with this share of its box on one kept line, and on no
+#: redacted one, is dropped inside a document: document mode read a label there.
+ON_KEPT = 0.8
 
 
 class DocumentReviewer:
@@ -252,10 +255,12 @@ class DocumentReviewer:
         ]
         # another rule's line box loses a kept label it begins or ends with ("NAME
         # CRITTENDEN, LUCY": the name rule boxes the line, document mode keeps "NAME")
+        # and one that covers a kept line alone is dropped: the labels overrule it
+        filled = [f.box for f in lines_out]
         narrowed = [
             _clear_of(replace(f, box=split_from_kept(grey, beside_kept(f.box, kept), kept)), kept)
             for f in findings
-            if self._narrowed(f, extent)
+            if self._narrowed(f, extent) and not _on_kept_alone(f.box, kept, filled)
         ]
         return (
             [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out]
@@ -405,6 +410,16 @@ def _clear_of(
         vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
     region = clipped_region(finding.box, kept, margin, vertical)
     return replace(finding, box=finding_box(region))
+
+
+def _on_kept_alone(box: Box, kept: Sequence[Box], redacted: Sequence[Box]) -> bool:
+    """Whether another rule's finding ``box`` lies on one kept box (a label, a title)
+    and on nothing document mode redacts: at least :data:`ON_KEPT` of it inside that
+    kept box, touching no other kept box and no redacted line."""
+    touched = [k for k in kept if intersection(box, k) > 0]
+    if len(touched) != 1 or intersection(box, touched[0]) < ON_KEPT * box.area:
+        return False
+    return not any(intersection(box, r) > 0 for r in redacted)
 
 
 def _face_core(face: Finding, image: RGBImage) -> Box:

@@ -275,3 +275,14 @@ def test_given_a_text_finding_over_a_label_and_its_value_then_the_label_stays() 
     assert region.x0 >= label.box.x1  # the label is left readable...
     assert region.x0 <= value.box.x0 and region.x1 >= value.box.x1  # ...the value goes
     assert region.y0 <= value.box.y0 and region.y1 >= value.box.y1
+
+
+def test_given_another_rule_flagging_a_kept_label_alone_then_the_label_overrules_it() -> None:
+    lines = page_lines()
+    label = next(line for line in lines if line.text.startswith("Given names"))
+    value = next(line for line in lines if line.text == "ANNA MARIA")
+    on_label = Finding("pii.name", label.box, 0.6, "text", "test", None, {"rule": "name"})
+    on_value = Finding("pii.name", value.box, 0.9, "text", "test", None, {"rule": "name"})
+    findings = reviewed(lines, [on_label, on_value])
+    kept_by_text = [f for f in findings if f.detector == "text"]
+    assert len(kept_by_text) == 1 and kept_by_text[0].box.center[1] > label.box.y1
