@@ -412,14 +412,14 @@ def _clear_of(
     return replace(finding, box=finding_box(region))
 
 
-def _on_kept_alone(box: Box, kept: Sequence[Box], redacted: Sequence[Box]) -> bool:
-    """Whether another rule's finding ``box`` lies on one kept box (a label, a title)
-    and on nothing document mode redacts: at least :data:`ON_KEPT` of it inside that
-    kept box, touching no other kept box and no redacted line."""
-    touched = [k for k in kept if intersection(box, k) > 0]
-    if len(touched) != 1 or intersection(box, touched[0]) < ON_KEPT * box.area:
+def _on_kept_alone(box: Box, kept: Sequence[Box], filled: Sequence[Box]) -> bool:
+    """Whether another rule's finding ``box`` lies on a kept box (a label, a title) and
+    not on what document mode redacts: at least :data:`ON_KEPT` of it inside one kept
+    box, and less than the rest on the lines document mode fills (OCR boxes of lines set
+    tightly overlap by a row or two)."""
+    if not any(intersection(box, k) >= ON_KEPT * box.area for k in kept):
         return False
-    return not any(intersection(box, r) > 0 for r in redacted)
+    return sum(intersection(box, f) for f in filled) < (1 - ON_KEPT) * box.area
 
 
 def _face_core(face: Finding, image: RGBImage) -> Box:

@@ -281,7 +281,8 @@ def test_given_another_rule_flagging_a_kept_label_alone_then_the_label_overrules
     lines = page_lines()
     label = next(line for line in lines if line.text.startswith("Given names"))
     value = next(line for line in lines if line.text == "ANNA MARIA")
-    on_label = Finding("pii.name", label.box, 0.6, "text", "test", None, {"rule": "name"})
+    reaching = label.box.padded(1.0)  # the label as the rule boxed it
+    on_label = Finding("pii.name", reaching, 0.6, "text", "test", None, {"rule": "name"})
     on_value = Finding("pii.name", value.box, 0.9, "text", "test", None, {"rule": "name"})
     findings = reviewed(lines, [on_label, on_value])
     kept_by_text = [f for f in findings if f.detector == "text"]
