@@ -114,6 +114,12 @@ def _long(k: str) -> bool:
     return len(k) >= LONG_KEY_CHARS and not any(c.isdigit() for c in k)
 
 
+def _near_long(k: str) -> bool:
+    """Whether ``k`` may be a long key read with :data:`LONG_KEY_EDITS` edits: no digits,
+    and at most that many characters shorter ("Counry of Buth" for "Country of birth")."""
+    return len(k) >= LONG_KEY_CHARS - LONG_KEY_EDITS and not any(c.isdigit() for c in k)
+
+
 def _deletions(word: str, depth: int) -> set[str]:
     """``word`` with up to ``depth`` characters deleted, every way."""
     found = {word}
@@ -176,7 +182,7 @@ class Lexicon:
                 edits = edit_distance(k, candidate, limit)
                 if edits <= limit and (best is None or edits < best[1]):
                     best = (self.kinds[candidate], edits)
-        if best is None and _long(k):
+        if best is None and _near_long(k):
             best = self._long_lookup(k)
         return best
 

@@ -389,6 +389,7 @@ def test_given_visa_captions_then_they_are_label_text_not_values() -> None:
     [
         ("Dote d expiratoin", "date_of_expiry"),  # three edits in a long label
         ("Natiomelltidemtitetskcrt", TITLE),
+        ("Counry of Buth", "place_of_birth"),  # shorter than the label it garbles
     ],
 )
 def test_given_three_edits_in_a_long_label_then_it_is_still_known(read: str, kind: str) -> None:
