@@ -155,11 +155,12 @@ class Lexicon:
             for variant in _deletions(k, edit_budget(len(k))):
                 self._index.setdefault(variant, set()).add(k)
         self._max_chars = max((len(k) for k in self.kinds), default=0) + 2
-        self._pair_index: dict[str, list[tuple[str, int]]] = {}
+        #: Long keys by letter pair and length, with the pair's count in the key.
+        self._pair_index: dict[tuple[str, int], list[tuple[str, int]]] = {}
         for k in self.kinds:
             if _long(k):
                 for p, count in _pairs(k).items():
-                    self._pair_index.setdefault(p, []).append((k, count))
+                    self._pair_index.setdefault((p, len(k)), []).append((k, count))
         #: Deletions (one) of every phrase's first word: a span whose first word is not
         #: near one of them cannot start a label, and is not looked up letter by letter.
         self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
@@ -190,9 +191,11 @@ class Lexicon:
         """The long key within :data:`LONG_KEY_EDITS` edits of ``k``, through the letter
         pair index: only keys sharing enough of ``k``'s pairs are compared."""
         shared: dict[str, int] = {}
+        lengths = range(max(LONG_KEY_CHARS, len(k) - LONG_KEY_EDITS), len(k) + LONG_KEY_EDITS + 1)
         for p, count in _pairs(k).items():
-            for candidate, other in self._pair_index.get(p, ()):
-                shared[candidate] = shared.get(candidate, 0) + min(count, other)
+            for length in lengths:
+                for candidate, other in self._pair_index.get((p, length), ()):
+                    shared[candidate] = shared.get(candidate, 0) + min(count, other)
         best: tuple[str, int] | None = None
         for candidate, count in shared.items():
             if count < max(len(k), len(candidate)) - 1 - 2 * LONG_KEY_EDITS:
