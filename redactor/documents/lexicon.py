@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -62,6 +63,19 @@ MAX_FUZZY_CHARS = 24
 MAX_FIRST_WORD_CHARS = 10
 #: Lines remembered with their labels (the text rules and document mode both ask).
 MEMORY = 4096
+#: Long keys without digits ("Date of expiry / Date d'expiration" parts, "Given names")
+#: match within this many edits: OCR garbles several letters of a long small-print
+#: label, and no value of a document is that long and that close to one. Found through
+#: an index of letter pairs (a key within d edits of another shares all but 2d of its
+#: pairs), not the deletion index, whose size grows with the edits forgiven.
+LONG_KEY_CHARS = 14
+LONG_KEY_EDITS = 3
+#: Letters OCR glued to the front of a label from a stray mark ("NSURNAME"): at most
+#: this many capitals, before a label of at least ``GLUED_MIN_CHARS`` characters matched
+#: exactly ("COUNTRY" is "UNTRY", one edit from "Entry", after two).
+MAX_GLUED = 2
+GLUED_MIN_CHARS = 6
+GLUED_MAX_EDITS = 0
 
 
 def key(text: str) -> str:
@@ -88,6 +102,22 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous = current
     return previous[-1]
+
+
+def _pairs(word: str) -> Counter[str]:
+    """The letter pairs (bigrams) of ``word``, counted."""
+    return Counter(word[i : i + 2] for i in range(len(word) - 1))
+
+
+def _long(k: str) -> bool:
+    """Whether ``k`` is a key matched within :data:`LONG_KEY_EDITS` edits."""
+    return len(k) >= LONG_KEY_CHARS and not any(c.isdigit() for c in k)
+
+
+def _near_long(k: str) -> bool:
+    """Whether ``k`` may be a long key read with :data:`LONG_KEY_EDITS` edits: no digits,
+    and at most that many characters shorter ("Counry of Buth" for "Country of birth")."""
+    return len(k) >= LONG_KEY_CHARS - LONG_KEY_EDITS and not any(c.isdigit() for c in k)
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -125,6 +155,12 @@ class Lexicon:
             for variant in _deletions(k, edit_budget(len(k))):
                 self._index.setdefault(variant, set()).add(k)
         self._max_chars = max((len(k) for k in self.kinds), default=0) + 2
+        #: Long keys by letter pair and length, with the pair's count in the key.
+        self._pair_index: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        for k in self.kinds:
+            if _long(k):
+                for p, count in _pairs(k).items():
+                    self._pair_index.setdefault((p, len(k)), []).append((k, count))
         #: Deletions (one) of every phrase's first word: a span whose first word is not
         #: near one of them cannot start a label, and is not looked up letter by letter.
         self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
@@ -138,15 +174,34 @@ class Lexicon:
         exact = self.kinds.get(k)
         if exact is not None:
             return exact, 0
-        if len(k) > MAX_FUZZY_CHARS:
-            return None
-        budget = edit_budget(len(k))
         best: tuple[str, int] | None = None
-        candidates = {c for v in _deletions(k, budget) for c in self._index.get(v, ())}
-        for candidate in candidates:
-            limit = min(budget, edit_budget(len(candidate)))
-            edits = edit_distance(k, candidate, limit)
-            if edits <= limit and (best is None or edits < best[1]):
+        if len(k) <= MAX_FUZZY_CHARS:
+            budget = edit_budget(len(k))
+            candidates = {c for v in _deletions(k, budget) for c in self._index.get(v, ())}
+            for candidate in candidates:
+                limit = min(budget, edit_budget(len(candidate)))
+                edits = edit_distance(k, candidate, limit)
+                if edits <= limit and (best is None or edits < best[1]):
+                    best = (self.kinds[candidate], edits)
+        if best is None and _near_long(k):
+            best = self._long_lookup(k)
+        return best
+
+    def _long_lookup(self, k: str) -> tuple[str, int] | None:
+        """The long key within :data:`LONG_KEY_EDITS` edits of ``k``, through the letter
+        pair index: only keys sharing enough of ``k``'s pairs are compared."""
+        shared: dict[str, int] = {}
+        lengths = range(max(LONG_KEY_CHARS, len(k) - LONG_KEY_EDITS), len(k) + LONG_KEY_EDITS + 1)
+        for p, count in _pairs(k).items():
+            for length in lengths:
+                for candidate, other in self._pair_index.get((p, length), ()):
+                    shared[candidate] = shared.get(candidate, 0) + min(count, other)
+        best: tuple[str, int] | None = None
+        for candidate, count in shared.items():
+            if count < max(len(k), len(candidate)) - 1 - 2 * LONG_KEY_EDITS:
+                continue
+            edits = edit_distance(k, candidate, LONG_KEY_EDITS)
+            if edits <= LONG_KEY_EDITS and (best is None or edits < best[1]):
                 best = (self.kinds[candidate], edits)
         return best
 
@@ -215,25 +270,63 @@ class Lexicon:
     def _longest(
         self, text: str, tokens: list[tuple[int, int]], i: int
     ) -> tuple[LabelMatch, int] | None:
-        """The best label starting at token ``i`` (longest, then fewest edits)."""
-        if not self._can_begin(text[tokens[i][0] : tokens[i][1]]):
-            return None
+        """The best label starting at token ``i`` (longest, then fewest edits), or after
+        one or two capitals OCR glued to its front (:func:`_glued`), which it then
+        starts with."""
+        token = text[tokens[i][0] : tokens[i][1]]
+        best = self._longest_from(text, tokens, i, 0) if self._can_begin(token) else None
+        if best is None:
+            glued = [
+                found
+                for skip in _glued(token)
+                if self._can_begin(token[skip:])
+                and (found := self._longest_from(text, tokens, i, skip))
+            ]
+            best = max(glued, key=lambda f: _score(text, f[0]), default=None)
+            if best is not None:
+                # the glued capitals are a stray mark: label text with the label
+                best = (replace(best[0], start=tokens[i][0]), best[1])
+        return best
+
+    def _longest_from(
+        self,
+        text: str,
+        tokens: list[tuple[int, int]],
+        i: int,
+        skip: int,
+    ) -> tuple[LabelMatch, int] | None:
+        """The best label from character ``skip`` of token ``i``; after glued capitals
+        (``skip`` > 0) only a label of :data:`GLUED_MIN_CHARS` characters within
+        :data:`GLUED_MAX_EDITS` edits."""
         best: tuple[LabelMatch, int] | None = None
         for j in reversed(self._ends(text, tokens, i)):
-            start, end = tokens[i][0], tokens[j - 1][1]
+            start, end = tokens[i][0] + skip, tokens[j - 1][1]
             if any(s in text[start:end] for s in _SEPARATORS[:2]) and j - i > 1:
                 continue
             found = self.lookup(text[start:end])
             if found is None:
                 continue
-            kind, edits = found
-            score = len(key(text[start:end])) - 3 * edits
-            if (
-                best is None
-                or score > len(key(text[best[0].start : best[0].end])) - 3 * best[0].edits
-            ):
-                best = (LabelMatch(start, end, kind, edits), j)
+            if skip and (found[1] > GLUED_MAX_EDITS or len(key(text[start:end])) < GLUED_MIN_CHARS):
+                continue
+            match = LabelMatch(start, end, *found)
+            if best is None or _score(text, match) > _score(text, best[0]):
+                best = (match, j)
         return best
+
+
+def _score(text: str, match: LabelMatch) -> int:
+    """How good a label ``match`` is: longer, then fewer edits."""
+    return len(key(text[match.start : match.end])) - 3 * match.edits
+
+
+def _glued(token: str) -> list[int]:
+    """How many leading characters of ``token`` may be capitals OCR glued to a label
+    ("NSURNAME": a stray mark read as "N"): 1 or 2 capitals, before a capital."""
+    return [
+        n
+        for n in range(1, MAX_GLUED + 1)
+        if len(token) > n and token[: n + 1].isalpha() and token[: n + 1].isupper()
+    ]
 
 
 def _read(name: str) -> dict[str, str]:

@@ -30,6 +30,16 @@ INK_ROW_SHARE = 0.02
 BLANK_ROWS = 2
 MAX_TRIM = 0.3
 MIN_TRIM_HEIGHT = 6
+#: A margin cut back at a kept box stops this far short of it (pixels, or this share of
+#: the kept box's height if more): OCR's boxes hug the glyphs, and a fill on a kept
+#: label's last row of ink, or on the anti-aliased row under it, leaves it unreadable.
+#: Where label and value are set closer than that, the value keeps the first
+#: :data:`INK_EDGE_PX` of its margin up to the label's box (its own glyph edges; fields
+#: come first).
+KEPT_CLEARANCE_PX = 2.0
+KEPT_CLEARANCE = 0.1
+#: A kept box holding this share of a value's rows is on its row.
+ROW_SHARE = 0.6
 #: Rows kept past the last ink row: anti-aliased glyph edges fade over a few pixels.
 INK_EDGE_PX = 2.0
 
@@ -71,14 +81,19 @@ def clipped_region(
     """``value`` padded by ``margin`` (the redactor's by default) left and right and by
     ``vertical`` (``margin`` by default) above and below, or ``region`` when given (a
     photo area around its face), cut back where it reaches a box of ``kept``: a label
-    above, below, left or right of the value. The value's own box is always inside."""
+    above, below, left or right of the value, with :data:`KEPT_CLEARANCE_PX` to spare.
+    The value's own box is always inside."""
     if region is None:
         pad = margin_of(value) if margin is None else margin
         pad_y = pad if vertical is None else vertical
         region = Box(value.x0 - pad, value.y0 - pad_y, value.x1 + pad, value.y1 + pad_y)
     x0, y0, x1, y1 = region.x0, region.y0, region.x1, region.y1
     for k in kept:
-        if not (k.x0 < x1 and x0 < k.x1 and k.y0 < y1 and y0 < k.y1):
+        clear = max(KEPT_CLEARANCE_PX, KEPT_CLEARANCE * k.height)
+        # a kept box the margin would come within the clearance of counts too
+        if not (
+            k.x0 - clear < x1 and x0 < k.x1 + clear and k.y0 - clear < y1 and y0 < k.y1 + clear
+        ):
             continue
         overlap_x = min(k.x1, value.x1) - max(k.x0, value.x0)
         overlap_y = min(k.y1, value.y1) - max(k.y0, value.y0)
@@ -86,15 +101,17 @@ def clipped_region(
         gap_y = -overlap_y
         stacked = overlap_x > 0 if (overlap_x > 0) != (overlap_y > 0) else gap_y >= gap_x
         kc, vc = k.center, value.center
+        # the value keeps up to INK_EDGE_PX of margin (its glyphs' edges) even within
+        # the clearance, but never inside the kept box
         if stacked:
             if kc[1] < vc[1]:
-                y0 = max(y0, min(k.y1, value.y0))
+                y0 = max(y0, min(k.y1 + clear, value.y0, max(k.y1, value.y0 - INK_EDGE_PX)))
             else:
-                y1 = min(y1, max(k.y0, value.y1))
+                y1 = min(y1, max(k.y0 - clear, value.y1, min(k.y0, value.y1 + INK_EDGE_PX)))
         elif kc[0] < vc[0]:
-            x0 = max(x0, min(k.x1, value.x0))
+            x0 = max(x0, min(k.x1 + clear, value.x0, max(k.x1, value.x0 - INK_EDGE_PX)))
         else:
-            x1 = min(x1, max(k.x0, value.x1))
+            x1 = min(x1, max(k.x0 - clear, value.x1, min(k.x0, value.x1 + INK_EDGE_PX)))
     return Box(x0, y0, x1, y1)
 
 
@@ -150,6 +167,23 @@ def split_from_kept(grey: Grey, value: Box, kept: Sequence[Box]) -> Box:
         elif value.center[1] <= k.y0 < value.y1 < k.y1:
             y1 = min(y1, _faintest_row(grey, value, k, k.y0, value.y1, prefer_high=False) + 1)
     return Box(value.x0, y0, value.x1, y1) if y1 > y0 else value
+
+
+def beside_kept(value: Box, kept: Sequence[Box]) -> Box:
+    """``value`` without a kept box it begins or ends with on its row: another detector
+    boxes a whole line ("NAME CRITTENDEN, LUCY"), label included, where document mode
+    keeps the label and redacts the rest itself. Only a kept box at either end, holding
+    the value's rows, is cut off; one in the middle would leave two parts, and stays."""
+    x0, x1 = value.x0, value.x1
+    for k in kept:
+        rows = min(k.y1, value.y1) - max(k.y0, value.y0)
+        if rows < ROW_SHARE * value.height or k.width >= value.width:
+            continue
+        if k.x0 <= value.x0 < k.x1 < value.x1:
+            x0 = max(x0, k.x1)
+        elif value.x0 < k.x0 < value.x1 <= k.x1:
+            x1 = min(x1, k.x0)
+    return Box(x0, value.y0, x1, value.y1) if x1 > x0 else value
 
 
 def _faintest_row(

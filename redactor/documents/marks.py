@@ -10,8 +10,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor.faces import centerface, mediapipe
+from redactor.faces.base import HeadShape
 from redactor.findings import RGBImage
-from redactor.geometry import Box, clamp, intersection
+from redactor.geometry import Box, clamp, intersection, union_box
 from redactor.text import codes
 
 Grey = npt.NDArray[np.uint8]
@@ -36,6 +38,43 @@ SIGNATURE_RIGHT = 1.5
 #: Ink: darker than the paper around it (a median over a few line heights) by this much.
 INK_CONTRAST = 60
 INK_MIN_PIXELS = 12
+
+
+#: How each face family's head box lies around its face box (redactor.faces): a face
+#: finding's box is the union of its families' heads, and the face boxes inside it are
+#: found by undoing that.
+HEAD_SHAPES: dict[str, HeadShape] = {"centerface": centerface.HEAD, "mediapipe": mediapipe.HEAD}
+#: The face core is grown by this share of its size on every side: merged heads of
+#: several families (and passes) are a union, and undoing one shape on it is an estimate.
+CORE_MARGIN = 0.05
+
+
+def face_core(head: Box, families: Sequence[str], frame: Box) -> Box:
+    """The face inside a face finding's ``head`` box: the face box each of ``families``
+    boxed, undone from its head shape (:data:`HEAD_SHAPES`), unioned and grown by
+    :data:`CORE_MARGIN`. The head box adds hair, ears and a share of the background on
+    every side, and on a document that share holds the labels printed beside the photo;
+    the face itself is never given up. The whole head box (fail closed) when a family
+    is unknown or the head was clipped at the ``frame`` (its shape is then lost)."""
+    shapes = [HEAD_SHAPES.get(f) for f in families]
+    clipped = (
+        head.x0 <= frame.x0 or head.y0 <= frame.y0 or head.x1 >= frame.x1 or head.y1 >= frame.y1
+    )
+    if not shapes or clipped:
+        return head
+    faces = []
+    for shape in shapes:
+        if shape is None:
+            return head
+        height = head.height / (1 + shape.above + shape.below)
+        width = min(head.width, head.width / shape.width)
+        cx, top = head.center[0], head.y0 + shape.above * height
+        faces.append(Box(cx - width / 2, top, cx + width / 2, top + height))
+    core = union_box(faces)
+    core = core.padded(CORE_MARGIN * max(core.width, core.height))
+    return Box(
+        max(core.x0, head.x0), max(core.y0, head.y0), min(core.x1, head.x1), min(core.y1, head.y1)
+    )
 
 
 def photo_area(face: Box, extent: Box) -> Box:

@@ -50,6 +50,7 @@ from redactor.documents.fields import Field, LineLabels, analyse, pair
 from redactor.documents.lexicon import SPECIMEN, STATE, TITLE, Lexicon, default_lexicon
 from redactor.documents.margins import (
     Grey,
+    beside_kept,
     clipped_region,
     finding_box,
     margin_of,
@@ -59,6 +60,7 @@ from redactor.documents.margins import (
 from redactor.documents.marks import (
     codes_in,
     dense_patches,
+    face_core,
     ghost_portraits,
     photo_area,
     signature_ink,
@@ -99,6 +101,9 @@ PROSE_GAP = 0.5
 PROSE_INDENT = 0.5
 #: A specimen word this many times the document's median line height is a watermark.
 WATERMARK_HEIGHT = 1.5
+#: Another rule's text finding with this share of its box on one kept line, and on no
+#: redacted one, is dropped inside a document: document mode read a label there.
+ON_KEPT = 0.8
 
 
 class DocumentReviewer:
@@ -153,7 +158,7 @@ class DocumentReviewer:
             for f in found
             if f.attributes.get("field") == "portrait"
         ]
-        untouched = [f for f in findings if not self._replaced(f, documents, photos)]
+        untouched = [f for f in findings if not self._replaced(f, documents, photos, image)]
         return untouched + found
 
     def _reread(
@@ -223,11 +228,12 @@ class DocumentReviewer:
                 kept += kept_here
             else:
                 out += self._beside_mrz(lines[i], mrz_lines[i])
-        faces = [f.box for f in findings if f.kind == FACE and centre_within(extent, f.box)]
+        face_findings = [f for f in findings if f.kind == FACE and centre_within(extent, f.box)]
+        faces = [f.box for f in face_findings]
         areas: list[tuple[Finding, Box]] = []
-        for face in faces:
-            area = photo_area(face, extent)
-            core = intersection_box(face, area) or area
+        for face in face_findings:
+            area = photo_area(face.box, extent)
+            core = intersection_box(_face_core(face, image), area) or area
             areas.append((self._finding(DOCUMENT_FIELD, area, 1.0, "portrait"), core))
         for ghost in ghost_portraits(image, faces, extent):
             areas.append((self._finding(DOCUMENT_FIELD, ghost, 0.5, "ghost_portrait"), ghost))
@@ -258,10 +264,14 @@ class DocumentReviewer:
         lines_out = [
             replace(f, box=split_from_kept(grey, f.box, kept)) if _is_line(f) else f for f in out
         ]
+        # another rule's line box loses a kept label it begins or ends with ("NAME
+        # CRITTENDEN, LUCY": the name rule boxes the line, document mode keeps "NAME")
+        # and one that covers a kept line alone is dropped: the labels overrule it
+        filled = [f.box for f in lines_out]
         narrowed = [
-            _clear_of(replace(f, box=split_from_kept(grey, f.box, kept)), kept)
+            _clear_of(replace(f, box=split_from_kept(grey, beside_kept(f.box, kept), kept)), kept)
             for f in findings
-            if self._narrowed(f, extent)
+            if self._narrowed(f, extent) and not _on_kept_alone(f.box, kept, filled)
         ]
         return (
             [_clear_of(f, kept) if f.kind == DOCUMENT_FIELD else f for f in lines_out]
@@ -279,12 +289,18 @@ class DocumentReviewer:
         )
 
     def _replaced(
-        self, finding: Finding, documents: Sequence[Document], photos: Sequence[Box]
+        self,
+        finding: Finding,
+        documents: Sequence[Document],
+        photos: Sequence[Box],
+        image: RGBImage,
     ) -> bool:
         """Whether document mode's findings take the place of ``finding``: a text finding
-        inside a document (narrowed), or a face a photo area's region holds."""
+        inside a document (narrowed), or a face whose face core a photo area's region
+        holds (:func:`redactor.documents.marks.face_core`)."""
         if finding.kind == FACE:
-            return any(within(photo, finding.box) for photo in photos)
+            core = _face_core(finding, image)
+            return any(within(photo, core) for photo in photos)
         return any(self._narrowed(finding, d.box) for d in documents)
 
     def _mrz(self, zone: mrz.MrzZone) -> list[Finding]:
@@ -405,6 +421,23 @@ def _clear_of(
         vertical = max(VERTICAL_MARGIN_MIN_PX, VERTICAL_MARGIN * finding.box.height)
     region = clipped_region(finding.box, kept, margin, vertical)
     return replace(finding, box=finding_box(region))
+
+
+def _on_kept_alone(box: Box, kept: Sequence[Box], filled: Sequence[Box]) -> bool:
+    """Whether another rule's finding ``box`` lies on a kept box (a label, a title) and
+    not on what document mode redacts: at least :data:`ON_KEPT` of it inside one kept
+    box, and less than the rest on the lines document mode fills (OCR boxes of lines set
+    tightly overlap by a row or two)."""
+    if not any(intersection(box, k) >= ON_KEPT * box.area for k in kept):
+        return False
+    return sum(intersection(box, f) for f in filled) < (1 - ON_KEPT) * box.area
+
+
+def _face_core(face: Finding, image: RGBImage) -> Box:
+    """The face inside a face finding's head box; a kept label may cut into the rest."""
+    families = [f for f in str(face.attributes.get("families", "")).split(",") if f]
+    frame = Box(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))
+    return face_core(face.box, families, frame)
 
 
 def _is_line(finding: Finding) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from redactor.documents.fields import analyse, pair
-from redactor.documents.lexicon import DOCUMENT_KINDS, default_lexicon, key
+from redactor.documents.lexicon import DOCUMENT_KINDS, TITLE, default_lexicon, key
 from redactor.text.lines import TextLine, build_lines
 from tests.unit.test_text_lines import run
 
@@ -394,3 +394,36 @@ def test_given_a_state_beside_a_value_word_then_it_is_part_of_the_value(
     # a visa's territory ("ETATS SCHENGEN") is a value beside its caption
     info = analyse(one(text), LEXICON)
     assert info.label_words == labels
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Dote d expiratoin", "date_of_expiry"),  # three edits in a long label
+        ("Natiomelltidemtitetskcrt", TITLE),
+        ("Counry of Buth", "place_of_birth"),  # shorter than the label it garbles
+    ],
+)
+def test_given_three_edits_in_a_long_label_then_it_is_still_known(read: str, kind: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert match.kind == kind and match.edits == 3
+
+
+@pytest.mark.parametrize("text", ["Dat3 of 3xpiratoin", "Dafe of exqixy"])
+def test_given_three_edits_in_a_numbered_or_shorter_key_then_it_is_not_a_label(text: str) -> None:
+    assert LEXICON.find(text) == []
+
+
+@pytest.mark.parametrize("read", ["XNSURNAME", "NQGIVEN NAMES", "IXDATE OF BIRTH"])
+def test_given_capitals_glued_to_the_front_of_a_label_then_the_label_is_found_after_them(
+    read: str,
+) -> None:
+    (match,) = LEXICON.find(read)
+    assert match.edits == 0  # matched from after the glued letters, which it includes
+    assert (match.start, match.end) == (0, len(read))
+    assert analyse(one(read), LEXICON).only_labels
+
+
+@pytest.mark.parametrize("text", ["ESSEX", "XYNAME", "ANDERSON", "MCDONALD", "COUNTRY", "XSEXE"])
+def test_given_a_value_that_ends_like_a_short_label_then_no_glued_label_is_found(text: str) -> None:
+    assert [m for m in LEXICON.find(text) if m.start > 0] == []

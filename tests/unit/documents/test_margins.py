@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from redactor.documents.margins import (
+    INK_EDGE_PX,
+    KEPT_CLEARANCE,
+    KEPT_CLEARANCE_PX,
     Grey,
+    beside_kept,
     clipped_region,
     finding_box,
     margin_of,
@@ -26,16 +30,29 @@ def test_given_nothing_kept_nearby_then_the_value_gets_the_usual_margin() -> Non
     assert clipped_region(VALUE, []) == VALUE.padded(margin_of(VALUE))
 
 
-def test_given_a_label_right_above_then_the_margin_stops_at_it() -> None:
-    label = Box(100, 104, 220, 118)
+def test_given_a_label_right_above_then_the_margin_stops_short_of_it() -> None:
+    label = Box(100, 102, 220, 116)
     region = clipped_region(VALUE, [label])
-    assert region.y0 == label.y1 and region.y1 == VALUE.y1 + margin_of(VALUE)
+    assert region.y0 == label.y1 + KEPT_CLEARANCE_PX
+    assert region.y1 == VALUE.y1 + margin_of(VALUE)
 
 
-def test_given_a_label_right_below_or_beside_then_the_margin_stops_at_it() -> None:
-    below, left = Box(100, 142, 200, 154), Box(40, 122, 97, 138)
+def test_given_a_label_right_below_or_beside_then_the_margin_stops_short_of_it() -> None:
+    below, left = Box(100, 145, 200, 157), Box(40, 122, 96, 138)
     region = clipped_region(VALUE, [below, left])
-    assert region.y1 == below.y0 and region.x0 == left.x1
+    assert region.y1 == below.y0 - KEPT_CLEARANCE_PX and region.x0 == left.x1 + KEPT_CLEARANCE_PX
+
+
+def test_given_a_tall_kept_box_then_the_clearance_grows_with_it() -> None:
+    title = Box(100, 60, 300, 120)  # 60 px tall: a tenth of it is 6 px
+    region = clipped_region(Box(100, 130, 300, 170), [title])
+    assert region.y0 == title.y1 + KEPT_CLEARANCE * title.height
+
+
+def test_given_a_label_closer_than_the_clearance_then_the_value_keeps_its_edge() -> None:
+    touching, near = Box(100, 104, 220, 119), Box(100, 104, 220, 117)
+    assert clipped_region(VALUE, [touching]).y0 == touching.y1  # never into the label
+    assert clipped_region(VALUE, [near]).y0 == VALUE.y0 - INK_EDGE_PX  # its edge, no more
 
 
 def test_given_a_label_box_overlapping_the_value_then_the_value_wins() -> None:
@@ -106,3 +123,23 @@ def test_given_no_overlapping_kept_box_then_the_value_is_not_split() -> None:
     grey = _page_with_rows([range(13, 28)])
     value = Box(10, 10, 190, 30)
     assert split_from_kept(grey, value, [Box(10, 0, 190, 9)]) == value
+
+
+def test_given_a_line_box_that_begins_with_a_kept_label_then_the_label_is_cut_off() -> None:
+    line = Box(40, 120, 300, 140)  # "NAME CRITTENDEN, LUCY" boxed whole by another rule
+    label = Box(40, 121, 95, 139)
+    assert beside_kept(line, [label]) == Box(95, 120, 300, 140)
+
+
+def test_given_a_line_box_that_ends_with_a_kept_label_then_the_label_is_cut_off() -> None:
+    line = Box(40, 120, 300, 140)
+    label = Box(250, 122, 300, 139)
+    assert beside_kept(line, [label]) == Box(40, 120, 250, 140)
+
+
+def test_given_a_kept_box_in_the_middle_off_the_row_or_wider_then_nothing_is_cut() -> None:
+    line = Box(40, 120, 300, 140)
+    middle = Box(120, 120, 180, 140)
+    above = Box(40, 100, 95, 126)  # the label above, its box reaching into the line's
+    wider = Box(30, 118, 320, 142)
+    assert beside_kept(line, [middle, above, wider]) == line

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from redactor.documents.marks import dense_patches, ghost_portraits
+from redactor.documents.marks import HEAD_SHAPES, dense_patches, face_core, ghost_portraits
 from redactor.documents.review import DocumentReviewer
+from redactor.faces import head_box
 from redactor.findings import DOCUMENT, RGBImage
-from redactor.geometry import Box
+from redactor.geometry import Box, union_box
 from redactor.pii.base import DOCUMENT_FIELD
 from redactor.pii.policy import Policy
 from redactor.text.lines import TextLine, build_lines
@@ -154,3 +155,36 @@ def test_given_the_marked_card_then_document_mode_redacts_its_fingerprint_and_co
     for item in scene.items:
         if item.kind in (FINGERPRINT, CODE):
             assert covered(item.box, marks) >= 0.9, item.kind
+
+
+FRAME = Box(0, 0, 1000, 700)
+
+
+@pytest.mark.parametrize("family", ["centerface", "mediapipe"])
+def test_the_face_core_of_a_head_box_holds_the_face_box_it_came_from(family: str) -> None:
+    face = Box(300, 200, 380, 300)
+    head = head_box(face, HEAD_SHAPES[family])
+    core = face_core(head, [family], FRAME)
+    assert core.x0 <= face.x0 and core.y0 <= face.y0 and core.x1 >= face.x1
+    assert core.y1 >= face.y1
+    assert core.y0 > head.y0 + 0.2 * head.height  # hair and background above are not core
+    assert core.x0 > head.x0 and core.x1 < head.x1
+
+
+def test_given_two_families_then_the_core_holds_both_faces() -> None:
+    wide, narrow = Box(300, 200, 380, 300), Box(305, 215, 375, 290)
+    head = union_box(
+        [head_box(wide, HEAD_SHAPES["centerface"]), head_box(narrow, HEAD_SHAPES["mediapipe"])]
+    )
+    core = face_core(head, ["centerface", "mediapipe"], FRAME)
+    for face in (wide, narrow):
+        assert core.x0 <= face.x0 and core.y0 <= face.y0
+        assert core.x1 >= face.x1 and core.y1 >= face.y1
+
+
+def test_given_an_unknown_family_or_a_head_clipped_at_the_frame_then_the_core_is_the_head() -> None:
+    head = head_box(Box(300, 200, 380, 300), HEAD_SHAPES["centerface"])
+    assert face_core(head, ["newfamily"], FRAME) == head
+    assert face_core(head, [], FRAME) == head
+    clipped = Box(head.x0, 0, head.x1, head.y1)
+    assert face_core(clipped, ["centerface"], FRAME) == clipped

@@ -11,7 +11,7 @@ from PIL import Image
 
 from redactor.documents.review import DocumentReviewer
 from redactor.findings import DOCUMENT, FACE, Finding
-from redactor.geometry import Box
+from redactor.geometry import Box, intersection
 from redactor.options import PipelineOptions
 from redactor.pii.base import DOCUMENT_FIELD, MRZ
 from redactor.pii.policy import Policy
@@ -100,6 +100,23 @@ def test_given_a_face_in_the_document_then_its_whole_photo_area_is_redacted() ->
     assert face not in findings
     assert region.x0 <= face.box.x0 and region.y0 <= face.box.y0
     assert region.x1 >= face.box.x1 and region.y1 >= face.box.y1
+
+
+def test_given_a_label_beside_the_photo_in_the_head_box_then_it_stays_and_the_face_goes() -> None:
+    # a head box reaches past the photo over the labels beside it ("Surname / Nom" at
+    # x 360); the face the detector boxed inside it is still redacted whole
+    head = Finding(
+        FACE, Box(230, 90, 380, 260), 0.9, "faces", "test", None, {"families": "centerface"}
+    )
+    lines = page_lines()
+    label = next(line for line in lines if line.text.startswith("Surname"))
+    findings = reviewed(lines, [head])
+    (photo,) = [f for f in findings if f.attributes.get("field") == "portrait"]
+    region = region_for(photo, PipelineOptions())
+    assert intersection(region, label.box) == 0  # the label stays readable
+    face_width = head.box.width / 1.5  # centerface heads are 1.5 face widths
+    assert region.x1 >= head.box.center[0] + face_width / 2  # the face goes
+    assert head not in findings  # the photo area, holding the face, takes its place
 
 
 PACKAGING = [
@@ -282,3 +299,27 @@ def test_given_a_small_type_label_under_a_value_in_capitals_then_it_is_kept() ->
     page = [*PAGE, ("Tmwa Sa Vatis To", 700, 261, 12)]  # right under UTOPIAN
     lines = page_lines(page)
     assert not {"Tmwa", "Vatis"} & covered_texts(lines, reviewed(lines))
+
+
+def test_given_a_text_finding_over_a_label_and_its_value_then_the_label_stays() -> None:
+    lines = page_lines([*PAGE, ("Surname CRITTENDEN", 360, 330, 18)])
+    line = next(line for line in lines if line.text == "Surname CRITTENDEN")
+    label, value = line.words
+    text = Finding("pii.name", line.box, 0.9, "text", "test", None, {"rule": "label-left"})
+    (narrowed,) = [f for f in reviewed(lines, [text]) if f.detector == "text"]
+    region = region_for(narrowed, PipelineOptions())
+    assert region.x0 >= label.box.x1  # the label is left readable...
+    assert region.x0 <= value.box.x0 and region.x1 >= value.box.x1  # ...the value goes
+    assert region.y0 <= value.box.y0 and region.y1 >= value.box.y1
+
+
+def test_given_another_rule_flagging_a_kept_label_alone_then_the_label_overrules_it() -> None:
+    lines = page_lines()
+    label = next(line for line in lines if line.text.startswith("Given names"))
+    value = next(line for line in lines if line.text == "ANNA MARIA")
+    reaching = label.box.padded(1.0)  # the label as the rule boxed it
+    on_label = Finding("pii.name", reaching, 0.6, "text", "test", None, {"rule": "name"})
+    on_value = Finding("pii.name", value.box, 0.9, "text", "test", None, {"rule": "name"})
+    findings = reviewed(lines, [on_label, on_value])
+    kept_by_text = [f for f in findings if f.detector == "text"]
+    assert len(kept_by_text) == 1 and kept_by_text[0].box.center[1] > label.box.y1
