@@ -80,12 +80,11 @@ def calibration_inputs() -> list[np.ndarray]:
     from bench.corpus import document_case, text_case
     from redactor.options import PipelineOptions
     from redactor.pipeline import Pipeline
-    from redactor.text.ocr import prefer_precision
     from redactor.threads import limit_threads
 
     limit_threads(1)
-    prefer_precision("fp32")  # calibrate on what the float detector is given
-    pipeline = Pipeline.build(PipelineOptions())
+    # Calibrate on what the float detector is given.
+    pipeline = Pipeline.build(PipelineOptions(ocr_precision="fp32"))
     engine = next(d for d in pipeline.detectors if d.name == "text")._engine
     detector = engine._ocr._load_det_model()
     found: list[np.ndarray] = []
