@@ -20,7 +20,9 @@ is converted to opset 13 (per-channel scales need it), optimised and shape-infer
 weights, unsigned activations, ranges from the 0.01 and 99.99 percentiles of each
 activation (min-max ranges, stretched by rare outliers, lost 0.05 of the real documents'
 labels kept). Percentiles need inputs of one shape: each is padded with zeros (the
-normalised mid-grey) to 480x640, the largest canvas the pipeline gives the detector.
+normalised mid-grey) to 480x640, the largest canvas the pipeline gives the detector on
+the default recipe's scenes; a larger input (small print's regions are detected at full
+scale, up to 416x1280 on the small-print scenes) is cut into 480x640 tiles first.
 Everything is deterministic; the file written must match the sha256 in
 models/manifest.json.
 
@@ -141,11 +143,27 @@ def calibration_inputs(recipe: str = "default") -> list[np.ndarray]:
         for data in group.scenes(seed):
             if not pipeline.run(data).ok:
                 raise SystemExit("a calibration scene failed in the pipeline")
-        if len(found) < group.kept:
-            raise SystemExit(f"{len(found)} detector inputs; the recipe keeps {group.kept}")
-        step = max(1, len(found) // group.kept)
-        inputs += [padded(item) for item in found[::step][: group.kept]]
+        candidates = [tile for item in found for tile in tiles(item)]
+        if len(candidates) < group.kept:
+            raise SystemExit(f"{len(candidates)} detector inputs; the recipe keeps {group.kept}")
+        step = max(1, len(candidates) // group.kept)
+        inputs += [padded(item) for item in candidates[::step][: group.kept]]
     return inputs
+
+
+def tiles(item: np.ndarray) -> list[np.ndarray]:
+    """``item`` (1, 3, height, width), or, when it is larger than CANVAS (a wide strip of
+    small print detected at full scale), its CANVAS-sized tiles in reading order: the
+    network is convolutional, so a tile's activations are the input's, at the same text
+    scale (shrinking it would calibrate on larger-looking print)."""
+    height, width = item.shape[2:]
+    if height <= CANVAS[0] and width <= CANVAS[1]:
+        return [item]
+    return [
+        item[:, :, y : y + CANVAS[0], x : x + CANVAS[1]]
+        for y in range(0, height, CANVAS[0])
+        for x in range(0, width, CANVAS[1])
+    ]
 
 
 def padded(item: np.ndarray) -> np.ndarray:
