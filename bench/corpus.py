@@ -324,14 +324,15 @@ def composite_case(index: int, seed: int) -> tuple[Case, bytes]:
     return case, jpeg_bytes(canvas, quality)
 
 
-def text_case(index: int, seed: int) -> tuple[Case, bytes]:
-    """Personal text on one surface next to product packaging, blurred and compressed."""
+def text_case(index: int, seed: int, *, size: int | None = None) -> tuple[Case, bytes]:
+    """Personal text on one surface next to product packaging, blurred and compressed;
+    the text ``size`` px (default: one of :data:`TEXT_SIZES` by ``index``)."""
     rng = np.random.default_rng([seed, 2, index])
     locale = LOCALES[index % len(LOCALES)]
     person = invent_person(faker(locale, seed * 1000 + index), locale)
     surface = SURFACES[index % len(SURFACES)]
     font = FONTS[index % len(FONTS)]
-    size = TEXT_SIZES[index % len(TEXT_SIZES)]
+    size = size or TEXT_SIZES[index % len(TEXT_SIZES)]
     angle = float(rng.uniform(-4, 4))
     product = PRODUCTS[index % len(PRODUCTS)]
     lossless = index % 4 == 0

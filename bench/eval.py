@@ -38,8 +38,10 @@ from bench.scorer import (
     Scorer,
     aggregate,
 )
+from redactor.cli import ocr_precision as precision_option
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
+from redactor.text.ocr import Precision
 from testkit.paths import ROOT
 
 DEFAULT_OUT = ROOT / "bench-out"
@@ -97,13 +99,18 @@ def run_mode(
 
 
 def evaluate(
-    corpus: Corpus, scorer: Scorer, console: Console, modes: Sequence[str] = DEFAULT_MODES
+    corpus: Corpus,
+    scorer: Scorer,
+    console: Console,
+    modes: Sequence[str] = DEFAULT_MODES,
+    precision: Precision = "fp32",
 ) -> dict[str, Any]:
-    """Each mode over the corpus: metrics, options and per-case scores."""
+    """Each mode over the corpus, its text detector at ``precision`` (the scorer's own
+    reader always stays float): metrics, options and per-case scores."""
     results: dict[str, Any] = {}
     with Progress(console=console, transient=True) as progress:
         for mode in modes:
-            options = MODES[mode]
+            options = with_precision(MODES[mode], precision)
             task = progress.add_task(mode, total=len(corpus.cases))
             scores = run_mode(options, corpus, scorer, partial(progress.advance, task))
             results[mode] = {
@@ -112,6 +119,11 @@ def evaluate(
                 "cases": [s.to_dict() for s in scores],
             }
     return results
+
+
+def with_precision(options: PipelineOptions, precision: Precision) -> PipelineOptions:
+    """``options`` with the text detector at ``precision`` (validated again)."""
+    return PipelineOptions.model_validate({**options.model_dump(), "ocr_precision": precision})
 
 
 def report(corpus: Corpus, results: dict[str, Any]) -> dict[str, Any]:
@@ -179,11 +191,13 @@ def main(argv: Sequence[str] | None = None) -> Path:
         default=",".join(DEFAULT_MODES),
         help=f"comma-separated pipeline modes to score, of: {', '.join(MODES)}",
     )
+    precision_option.add_argument(parser)
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         parser.error(f"unknown mode(s) {unknown}; choose from {', '.join(MODES)}")
+    precision = precision_option.precision(args.ocr_precision)
     os.environ.setdefault("GLOG_minloglevel", "2")
     logging.basicConfig(level=logging.WARNING)
     console = Console()
@@ -193,14 +207,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
     corpus = generate(out / f"corpus{suffix}", quick=args.quick)
     console.print(f"corpus: {len(corpus.cases)} images in {corpus.root}")
     reader = RapidReader()
-    results = evaluate(corpus, Scorer(reader), console, modes)
+    results = evaluate(corpus, Scorer(reader), console, modes, precision)
     tag = "" if tuple(modes) == DEFAULT_MODES else "-" + "-".join(modes)
+    tag += "" if precision == precision_option.DEFAULT else f"-{precision}"
     path = out / f"eval{suffix}{tag}.json"
     data = report(corpus, results)
     real = None
     if not args.quick and real_documents.LABELS.is_file():
         labels = real_documents.load_labels()
-        real = real_documents.evaluate(reader, labels, real_documents.pipeline_runner())
+        runner = real_documents.pipeline_runner(PipelineOptions(ocr_precision=precision))
+        real = real_documents.evaluate(reader, labels, runner)
         data["real_documents"] = real
     write_json(path, data)
     console.print(headline_table(results))

@@ -44,6 +44,7 @@ import numpy as np
 from bench.cases import DATA
 from bench.reading import RapidReader, TextReader, normalise, reading_box, substring_distance
 from bench.scorer import FACE_REDACTED_BELOW, READABLE_WITHIN, Pixels, decode_upright, detail_kept
+from redactor.cli import ocr_precision as precision_option
 from redactor.geometry import Box
 from redactor.options import PipelineOptions
 from redactor.pipeline import Pipeline
@@ -394,7 +395,9 @@ def main(argv: Sequence[str] | None = None) -> Path | None:
         help="score only these labelled images (file names as in the labels file); "
         "a partial run for a quick look, not a headline figure",
     )
+    precision_option.add_argument(parser)
     args = parser.parse_args(argv)
+    precision = precision_option.precision(args.ocr_precision)
     global ISOLATED
     ISOLATED = not args.context_reading
     from rich.console import Console
@@ -409,9 +412,13 @@ def main(argv: Sequence[str] | None = None) -> Path | None:
         parser.error(f"not in {args.labels}: {', '.join(unknown)}")
     if args.only:
         labels = {name: truth for name, truth in labels.items() if name in args.only}
-    result = evaluate(RapidReader(), labels, pipeline_runner())
+    result = evaluate(
+        RapidReader(), labels, pipeline_runner(PipelineOptions(ocr_precision=precision))
+    )
+    result["ocr_precision"] = precision
     args.out.mkdir(parents=True, exist_ok=True)
-    path: Path = args.out / "real-documents.json"
+    tag = "" if precision == precision_option.DEFAULT else f"-{precision}"
+    path: Path = args.out / f"real-documents{tag}.json"
     path.write_text(json.dumps(result, indent=1))
     console.print(table(result))
     console.print(f"details: {path}")

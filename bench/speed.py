@@ -71,6 +71,7 @@ from bench.speed_report import (
     throughput_table,
     worker_phases,
 )
+from redactor.cli import ocr_precision as precision_option
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINES = ("floor", "faces", "full")
@@ -180,6 +181,7 @@ def _names(value: str | None, known: Sequence[str], what: str) -> list[str] | No
     is_flag=True,
     help="Throughput and stages only: no worker-memory, threads or queue phases.",
 )
+@precision_option.click_option()
 def main(
     quick: bool,
     out: Path,
@@ -189,6 +191,7 @@ def main(
     sizes: str | None,
     images: int | None,
     throughput_only: bool,
+    ocr_precision: str,
 ) -> None:
     """Measure throughput, stages, queue latency, start-up and memory; see the docstring."""
     os.environ.setdefault("GLOG_minloglevel", "2")  # inherited by every child process
@@ -216,23 +219,37 @@ def main(
     with LoadSampler() as load:
         for count in PROCESS_COUNTS:
             click.echo(f"{count} process(es): {len(phases)} phases x {runs} run(s) ...", err=True)
-            by_count[count] = run_processes(count, phases, runs, warm_up=not quick)
+            by_count[count] = run_processes(
+                count, phases, runs, warm_up=not quick, ocr_precision=ocr_precision
+            )
         if not throughput_only:
             click.echo("a worker's memory: both pipelines on every size ...", err=True)
-            worker_like = run_processes(1, worker_phases(phases), 1, warm_up=False)
+            worker_like = run_processes(
+                1, worker_phases(phases), 1, warm_up=False, ocr_precision=ocr_precision
+            )
             threaded_phases = tuple(p for p in phases if p[1] == "1600x1200" and p[0] in PIPELINES)
             click.echo("1 process of 2 threads: the 1600x1200 phases ...", err=True)
-            threaded = run_processes(1, threaded_phases, runs, warm_up=not quick, threads=2)
+            threaded = run_processes(
+                1,
+                threaded_phases,
+                runs,
+                warm_up=not quick,
+                threads=2,
+                ocr_precision=ocr_precision,
+            )
             click.echo(
                 f"queue: {QUEUE_WORKERS} workers, {queue_jobs} jobs per pipeline ...", err=True
             )
-            queue = measure_queue(paths["1600x1200"], queue_jobs, warm_up=not quick)
+            queue = measure_queue(
+                paths["1600x1200"], queue_jobs, warm_up=not quick, ocr_precision=ocr_precision
+            )
     rows = summarise(by_count, phases)
     console = Console()
     views = [throughput_table(rows), stage_table(rows)]
     report: dict[str, Any] = {
         "quick": quick,
         "runs": runs,
+        "ocr_precision": ocr_precision,
         "images": counts,
         "machine": machine_before,
         "load_average_during": load.summary(),

@@ -56,12 +56,17 @@ def _floor_runner() -> Runner:
     return run
 
 
-def _pipeline_runner(name: str, probe: StageProbe) -> tuple[Runner, float]:
-    """The pipeline ``name`` built (and how long that took), wrapped by ``probe``."""
+def _pipeline_runner(
+    name: str, probe: StageProbe, ocr_precision: str = "fp32"
+) -> tuple[Runner, float]:
+    """The pipeline ``name`` built (and how long that took), its text detector at
+    ``ocr_precision``, wrapped by ``probe``."""
     from redactor.options import PipelineOptions
     from redactor.pipeline import Pipeline
 
-    options = PipelineOptions(**PIPELINE_OPTIONS[name])
+    options = PipelineOptions.model_validate(
+        {**PIPELINE_OPTIONS[name], "ocr_precision": ocr_precision}
+    )
     started = time.perf_counter()
     pipeline = Pipeline.build(options)
     build_s = time.perf_counter() - started
@@ -88,6 +93,8 @@ class Job:
     spawned_at: float
     #: Native threads of the process (``limit_threads``).
     threads: int = 1
+    #: ``PipelineOptions.ocr_precision`` of every pipeline measured.
+    ocr_precision: str = "fp32"
 
 
 @dataclass
@@ -112,7 +119,7 @@ class ProcessReport:
 
 
 def _build_runners(
-    names: Sequence[str],
+    names: Sequence[str], ocr_precision: str = "fp32"
 ) -> tuple[dict[str, Runner], dict[str, float], float]:
     """The full pipeline first (a worker's default), then the others ``names`` holds;
     also the build seconds of each and the wall-clock time the full one was ready."""
@@ -120,11 +127,11 @@ def _build_runners(
     probe.attach_modules()
     runners: dict[str, Runner] = {"floor": _floor_runner()}
     build_s: dict[str, float] = {}
-    runners["full"], build_s["full"] = _pipeline_runner("full", probe)
+    runners["full"], build_s["full"] = _pipeline_runner("full", probe, ocr_precision)
     full_ready_at = time.time()
     for name in dict.fromkeys(names):
         if name not in runners:
-            runners[name], build_s[name] = _pipeline_runner(name, probe)
+            runners[name], build_s[name] = _pipeline_runner(name, probe, ocr_precision)
     return runners, build_s, full_ready_at
 
 
@@ -150,7 +157,9 @@ def _process(job: Job, barrier: Any) -> ProcessReport:
     from redactor.threads import limit_threads
 
     limit_threads(job.threads)
-    runners, build_s, full_ready_at = _build_runners([p for p, _, _ in job.phases])
+    runners, build_s, full_ready_at = _build_runners(
+        [p for p, _, _ in job.phases], job.ocr_precision
+    )
     startup_s = full_ready_at - job.spawned_at
     phases = []
     for pipeline, size, paths in job.phases:
@@ -178,6 +187,7 @@ def run_processes(
     warm_up: bool,
     timeout: float = 3600,
     threads: int = 1,
+    ocr_precision: str = "fp32",
 ) -> list[ProcessReport]:
     """Spawn ``processes`` processes doing ``phases`` in step; their reports in order."""
     context = multiprocessing.get_context("spawn")
@@ -187,7 +197,7 @@ def run_processes(
         context.Process(
             target=_process_main,
             args=(
-                Job(i, processes, phases, runs, warm_up, time.time(), threads),
+                Job(i, processes, phases, runs, warm_up, time.time(), threads, ocr_precision),
                 barrier,
                 results,
             ),

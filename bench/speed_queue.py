@@ -50,9 +50,12 @@ def _children(pid: int) -> list[int]:
 
 
 @contextmanager
-def queue_stack(root: Path, workers: int, result: QueueResult) -> Iterator[Any]:
-    """Redis and ``workers`` one-process workers (full pipeline by default) in ``root``;
-    yields a connected client and stops every process on exit."""
+def queue_stack(
+    root: Path, workers: int, result: QueueResult, ocr_precision: str = "fp32"
+) -> Iterator[Any]:
+    """Redis and ``workers`` one-process workers (full pipeline by default, its text
+    detector at ``ocr_precision``) in ``root``; yields a connected client and stops
+    every process on exit."""
     from redactor.service.client import RedactorClient
     from redactor.service.settings import ServiceSettings
     from redactor.service.stack import RedisServer, wait_for_log, worker_process
@@ -63,6 +66,7 @@ def queue_stack(root: Path, workers: int, result: QueueResult) -> Iterator[Any]:
         "redis_url": f"redis://127.0.0.1:{redis_server.port}/0",
         "storage_dir": str(root / "storage"),
         "scratch_dir": str(root / "scratch"),
+        "ocr_precision": ocr_precision,
     }
     env = {**os.environ, **{f"REDACTOR_{k.upper()}": v for k, v in fields.items()}}
     env["GLOG_minloglevel"] = "2"
@@ -122,16 +126,22 @@ def closed_loop(client: Any, images: Sequence[bytes], options: Any, in_flight: i
     return latencies
 
 
-def measure_queue(paths: Sequence[Path], jobs: int, warm_up: bool) -> QueueResult:
+def measure_queue(
+    paths: Sequence[Path], jobs: int, warm_up: bool, ocr_precision: str = "fp32"
+) -> QueueResult:
     from redactor.options import PipelineOptions
 
-    options = {"faces": PipelineOptions(text="off", codes=False), "full": PipelineOptions()}
+    precision = {"ocr_precision": ocr_precision}
+    options = {
+        "faces": PipelineOptions.model_validate({"text": "off", "codes": False, **precision}),
+        "full": PipelineOptions.model_validate(precision),
+    }
     data = [p.read_bytes() for p in paths]
     images = [data[i % len(data)] for i in range(jobs)]
     result = QueueResult(QUEUE_WORKERS)
     with (
         tempfile.TemporaryDirectory(prefix="bench-speed-") as folder,
-        queue_stack(Path(folder), QUEUE_WORKERS, result) as client,
+        queue_stack(Path(folder), QUEUE_WORKERS, result, ocr_precision) as client,
     ):
         for name, chosen in options.items():
             if warm_up:  # each worker builds the faces-only pipeline on its first such job

@@ -17,6 +17,7 @@ from pydantic import (
 from redactor.errors import ConfigError
 from redactor.faces.registry import DEFAULT_FAMILIES, check_families
 from redactor.text.engines import ENGINES
+from redactor.text.ocr import Precision
 
 TextPolicy = Literal["pii", "all", "off"]
 #: What to do with the upload's ICC colour profile (see :mod:`redactor.imaging.profiles`):
@@ -85,6 +86,13 @@ class PipelineOptions(BaseModel):
     #: full detection runs only around it, at the same scale; text-dense images are
     #: detected whole (see :mod:`redactor.text.reading`). RapidOCR only.
     ocr_two_scale: bool = True
+    #: RapidOCR's text detector as its wheel ships it (``fp32``) or statically quantised
+    #: (``int8``, ``models/weights/ppocr-det-int8.onnx``): 3-5x faster per detector call
+    #: on a CPU with VNNI, but it misses some small print the float detector finds
+    #: (docs/benchmarks.md, "Static INT8 text detector"), so a speed lever, not the
+    #: default. Recognition is float either way; RapidOCR only (EasyOCR has no quantised
+    #: model: ``int8`` with it is an error). Read in :mod:`redactor.text.builders` only.
+    ocr_precision: Precision = "fp32"
     codes: bool = True
     allow_terms: tuple[str, ...] = ()
     deny_terms: tuple[str, ...] = ()
@@ -110,6 +118,15 @@ class PipelineOptions(BaseModel):
             raise ValueError(f"keep_icc={str(legacy).lower()} contradicts icc; give icc only")
         # The model is frozen; validation is the one moment its fields may still be set.
         self.__dict__.update(icc=mode, keep_icc=None)
+        return self
+
+    @model_validator(mode="after")
+    def _precision_has_a_model(self) -> PipelineOptions:
+        if self.ocr_precision != "fp32" and self.ocr_engine != "rapidocr":
+            raise ValueError(
+                f"ocr_precision {self.ocr_precision} needs ocr_engine rapidocr "
+                f"({self.ocr_engine} has no quantised model)"
+            )
         return self
 
     @field_validator("face_detectors")

@@ -145,13 +145,12 @@ def _get_processor(scratch_dir: Path | None = None) -> Processor:
 def _build_processor(scratch_dir: Path) -> Processor:
     from redactor.pipeline import Pipeline
     from redactor.service.processor import PipelineCache, Processor
-    from redactor.text.ocr import prefer_device, prefer_precision
+    from redactor.text.ocr import prefer_device
     from redactor.threads import limit_threads
 
     settings = current_app.settings
     limit_threads(settings.cpu_threads_per_process())
     prefer_device(settings.ocr_device)
-    prefer_precision(settings.ocr_precision)
     hash_key = settings.hash_key_bytes()
     pipelines = PipelineCache(
         lambda options: Pipeline.build(

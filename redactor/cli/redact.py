@@ -23,6 +23,7 @@ from redactor.batch import (
     discover,
     write_atomically,
 )
+from redactor.cli import ocr_precision as precision_option
 from redactor.errors import ConfigError
 from redactor.faces.registry import DEFAULT_FAMILIES, FAMILIES
 from redactor.options import DEFAULT_STYLES, IccMode, Limits, PipelineOptions, TextPolicy
@@ -178,6 +179,7 @@ def _validation_message(error: ValidationError) -> str:
     help="Run text detection over every region with detail, without the first pass on a "
     "640 px canvas that finds where text is (slower). RapidOCR only.",
 )
+@precision_option.click_option()
 @click.option(
     "--face-scale",
     type=_float_range("face_mask_scale"),
@@ -248,6 +250,7 @@ def redact(
     ocr_detection_side: int,
     ocr_full_size: bool,
     ocr_one_scale: bool,
+    ocr_precision: str,
     face_scale: float,
     icc_mode: str,
     face_detectors: str,
@@ -278,6 +281,7 @@ def redact(
             face_detectors=tuple(n.strip() for n in face_detectors.split(",") if n.strip()),
             ocr_detection_side=None if ocr_full_size else ocr_detection_side,
             ocr_two_scale=not ocr_one_scale,
+            ocr_precision=precision_option.precision(ocr_precision),
             text=text_policy,  # type: ignore[arg-type]
             ocr_engine=ocr_engine,
             codes=not no_codes,

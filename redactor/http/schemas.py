@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from redactor.jobs import JobRecord, JobState
 from redactor.options import IccMode, TextPolicy
 from redactor.styles import STYLE_KIND_PATTERN, STYLES
+from redactor.text.ocr import Precision
 
 #: ``kind=style`` pairs, comma-separated: a family (face, text, code) or a precise kind,
 #: and a style of the registry; both from :mod:`redactor.styles`.
@@ -48,6 +49,11 @@ class UploadOptionsForm(BaseModel):
         description="The colour profile: `sanitise` (its colour tags only, with neutral "
         "text; sRGB and Display P3 become redactor's own copies), `keep` (its own colour "
         "tags, never a copy; text is still never kept) or `drop`.",
+    )
+    ocr_precision: Precision | None = Field(
+        default=None,
+        description="RapidOCR's text detector: `fp32` (the float network) or `int8` "
+        "(quantised: faster, but it may miss small print). Omitted: the server's default.",
     )
     original_retention: int | None = Field(
         default=None,

@@ -10,7 +10,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from redactor import retention_defaults
@@ -21,6 +29,7 @@ from redactor.retention import RetentionPolicy, Windows
 from redactor.service.redis_audit import SEGMENT_EVENTS, SEGMENT_SPAN
 from redactor.storage import Storage, keys, open_storage
 from redactor.storage.keyring import Keyring
+from redactor.text.ocr import Precision
 
 if TYPE_CHECKING:
     from redactor.storage.s3 import S3Config
@@ -55,9 +64,10 @@ class ServiceSettings(BaseSettings):
     #: Where OCR engines run: ``auto`` uses CUDA where the engine and host have it, else
     #: the CPU (with a log line); ``cuda`` logs a warning when it has to fall back.
     ocr_device: Literal["auto", "cpu", "cuda"] = "auto"
-    #: RapidOCR's text detector as the wheel ships it (``fp32``) or quantised (``int8``:
-    #: 3-5x faster on CPUs with VNNI, but it misses some small print).
-    ocr_precision: Literal["int8", "fp32"] = "fp32"
+    #: ``REDACTOR_OCR_PRECISION``: shorthand for ``REDACTOR_PIPELINE__OCR_PRECISION``, the
+    #: default jobs get (``PipelineOptions.ocr_precision``); merged into :attr:`pipeline`
+    #: when the settings are read, never read on its own. Both given must agree.
+    ocr_precision: Precision | None = None
     #: ``local`` (a folder or shared mount) or ``s3`` (an S3-compatible bucket).
     storage_backend: str = "local"
     #: The local backend's folder, shared by every client and worker.
@@ -147,6 +157,32 @@ class ServiceSettings(BaseSettings):
             if not keys.TENANT_PATTERN.fullmatch(tenant):
                 raise ValueError("REDACTOR_TENANT_LIMITS names a tenant that is not a valid id")
         return limits
+
+    @model_validator(mode="after")
+    def _merge_ocr_precision(self) -> Self:
+        """``REDACTOR_OCR_PRECISION`` becomes the pipeline's default precision."""
+        shorthand = self.ocr_precision
+        if shorthand is None:
+            return self
+        given = self.pipeline.ocr_precision
+        if "ocr_precision" in self.pipeline.model_fields_set and given != shorthand:
+            raise ValueError(
+                f"REDACTOR_OCR_PRECISION={shorthand} and REDACTOR_PIPELINE__OCR_PRECISION={given} "
+                "disagree; give only one of them"
+            )
+        try:
+            merged = PipelineOptions.model_validate(
+                {**self.pipeline.model_dump(), "ocr_precision": shorthand}
+            )
+        except ValidationError as exc:
+            problems = "; ".join(
+                str(error["msg"]).removeprefix("Value error, ")
+                for error in exc.errors(include_input=False)
+            )
+            raise ValueError(f"REDACTOR_OCR_PRECISION={shorthand}: {problems}") from None
+        # Frozen settings: validation is the one moment a field may still be replaced.
+        self.__dict__["pipeline"] = merged
+        return self
 
     @model_validator(mode="after")
     def _limits_are_consistent(self) -> Self:

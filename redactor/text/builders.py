@@ -1,5 +1,6 @@
 """Building the text and code detectors and document mode from the options: the one
-place that reads ``options.text`` and ``options.codes`` to decide which of them exist."""
+place that reads ``options.text`` and ``options.codes`` to decide which of them exist,
+and ``options.ocr_precision`` to choose the text detector's weights."""
 
 from __future__ import annotations
 
@@ -59,8 +60,14 @@ def build_reviewers(
 
 
 def _engine(options: PipelineOptions, threads: int | None) -> OcrEngine:
-    """This process's shared OCR engine for the options, built on first use."""
+    """This process's shared OCR engine for the options, built on first use: one per
+    precision (and threads and detection side), so jobs of either precision load their
+    models once per process."""
     return shared_engine(
         options.ocr_engine,
-        EngineSettings(threads=threads, detection_side=options.ocr_detection_side),
+        EngineSettings(
+            threads=threads,
+            detection_side=options.ocr_detection_side,
+            precision=options.ocr_precision,
+        ),
     )

@@ -26,8 +26,9 @@ Device = Literal["auto", "cpu", "cuda"]
 #: Which weights an engine's networks run with: ``fp32`` the wheel's own, ``int8``
 #: RapidOCR's text detector quantised (``models/weights/ppocr-det-int8.onnx``, 3-5x
 #: faster on a CPU with VNNI, but it misses some small print: a speed lever, not the
-#: default). Engines without quantised weights always run ``fp32``.
-Precision = Literal["int8", "fp32"]
+#: default). Engines without quantised weights always run ``fp32``. A job chooses it
+#: with :attr:`redactor.options.PipelineOptions.ocr_precision`.
+Precision = Literal["fp32", "int8"]
 
 
 class MalformedOcrOutput(ValueError):
@@ -138,20 +139,6 @@ def _current_device() -> Device:
     return _preferred_device
 
 
-_preferred_precision: Precision = "fp32"
-
-
-def prefer_precision(precision: Precision) -> None:
-    """Run engines built from now on in this process at ``precision`` (a worker's
-    setting), like :func:`prefer_device`."""
-    global _preferred_precision
-    _preferred_precision = precision
-
-
-def _current_precision() -> Precision:
-    return _preferred_precision
-
-
 def resolve_device(requested: Device, cuda_available: Callable[[], bool], engine: str) -> Device:
     """``cuda`` or ``cpu`` for ``engine``: CUDA if asked for (or ``auto``) and present.
 
@@ -172,14 +159,15 @@ def resolve_device(requested: Device, cuda_available: Callable[[], bool], engine
 
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
-    """How to run an engine: CPU threads (``None``: the runtime's default), device and
-    precision (default: this process's preferences, see :func:`prefer_device` and
-    :func:`prefer_precision`) and the longest side
-    text is detected at (``None``: the image's own size; recognition always reads the
-    full-resolution crops). Only RapidOCR takes ``detection_side``; EasyOCR always
-    detects at the image's own size."""
+    """How to run an engine: CPU threads (``None``: the runtime's default), device
+    (default: this process's preference, see :func:`prefer_device`), precision (a job's
+    choice, ``PipelineOptions.ocr_precision``, passed by :mod:`redactor.text.builders`)
+    and the longest side text is detected at (``None``: the image's own size;
+    recognition always reads the full-resolution crops). Only RapidOCR takes
+    ``detection_side`` and ``precision``; EasyOCR always detects at the image's own size,
+    in float."""
 
     threads: int | None = None
     device: Device = field(default_factory=_current_device)
-    precision: Precision = field(default_factory=_current_precision)
+    precision: Precision = "fp32"
     detection_side: int | None = None

@@ -43,6 +43,7 @@ def test_help_explains_every_option() -> None:
         "--ocr-detection-side",
         "--ocr-full-size",
         "--ocr-one-scale",
+        "--ocr-precision",
     ]:
         assert option in result.stdout
     assert "Exit status" in result.stdout

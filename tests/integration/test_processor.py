@@ -212,3 +212,22 @@ def test_given_the_reply_to_the_publication_is_lost_then_the_job_is_done_and_kep
     record = client.status(job_id)
     assert (record.state, record.attempts) == (JobState.DONE, 1)
     assert client.result(job_id) == b"redacted bytes"
+
+
+def test_given_an_unknown_ocr_precision_then_the_queued_job_fails_saying_why(
+    isolated_env: Callable[..., QueueEnv],
+) -> None:
+    pipeline = FakePipeline(REDACTED)
+    processor, client = make_processor(isolated_env(), pipeline)
+    job_id, message = queued_message(client, tenant())
+    bad = message.replace('"ocr_precision":"fp32"', '"ocr_precision":"int4"')
+    assert bad != message
+
+    assert processor.process(bad) == "failed"
+
+    record = client.status(job_id)
+    assert pipeline.runs == 0
+    assert (record.state, record.failure_code) == (JobState.FAILED, "invalid_message")
+    assert record.failure_message == (
+        "invalid task message: options.ocr_precision: Input should be 'fp32' or 'int8'"
+    )

@@ -126,12 +126,16 @@ def _options_form(body: UploadBody) -> UploadOptionsForm:
     try:
         return UploadOptionsForm.model_validate({k: v[0] for k, v in body.fields.items()})
     except ValidationError as exc:
-        raise RequestValidationError(
-            [
-                {**error, "loc": ("body", *error["loc"])}
-                for error in exc.errors(include_url=False, include_context=False)
-            ]
-        ) from None
+        raise _body_errors(exc) from None
+
+
+def _body_errors(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {**error, "loc": ("body", *error["loc"])}
+            for error in exc.errors(include_url=False, include_context=False)
+        ]
+    )
 
 
 def _pipeline_options(defaults: PipelineOptions, form: UploadOptionsForm) -> PipelineOptions:
@@ -140,9 +144,13 @@ def _pipeline_options(defaults: PipelineOptions, form: UploadOptionsForm) -> Pip
         "text": form.text or defaults.text,
         "codes": defaults.codes if form.codes is None else form.codes,
         "icc": form.icc or defaults.icc,
+        "ocr_precision": form.ocr_precision or defaults.ocr_precision,
         "styles": {**defaults.styles, **form.style_map()},
     }
-    return PipelineOptions.model_validate({**defaults.model_dump(), **changes})
+    try:
+        return PipelineOptions.model_validate({**defaults.model_dump(), **changes})
+    except ValidationError as exc:  # a choice the server's defaults cannot take
+        raise _body_errors(exc) from None
 
 
 def _check_formats(body: UploadBody) -> None:

@@ -66,7 +66,7 @@ MIN_LINE_SCORE = 0.3
 #: ONNX Runtime's name for its CUDA execution provider.
 CUDA_PROVIDER = "CUDAExecutionProvider"
 #: The text detector's manifest entry at each precision.
-DETECTORS: dict[Precision, str] = {"int8": "ppocr-det-int8", "fp32": "ppocr-det"}
+DETECTORS: dict[Precision, str] = {"fp32": "ppocr-det", "int8": "ppocr-det-int8"}
 
 
 def cuda_available() -> bool:
@@ -120,7 +120,7 @@ class RapidOcrEngine:
         precision: Precision = "fp32",
     ) -> None:
         if precision not in DETECTORS:
-            raise ConfigError(f"unknown OCR precision {precision!r}; choose int8 or fp32")
+            raise ConfigError(f"unknown OCR precision {precision!r}; choose fp32 or int8")
         # Findings name the weights: the quantised detector finds slightly other boxes.
         quantised = "+det-int8" if precision == "int8" else ""
         self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}{quantised}"

@@ -143,6 +143,29 @@ def test_given_icc_option_then_the_queued_message_carries_it(
 
 
 @pytest.mark.parametrize(
+    ("fields", "expected"), [({}, "fp32"), ({"ocr_precision": "int8"}, "int8")]
+)
+def test_given_ocr_precision_then_the_queued_message_carries_it(
+    api: TestClient, key_for: KeyFor, redis_db: redis.Redis, fields: dict[str, str], expected: str
+) -> None:
+    assert upload(api, key_for("acme"), **fields).status_code == 202
+    message = _queued_message(redis_db)
+    assert message.options is not None and message.options.ocr_precision == expected
+
+
+def test_given_int8_on_a_server_whose_engine_has_no_quantised_model_then_422(
+    make_api: MakeApi, key_for: KeyFor, redis_db: redis.Redis
+) -> None:
+    from redactor.options import PipelineOptions
+
+    api = make_api(pipeline=PipelineOptions(ocr_engine="easyocr"))
+    response = upload(api, key_for("acme"), ocr_precision="int8")
+    assert response.status_code == 422
+    assert "ocr_precision int8 needs ocr_engine rapidocr" in response.json()["detail"][0]["msg"]
+    assert redis_db.llen(QUEUE) == 0
+
+
+@pytest.mark.parametrize(
     "content",
     [
         b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>',
@@ -169,6 +192,7 @@ def test_given_non_image_named_jpg_then_415_and_nothing_queued(
         ({"styles": "face=smudge"}, "styles"),
         ({"styles": "face"}, "styles"),
         ({"icc": "verbatim"}, "icc"),
+        ({"ocr_precision": "int4"}, "ocr_precision"),
         ({"original_retention": "-1"}, "original_retention"),
         ({"original_retention": "90000"}, "original_retention"),  # above the tenant's 24 h
         ({"result_retention": "0"}, "result_retention"),
