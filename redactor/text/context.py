@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from redactor.documents.fields import LineLabels, analyse, pair
-from redactor.documents.lexicon import Lexicon, default_lexicon
+from redactor.documents.lexicon import KEPT_KINDS, Lexicon, default_lexicon
 from redactor.findings import TEXT
 from redactor.pii import find_pii
 from redactor.pii.base import (
@@ -156,14 +156,19 @@ def lines_above(lines: Sequence[TextLine]) -> dict[int, int]:
 
 
 def _only_label_words(line: TextLine, labels: LineLabels, match: PiiMatch) -> bool:
-    """Whether every word under ``match`` is label text, but for one-letter words: an
-    initial is no evidence of a name ("ART DES VISUMS C", the visa type on the row)."""
+    """Whether every word under ``match`` is in a field label read exactly ("ART DES
+    VISUMS"), but for one-letter words: an initial is no evidence of a name ("ART DES
+    VISUMS C", the visa type on the row). A state, title or a label read with edits is
+    no evidence against a name: "Frances Boyle" is one edit from "France"."""
+    exact = [m for m in labels.matches if m.edits == 0 and m.kind not in KEPT_KINDS]
     words = [
-        k
-        for k, (start, end) in enumerate(line.spans)
+        (start, end)
+        for start, end in line.spans
         if start < match.end and match.start < end and end - start > 1
     ]
-    return bool(words) and all(k in labels.label_words for k in words)
+    return bool(words) and all(
+        any(m.start <= start and end <= m.end for m in exact) for start, end in words
+    )
 
 
 def _names_below_cues(
