@@ -240,8 +240,7 @@ class DocumentReviewer:
         read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
         for i in inside:
             if "signature" in labels[i].field_kinds:
-                ink = signature_ink(image, lines[i].box, extent, read)
-                if ink is not None:
+                for ink in signature_ink(image, lines[i].box, extent, read):
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
