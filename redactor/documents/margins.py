@@ -42,6 +42,12 @@ KEPT_CLEARANCE = 0.1
 ROW_SHARE = 0.6
 #: Rows kept past the last ink row: anti-aliased glyph edges fade over a few pixels.
 INK_EDGE_PX = 2.0
+#: The finding box is this much smaller than the exact inverse of the redactor's
+#: padding: padded back in floating point, a region edge on a whole pixel (a kept
+#: label's edge, a split row) came out a hair outside it in about one case in ten, and
+#: the redactor, which fills every pixel a region touches, filled one more row of the
+#: label. Far below a pixel, so the fill never loses a row of the value.
+ROUND_TRIP_PX = 1e-7
 
 
 def ink_mask(crop: Grey) -> npt.NDArray[np.bool_]:
@@ -67,7 +73,7 @@ def finding_box(region: Box) -> Box:
     )
     if region.width <= 2 * m or region.height <= 2 * m:
         return region
-    return region.padded(-m)
+    return region.padded(-(m + ROUND_TRIP_PX))
 
 
 def clipped_region(

@@ -76,6 +76,21 @@ def test_the_finding_box_is_padded_back_to_the_region_by_the_redactor(region: Bo
     assert redacted.height <= region.height + 2 * margin_of(Box(0, 0, 1, 1)) + 1e-6
 
 
+def test_the_redactor_fills_exactly_the_pixels_of_the_region_it_is_handed_back() -> None:
+    rng = np.random.default_rng(1)
+    options = PipelineOptions()
+    for _ in range(2000):
+        x0, y0 = (float(v) for v in rng.integers(0, 2000, 2))
+        region = Box(
+            x0,
+            y0 + rng.choice([0.0, 0.25, 0.5]),
+            x0 + rng.uniform(40, 300),
+            y0 + rng.uniform(6, 60),
+        )
+        finding = Finding(DOCUMENT_FIELD, finding_box(region), 1.0, "documents", "test")
+        assert region_for(finding, options).to_int() == region.to_int()
+
+
 def test_given_a_region_too_small_to_shrink_then_it_is_used_as_is() -> None:
     tiny = Box(0, 0, 3, 3)
     assert finding_box(tiny) == tiny
