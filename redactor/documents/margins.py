@@ -13,6 +13,7 @@ wins, fail closed), and hands the redactor the box whose padded region is exactl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,11 +43,11 @@ KEPT_CLEARANCE = 0.1
 ROW_SHARE = 0.6
 #: Rows kept past the last ink row: anti-aliased glyph edges fade over a few pixels.
 INK_EDGE_PX = 2.0
-#: The finding box is this much smaller than the exact inverse of the redactor's
-#: padding: padded back in floating point, a region edge on a whole pixel (a kept
-#: label's edge, a split row) came out a hair outside it in about one case in ten, and
-#: the redactor, which fills every pixel a region touches, filled one more row of the
-#: label. Far below a pixel, so the fill never loses a row of the value.
+#: An edge of the finding box is moved in by this much where the exact inverse of the
+#: redactor's padding, padded back in floating point, comes out a hair past a whole
+#: pixel (a region edge on a kept label's edge or a split row: about one region in
+#: ten): the redactor fills every pixel a region touches, and filled one more row of
+#: the label. Far below a pixel, so the fill never loses a row of the value.
 ROUND_TRIP_PX = 1e-7
 
 
@@ -73,7 +74,23 @@ def finding_box(region: Box) -> Box:
     )
     if region.width <= 2 * m or region.height <= 2 * m:
         return region
-    return region.padded(-(m + ROUND_TRIP_PX))
+    box = region.padded(-m)
+    for _ in range(3):
+        back = box.padded(margin_of(box))
+        # an edge padded back a hair past a whole pixel fills one more row or column
+        x0 = math.floor(back.x0) < math.floor(region.x0)
+        y0 = math.floor(back.y0) < math.floor(region.y0)
+        x1 = math.ceil(back.x1) > math.ceil(region.x1)
+        y1 = math.ceil(back.y1) > math.ceil(region.y1)
+        if not (x0 or y0 or x1 or y1):
+            break
+        box = Box(
+            box.x0 + ROUND_TRIP_PX * x0,
+            box.y0 + ROUND_TRIP_PX * y0,
+            box.x1 - ROUND_TRIP_PX * x1,
+            box.y1 - ROUND_TRIP_PX * y1,
+        )
+    return box
 
 
 def clipped_region(
