@@ -13,6 +13,7 @@ wins, fail closed), and hands the redactor the box whose padded region is exactl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +43,12 @@ KEPT_CLEARANCE = 0.1
 ROW_SHARE = 0.6
 #: Rows kept past the last ink row: anti-aliased glyph edges fade over a few pixels.
 INK_EDGE_PX = 2.0
+#: An edge of the finding box is moved in by this much where the exact inverse of the
+#: redactor's padding, padded back in floating point, comes out a hair past a whole
+#: pixel (a region edge on a kept label's edge or a split row: about one region in
+#: ten): the redactor fills every pixel a region touches, and filled one more row of
+#: the label. Far below a pixel, so the fill never loses a row of the value.
+ROUND_TRIP_PX = 1e-7
 
 
 def ink_mask(crop: Grey) -> npt.NDArray[np.bool_]:
@@ -67,7 +74,23 @@ def finding_box(region: Box) -> Box:
     )
     if region.width <= 2 * m or region.height <= 2 * m:
         return region
-    return region.padded(-m)
+    box = region.padded(-m)
+    for _ in range(3):
+        back = box.padded(margin_of(box))
+        # an edge padded back a hair past a whole pixel fills one more row or column
+        x0 = math.floor(back.x0) < math.floor(region.x0)
+        y0 = math.floor(back.y0) < math.floor(region.y0)
+        x1 = math.ceil(back.x1) > math.ceil(region.x1)
+        y1 = math.ceil(back.y1) > math.ceil(region.y1)
+        if not (x0 or y0 or x1 or y1):
+            break
+        box = Box(
+            box.x0 + ROUND_TRIP_PX * x0,
+            box.y0 + ROUND_TRIP_PX * y0,
+            box.x1 - ROUND_TRIP_PX * x1,
+            box.y1 - ROUND_TRIP_PX * y1,
+        )
+    return box
 
 
 def clipped_region(
@@ -157,7 +180,9 @@ def split_from_kept(grey: Grey, value: Box, kept: Sequence[Box]) -> Box:
     """``value`` with its top (bottom) moved down (up) to the faintest row between it and
     a kept box whose OCR box overlaps it from above (below): tightly set labels and
     values share rows of their grown boxes, and the faintest row is where one line's
-    ink ends and the other's begins. Never more than half the value's height."""
+    ink ends and the other's begins (the fewest ink pixels, then the palest: a label
+    printed in a pale colour has no pixel past :data:`INK_LEVELS`, yet its rows are
+    darker than the gap). Never more than half the value's height."""
     y0, y1 = value.y0, value.y1
     for k in kept:
         if min(k.x1, value.x1) - max(k.x0, value.x0) <= 0:
@@ -197,7 +222,44 @@ def _faintest_row(
         return top if prefer_high else bottom
     band = grey[max(0, int(value.y0)) : min(height, int(value.y1) + 1), x0:x1]
     background = float(np.median(band)) if band.size else 255.0
-    ink = (np.abs(grey[r0:r1, x0:x1].astype(np.float32) - background) > INK_LEVELS).mean(axis=1)
+    rows = grey[r0:r1, x0:x1].astype(np.float32)
+    ink = (np.abs(rows - background) > INK_LEVELS).mean(axis=1)
     order = range(len(ink)) if prefer_high else range(len(ink) - 1, -1, -1)
     best = min(order, key=lambda i: ink[i])
+    # rows as faint as the best still differ: pale or anti-aliased glyphs (a label
+    # printed in a light colour) lie on the ink's side of the background, the gap
+    # between two lines on the paper's side. A paler row is taken only when the
+    # value's rows it cuts off hold no ink beside the kept box either (the value's
+    # words may reach lower or higher past the label's end, and their glyph edges
+    # :data:`INK_EDGE_PX` further: fail closed).
+    shade = (rows.mean(axis=1) - background) * _ink_side(band, background)
+    edge = int(np.ceil(INK_EDGE_PX))
+    e0, e1 = max(0, r0 - edge), min(height, r1 + edge)
+    vx0, vx1 = max(0, int(value.x0)), min(width, int(value.x1) + 1)
+    beside = np.concatenate([grey[e0:e1, vx0 : max(vx0, x0)], grey[e0:e1, min(vx1, x1) : vx1]], 1)
+    near = np.zeros(e1 - e0, np.bool_)
+    if beside.size:
+        dark = np.abs(beside.astype(np.float32) - background) > INK_LEVELS
+        for j in np.flatnonzero(dark.any(axis=1)):
+            near[max(0, j - edge) : j + edge + 1] = True
+    inked = near[r0 - e0 : r0 - e0 + len(ink)]
+
+    def cuts_clean(i: int) -> bool:
+        return not (inked[:i].any() if prefer_high else inked[i + 1 :].any())
+
+    tied = [i for i in order if ink[i] == ink[best] and cuts_clean(i)]
+    if tied:
+        best = min(tied, key=lambda i: shade[i])
     return float(r0 + best)
+
+
+def _ink_side(band: Grey, background: float) -> float:
+    """1.0 where the ink of ``band`` is lighter than its ``background`` (light print on
+    a dark ground), -1.0 where it is darker (the usual): the side most pixels past
+    :data:`INK_LEVELS` from the background are on, or the side the mean lies on."""
+    values = band.astype(np.float32)
+    lighter = int((values > background + INK_LEVELS).sum())
+    darker = int((values < background - INK_LEVELS).sum())
+    if lighter == darker:
+        return 1.0 if float(values.mean()) > background else -1.0
+    return 1.0 if lighter > darker else -1.0

@@ -4,6 +4,7 @@ signature and codes. Pure image geometry and OpenCV; no models.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cv2
@@ -137,9 +138,12 @@ def ghost_portraits(image: RGBImage, faces: Sequence[Box], extent: Box) -> list[
     return [] if best is None else [photo_area(best[1], extent)]
 
 
-def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box]) -> Box | None:
-    """The box around the ink near a signature label that no text line explains (lines
-    are kept or redacted on their own; a signature OCR read as a line is one of them)."""
+def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box]) -> list[Box]:
+    """The boxes around the ink near a signature label that no text line explains (lines
+    are kept or redacted on their own; a signature OCR read as a line is one of them):
+    one around the ink above the label's rows, one around the ink beside the label on
+    its rows, one around the ink below, so that no box spans the label itself (one box
+    around ink above or beside and below would fill the label it was found by)."""
     h, w = label.height, label.width
     reach = Box(
         label.x0,
@@ -151,7 +155,7 @@ def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box])
     window = Box(*(float(v) for v in window.clipped(image.shape[1], image.shape[0]).to_int()))
     grey = _grey(image, window)
     if grey.shape[0] < 3 or grey.shape[1] < 3:
-        return None
+        return []
     size = max(3, int(3 * h) | 1)
     paper = cv2.medianBlur(grey, size)
     ink = (paper.astype(np.int16) - grey.astype(np.int16)) > INK_CONTRAST
@@ -162,13 +166,21 @@ def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box])
         ink[y0:y1, x0:x1] = False
     ys, xs = np.nonzero(ink)
     if len(xs) < INK_MIN_PIXELS:
-        return None
-    return Box(
-        window.x0 + float(xs.min()),
-        window.y0 + float(ys.min()),
-        window.x0 + float(xs.max() + 1),
-        window.y0 + float(ys.max() + 1),
-    )
+        return []
+    top, bottom = math.floor(label.y0 - window.y0), math.ceil(label.y1 - window.y0)
+    boxes = []
+    for part in (ys < top, (ys >= top) & (ys < bottom), ys >= bottom):
+        if part.any():
+            px, py = xs[part], ys[part]
+            boxes.append(
+                Box(
+                    window.x0 + float(px.min()),
+                    window.y0 + float(py.min()),
+                    window.x0 + float(px.max() + 1),
+                    window.y0 + float(py.max() + 1),
+                )
+            )
+    return boxes
 
 
 def codes_in(image: RGBImage, extent: Box) -> list[Box]:

@@ -83,6 +83,10 @@ logger = logging.getLogger(__name__)
 #: the document's median line height (or ending in "/").
 LABEL_LOWER_SHARE = 0.5
 LABEL_HEIGHT = 0.85
+#: A line shaped like a multilingual label (ending in "/") is one only up to this many
+#: times the document's median line height: labels are set no larger than the values,
+#: and a signature OCR reads as a word ("Luomz/") is two or three lines tall.
+LABEL_SHAPED_HEIGHT = 1.5
 #: Margin above and below a redacted line, as a share of its height (the redactor's is
 #: 0.2): OCR's line boxes already hold the glyphs with a pixel or two to spare.
 VERTICAL_MARGIN = 0.1
@@ -240,8 +244,7 @@ class DocumentReviewer:
         read = [lines[i].box for i in inside] + [photo_area(face, extent) for face in faces]
         for i in inside:
             if "signature" in labels[i].field_kinds:
-                ink = signature_ink(image, lines[i].box, extent, read)
-                if ink is not None:
+                for ink in signature_ink(image, lines[i].box, extent, read):
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
@@ -474,15 +477,17 @@ def _specimen(line: TextLine, info: LineLabels, k: int) -> bool:
 
 def _label_like(line: TextLine, info: LineLabels, median: float) -> bool:
     """A line in a language the lexicon lacks that looks like a label: no digits, mostly
-    small letters, and holding a "/" (multilingual labels) or set smaller than the
-    document's text ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
+    small letters, and holding a "/" (multilingual labels; no taller than
+    :data:`LABEL_SHAPED_HEIGHT` lines) or set smaller than the document's text
+    ("Pilsonība/", "Personvārda vēsturiskā forma/")."""
     text = line.text
     letters = [c for c in text if c.isalpha()]
     if not letters or any(c.isdigit() for c in text) or info.holds_value:
         return False
     lower = sum(c.islower() for c in letters)
     small = lower >= LABEL_LOWER_SHARE * len(letters)
-    return info.label_shaped or (small and line.height <= LABEL_HEIGHT * median)
+    shaped = info.label_shaped and line.height <= LABEL_SHAPED_HEIGHT * median
+    return shaped or (small and line.height <= LABEL_HEIGHT * median)
 
 
 def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:

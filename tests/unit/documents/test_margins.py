@@ -76,6 +76,21 @@ def test_the_finding_box_is_padded_back_to_the_region_by_the_redactor(region: Bo
     assert redacted.height <= region.height + 2 * margin_of(Box(0, 0, 1, 1)) + 1e-6
 
 
+def test_the_redactor_fills_exactly_the_pixels_of_the_region_it_is_handed_back() -> None:
+    rng = np.random.default_rng(1)
+    options = PipelineOptions()
+    for _ in range(2000):
+        x0, y0 = (float(v) for v in rng.integers(0, 2000, 2))
+        region = Box(
+            x0,
+            y0 + rng.choice([0.0, 0.25, 0.5]),
+            x0 + rng.uniform(40, 300),
+            y0 + rng.uniform(6, 60),
+        )
+        finding = Finding(DOCUMENT_FIELD, finding_box(region), 1.0, "documents", "test")
+        assert region_for(finding, options).to_int() == region.to_int()
+
+
 def test_given_a_region_too_small_to_shrink_then_it_is_used_as_is() -> None:
     tiny = Box(0, 0, 3, 3)
     assert finding_box(tiny) == tiny
@@ -117,6 +132,27 @@ def test_given_a_kept_label_box_overlapping_the_value_then_the_value_starts_at_t
     label, value = Box(10, 2, 190, 15), Box(10, 10, 190, 30)  # OCR boxes share rows 10-14
     split = split_from_kept(grey, value, [label])
     assert split.y0 == 12 and split.y1 == value.y1
+
+
+def test_given_a_pale_label_overlapping_the_value_then_the_split_is_at_the_gap_not_the_label() -> (
+    None
+):
+    grey = _page_with_rows([range(13, 28)])  # the value, dark
+    grey[4:12, 20:180:3] = 200  # a label printed pale: no pixel past INK_LEVELS
+    label, value = Box(10, 2, 190, 15), Box(10, 10, 190, 30)  # OCR boxes share rows 10-14
+    split = split_from_kept(grey, value, [label])
+    assert split.y0 == 12 and split.y1 == value.y1  # the blank row, not the label's ink
+
+
+def test_given_a_pale_label_below_and_a_word_reaching_down_beside_it_then_its_edge_is_filled() -> (
+    None
+):
+    grey = _page_with_rows([range(12, 24)])  # the value, dark
+    grey[24:28, 150:180:3] = 20  # a descender beside the label, past its top
+    grey[29:36, 20:90:3] = 200  # a pale label below the value's left part
+    label, value = Box(10, 26, 100, 38), Box(10, 10, 190, 30)
+    split = split_from_kept(grey, value, [label])
+    assert split.y1 >= 27 + INK_EDGE_PX + 1  # the descender and its glyph edge
 
 
 def test_given_no_overlapping_kept_box_then_the_value_is_not_split() -> None:

@@ -10,7 +10,7 @@ from redactor.documents.marks import HEAD_SHAPES, dense_patches, face_core, ghos
 from redactor.documents.review import DocumentReviewer
 from redactor.faces import head_box
 from redactor.findings import DOCUMENT, RGBImage
-from redactor.geometry import Box, union_box
+from redactor.geometry import Box, intersection, union_box
 from redactor.pii.base import DOCUMENT_FIELD
 from redactor.pii.policy import Policy
 from redactor.text.lines import TextLine, build_lines
@@ -188,3 +188,23 @@ def test_given_an_unknown_family_or_a_head_clipped_at_the_frame_then_the_core_is
     assert face_core(head, [], FRAME) == head
     clipped = Box(head.x0, 0, head.x1, head.y1)
     assert face_core(clipped, ["centerface"], FRAME) == clipped
+
+
+def test_given_ink_beside_a_signature_label_and_below_it_then_no_ink_box_spans_the_label() -> None:
+    from redactor.documents.marks import signature_ink
+
+    image = np.full((200, 300, 3), 240, np.uint8)
+    label = Box(20, 40, 100, 52)
+    image[42:50, 22:98:3] = 20  # the label's own letters
+    image[42:50, 110:150:3] = 20  # the label's rest, on its rows, that OCR did not read
+    image[58:80, 30:160] = 240
+    for x in range(30, 160):  # a signature under both
+        y = 68 + int(8 * np.sin(x / 6))
+        image[y : y + 2, x] = 20
+    boxes = signature_ink(image, label, Box(0, 0, 300, 200), [])
+    assert boxes and not any(intersection(b, label) > 0 for b in boxes)
+    ink = np.argwhere(image[:, :, 0] < 100)
+    outside = [
+        (y, x) for y, x in ink if not (label.y0 <= y < label.y1 and label.x0 <= x < label.x1)
+    ]
+    assert all(any(b.x0 <= x < b.x1 and b.y0 <= y < b.y1 for b in boxes) for y, x in outside)

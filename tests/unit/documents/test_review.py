@@ -169,6 +169,12 @@ def test_given_a_garbled_multilingual_or_small_type_label_then_it_is_kept() -> N
     assert not {"Narrponatta", "Nationate", "Tmwa", "Vatis"} & covered
 
 
+def test_given_a_label_shaped_read_far_taller_than_the_text_then_it_is_redacted() -> None:
+    page = [*PAGE, ("Luomz/", 700, 330, 50)]  # a signature OCR read as a word
+    lines = page_lines(page)
+    assert "Luomz/" in covered_texts(lines, reviewed(lines))
+
+
 def test_given_a_bilingual_sex_value_then_it_is_redacted() -> None:
     page = [*PAGE, ("Sex / Sexe", 700, 290, 14), ("Mara/Female", 700, 308, 14)]
     lines = page_lines(page)
