@@ -67,9 +67,11 @@ MEMORY = 4096
 #: match within this many edits: OCR garbles several letters of a long small-print
 #: label, and no value of a document is that long and that close to one. Found through
 #: an index of letter pairs (a key within d edits of another shares all but 2d of its
-#: pairs), not the deletion index, whose size grows with the edits forgiven.
+#: pairs), not the deletion index, whose size grows with the edits forgiven. The read may
+#: hold one digit, a letter OCR took for one ("ISSU2"); two digits are a value's.
 LONG_KEY_CHARS = 14
 LONG_KEY_EDITS = 3
+LONG_READ_DIGITS = 1
 #: Letters OCR glued to the front of a label from a stray mark ("NSURNAME"): at most
 #: this many capitals, before a label of at least ``GLUED_MIN_CHARS`` characters matched
 #: exactly ("COUNTRY" is "UNTRY", one edit from "Entry", after two).
@@ -115,9 +117,13 @@ def _long(k: str) -> bool:
 
 
 def _near_long(k: str) -> bool:
-    """Whether ``k`` may be a long key read with :data:`LONG_KEY_EDITS` edits: no digits,
-    and at most that many characters shorter ("Counry of Buth" for "Country of birth")."""
-    return len(k) >= LONG_KEY_CHARS - LONG_KEY_EDITS and not any(c.isdigit() for c in k)
+    """Whether ``k`` may be a long key read with :data:`LONG_KEY_EDITS` edits: at most
+    :data:`LONG_READ_DIGITS` digits ("DAIS OF ISSU2"), and at most that many characters
+    shorter ("Counry of Buth" for "Country of birth")."""
+    return (
+        len(k) >= LONG_KEY_CHARS - LONG_KEY_EDITS
+        and sum(c.isdigit() for c in k) <= LONG_READ_DIGITS
+    )
 
 
 def _deletions(word: str, depth: int) -> set[str]:

@@ -402,6 +402,7 @@ def test_given_a_state_beside_a_value_word_then_it_is_part_of_the_value(
         ("Dote d expiratoin", "date_of_expiry"),  # three edits in a long label
         ("Natiomelltidemtitetskcrt", TITLE),
         ("Counry of Buth", "place_of_birth"),  # shorter than the label it garbles
+        ("PLACE AND DAIS OF ISSU2", "place_of_issue"),  # a letter read as a digit
     ],
 )
 def test_given_three_edits_in_a_long_label_then_it_is_still_known(read: str, kind: str) -> None:
