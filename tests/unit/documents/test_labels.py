@@ -45,6 +45,7 @@ LANGUAGES = {
         ("Unterschrift", "signature"),
     ],
     "es": [
+        ("Fecha y Ubigeo", "place_of_birth"),  # Peru
         ("Apellidos", "surname"),
         ("Nombre", "given_names"),
         ("Fecha de nacimiento", "date_of_birth"),
@@ -152,6 +153,8 @@ LANGUAGES = {
         ("国籍", "nationality"),
         ("生年月日", "date_of_birth"),
         ("Onoma", "given_names"),
+        ("3anuc №", "personal_number"),  # "Запис №" read as Latin letters
+        ("YKPAIHA", "state"),  # "УКРАЇНА" read as Latin letters
     ],
 }
 
