@@ -244,9 +244,18 @@ class Lexicon:
         before = text[tokens[i - 1][1] : tokens[i][0]]
         previous = text[tokens[i - 1][0] : tokens[i - 1][1]]
         follows_label = bool(matches) and matches[-1].end == tokens[i - 1][1]
+        # one character between two labels: a separator OCR read as a letter
+        # ("RESIDENCE PERMIT F PERMIS DE SEJOUR"), or a one-letter value ("Sex F Height")
+        after_one = (
+            i >= 2
+            and len(key(previous)) <= 1
+            and bool(matches)
+            and matches[-1].end == tokens[i - 2][1]
+        )
         return (
             any(s in before for s in _SEPARATORS)
             or follows_label
+            or after_one
             or _FIELD_NUMBER.match(previous) is not None
         )
 
@@ -314,10 +323,22 @@ class Lexicon:
                 continue
             if skip and (found[1] > GLUED_MAX_EDITS or len(key(text[start:end])) < GLUED_MIN_CHARS):
                 continue
+            if found[1] and j - i > 1 and _lone_letter(text, tokens, i):
+                continue
             match = LabelMatch(start, end, *found)
             if best is None or _score(text, match) > _score(text, best[0]):
                 best = (match, j)
         return best
+
+
+def _lone_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Whether token ``i`` is one character before a word: a value ("Sex F Height") or
+    a misread separator, not the first letter of a label matched with edits ("F Height"
+    is one edit from "Height"); letters spaced out one by one do not count."""
+    return (
+        len(key(text[tokens[i][0] : tokens[i][1]])) == 1
+        and len(key(text[tokens[i + 1][0] : tokens[i + 1][1]])) > 1
+    )
 
 
 def _score(text: str, match: LabelMatch) -> int:

@@ -217,6 +217,20 @@ def test_short_labels_must_match_exactly() -> None:
     assert [m.kind for m in LEXICON.find("Sex")] == ["sex"]
 
 
+@pytest.mark.parametrize(
+    ("text", "kinds", "labels"),
+    [
+        ("RESIDENCE PERMIT F PERMIS DE SÉJOUR", [TITLE, TITLE], {0, 1, 3, 4, 5}),  # "/" read "F"
+        ("Sex F Height", ["sex", "height"], {0, 2}),  # a one-letter value between labels
+    ],
+)
+def test_given_one_character_between_two_labels_then_both_are_found(
+    text: str, kinds: list[str], labels: set[int]
+) -> None:
+    info = analyse(one(text), LEXICON)
+    assert [m.kind for m in info.matches] == kinds and info.label_words == labels
+
+
 def test_given_a_multilingual_label_then_every_part_is_label_text() -> None:
     line = one("Vārds(-i)/Given name(s)/Prénom(s)")
     info = analyse(line, LEXICON)
