@@ -229,7 +229,7 @@ class Lexicon:
                 i += 1
                 continue
             found = self._longest(text, tokens, i)
-            if found is None:
+            if found is None or (found[0].kind == STATE and _after_letter(text, tokens, i)):
                 i += 1
                 continue
             match, i = found
@@ -244,13 +244,11 @@ class Lexicon:
         before = text[tokens[i - 1][1] : tokens[i][0]]
         previous = text[tokens[i - 1][0] : tokens[i - 1][1]]
         follows_label = bool(matches) and matches[-1].end == tokens[i - 1][1]
-        # one character between two labels: a separator OCR read as a letter
-        # ("RESIDENCE PERMIT F PERMIS DE SEJOUR"), or a one-letter value ("Sex F Height")
-        after_one = (
-            i >= 2
-            and len(key(previous)) <= 1
-            and bool(matches)
-            and matches[-1].end == tokens[i - 2][1]
+        # one character at the start or between two labels: a stray mark or a separator
+        # OCR read as a letter ("S Personas kods", "RESIDENCE PERMIT F PERMIS DE SEJOUR"),
+        # or a one-letter value ("Sex F Height")
+        after_one = len(key(previous)) <= 1 and (
+            i == 1 or (bool(matches) and matches[-1].end == tokens[i - 2][1])
         )
         return (
             any(s in before for s in _SEPARATORS)
@@ -329,6 +327,16 @@ class Lexicon:
             if best is None or _score(text, match) > _score(text, best[0]):
                 best = (match, j)
         return best
+
+
+def _after_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Whether token ``i`` follows one character with no separator between: a state
+    there is a nationality after a sex ("M UKRAINE"), a value."""
+    return (
+        i >= 1
+        and len(key(text[tokens[i - 1][0] : tokens[i - 1][1]])) <= 1
+        and not any(s in text[tokens[i - 1][1] : tokens[i][0]] for s in _SEPARATORS)
+    )
 
 
 def _lone_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:

@@ -222,6 +222,8 @@ def test_short_labels_must_match_exactly() -> None:
     [
         ("RESIDENCE PERMIT F PERMIS DE SÉJOUR", [TITLE, TITLE], {0, 1, 3, 4, 5}),  # "/" read "F"
         ("Sex F Height", ["sex", "height"], {0, 2}),  # a one-letter value between labels
+        ("S Personas kods", ["personal_number"], {1, 2}),  # a stray letter before a label
+        ("M UKRAINE", [], set()),  # a state after a sex: a nationality, a value
     ],
 )
 def test_given_one_character_between_two_labels_then_both_are_found(
