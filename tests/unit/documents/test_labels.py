@@ -129,6 +129,7 @@ LANGUAGES = {
         ("Nazzjonalità", "nationality"),
         ("Data tal-Iskadenza", "date_of_expiry"),
         ("Firma", "signature"),
+        ("KARTA TA' L-IDENTITÀ", TITLE),
     ],
     "sr": [
         ("Prezime", "surname"),
