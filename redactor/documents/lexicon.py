@@ -67,9 +67,11 @@ MEMORY = 4096
 #: match within this many edits: OCR garbles several letters of a long small-print
 #: label, and no value of a document is that long and that close to one. Found through
 #: an index of letter pairs (a key within d edits of another shares all but 2d of its
-#: pairs), not the deletion index, whose size grows with the edits forgiven.
+#: pairs), not the deletion index, whose size grows with the edits forgiven. The read may
+#: hold one digit, a letter OCR took for one ("ISSU2"); two digits are a value's.
 LONG_KEY_CHARS = 14
 LONG_KEY_EDITS = 3
+LONG_READ_DIGITS = 1
 #: Letters OCR glued to the front of a label from a stray mark ("NSURNAME"): at most
 #: this many capitals, before a label of at least ``GLUED_MIN_CHARS`` characters matched
 #: exactly ("COUNTRY" is "UNTRY", one edit from "Entry", after two).
@@ -115,9 +117,13 @@ def _long(k: str) -> bool:
 
 
 def _near_long(k: str) -> bool:
-    """Whether ``k`` may be a long key read with :data:`LONG_KEY_EDITS` edits: no digits,
-    and at most that many characters shorter ("Counry of Buth" for "Country of birth")."""
-    return len(k) >= LONG_KEY_CHARS - LONG_KEY_EDITS and not any(c.isdigit() for c in k)
+    """Whether ``k`` may be a long key read with :data:`LONG_KEY_EDITS` edits: at most
+    :data:`LONG_READ_DIGITS` digits ("DAIS OF ISSU2"), and at most that many characters
+    shorter ("Counry of Buth" for "Country of birth")."""
+    return (
+        len(k) >= LONG_KEY_CHARS - LONG_KEY_EDITS
+        and sum(c.isdigit() for c in k) <= LONG_READ_DIGITS
+    )
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -223,7 +229,7 @@ class Lexicon:
                 i += 1
                 continue
             found = self._longest(text, tokens, i)
-            if found is None:
+            if found is None or (found[0].kind == STATE and _after_letter(text, tokens, i)):
                 i += 1
                 continue
             match, i = found
@@ -238,9 +244,16 @@ class Lexicon:
         before = text[tokens[i - 1][1] : tokens[i][0]]
         previous = text[tokens[i - 1][0] : tokens[i - 1][1]]
         follows_label = bool(matches) and matches[-1].end == tokens[i - 1][1]
+        # one character at the start or between two labels: a stray mark or a separator
+        # OCR read as a letter ("S Personas kods", "RESIDENCE PERMIT F PERMIS DE SEJOUR"),
+        # or a one-letter value ("Sex F Height")
+        after_one = len(key(previous)) <= 1 and (
+            i == 1 or (bool(matches) and matches[-1].end == tokens[i - 2][1])
+        )
         return (
             any(s in before for s in _SEPARATORS)
             or follows_label
+            or after_one
             or _FIELD_NUMBER.match(previous) is not None
         )
 
@@ -308,10 +321,32 @@ class Lexicon:
                 continue
             if skip and (found[1] > GLUED_MAX_EDITS or len(key(text[start:end])) < GLUED_MIN_CHARS):
                 continue
+            if found[1] and j - i > 1 and _lone_letter(text, tokens, i):
+                continue
             match = LabelMatch(start, end, *found)
             if best is None or _score(text, match) > _score(text, best[0]):
                 best = (match, j)
         return best
+
+
+def _after_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Whether token ``i`` follows one character with no separator between: a state
+    there is a nationality after a sex ("M UKRAINE"), a value."""
+    return (
+        i >= 1
+        and len(key(text[tokens[i - 1][0] : tokens[i - 1][1]])) <= 1
+        and not any(s in text[tokens[i - 1][1] : tokens[i][0]] for s in _SEPARATORS)
+    )
+
+
+def _lone_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Whether token ``i`` is one character before a word: a value ("Sex F Height") or
+    a misread separator, not the first letter of a label matched with edits ("F Height"
+    is one edit from "Height"); letters spaced out one by one do not count."""
+    return (
+        len(key(text[tokens[i][0] : tokens[i][1]])) == 1
+        and len(key(text[tokens[i + 1][0] : tokens[i + 1][1]])) > 1
+    )
 
 
 def _score(text: str, match: LabelMatch) -> int:

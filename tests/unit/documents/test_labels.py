@@ -45,6 +45,7 @@ LANGUAGES = {
         ("Unterschrift", "signature"),
     ],
     "es": [
+        ("Fecha y Ubigeo", "place_of_birth"),  # Peru
         ("Apellidos", "surname"),
         ("Nombre", "given_names"),
         ("Fecha de nacimiento", "date_of_birth"),
@@ -128,6 +129,7 @@ LANGUAGES = {
         ("Nazzjonalità", "nationality"),
         ("Data tal-Iskadenza", "date_of_expiry"),
         ("Firma", "signature"),
+        ("KARTA TA' L-IDENTITÀ", TITLE),
     ],
     "sr": [
         ("Prezime", "surname"),
@@ -152,6 +154,8 @@ LANGUAGES = {
         ("国籍", "nationality"),
         ("生年月日", "date_of_birth"),
         ("Onoma", "given_names"),
+        ("3anuc №", "personal_number"),  # "Запис №" read as Latin letters
+        ("YKPAIHA", "state"),  # "УКРАЇНА" read as Latin letters
     ],
 }
 
@@ -212,6 +216,22 @@ def test_given_a_garbled_label_line_under_a_label_then_it_is_not_its_value() -> 
 def test_short_labels_must_match_exactly() -> None:
     assert LEXICON.find("Game night") == []  # one edit from "name"
     assert [m.kind for m in LEXICON.find("Sex")] == ["sex"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds", "labels"),
+    [
+        ("RESIDENCE PERMIT F PERMIS DE SÉJOUR", [TITLE, TITLE], {0, 1, 3, 4, 5}),  # "/" read "F"
+        ("Sex F Height", ["sex", "height"], {0, 2}),  # a one-letter value between labels
+        ("S Personas kods", ["personal_number"], {1, 2}),  # a stray letter before a label
+        ("M UKRAINE", [], set()),  # a state after a sex: a nationality, a value
+    ],
+)
+def test_given_one_character_between_two_labels_then_both_are_found(
+    text: str, kinds: list[str], labels: set[int]
+) -> None:
+    info = analyse(one(text), LEXICON)
+    assert [m.kind for m in info.matches] == kinds and info.label_words == labels
 
 
 def test_given_a_multilingual_label_then_every_part_is_label_text() -> None:
@@ -402,6 +422,7 @@ def test_given_a_state_beside_a_value_word_then_it_is_part_of_the_value(
         ("Dote d expiratoin", "date_of_expiry"),  # three edits in a long label
         ("Natiomelltidemtitetskcrt", TITLE),
         ("Counry of Buth", "place_of_birth"),  # shorter than the label it garbles
+        ("PLACE AND DAIS OF ISSU2", "place_of_issue"),  # a letter read as a digit
     ],
 )
 def test_given_three_edits_in_a_long_label_then_it_is_still_known(read: str, kind: str) -> None:
