@@ -57,6 +57,9 @@ _SEPARATORS = "/|:"
 _TOKEN = re.compile(rf"[^\s{re.escape(_SEPARATORS)}]+")
 #: Longest label, in words.
 MAX_LABEL_WORDS = 7
+#: A word of at most this many characters read with edits right after a label is that
+#: label's value, not another label (see :func:`_value_after_label`).
+SHORT_FUZZY_CHARS = 6
 #: Longer keys must match exactly (their deletions would cost more than they find).
 MAX_FUZZY_CHARS = 24
 #: A first word longer than this may be several words OCR ran together.
@@ -229,7 +232,15 @@ class Lexicon:
                 i += 1
                 continue
             found = self._longest(text, tokens, i)
-            if found is None or (found[0].kind == STATE and _after_letter(text, tokens, i)):
+            if (
+                found is None
+                or (found[0].kind == STATE and _after_letter(text, tokens, i))
+                or (
+                    found[0].edits
+                    and found[0].end - found[0].start <= SHORT_FUZZY_CHARS
+                    and _value_after_label(text, tokens, i, matches)
+                )
+            ):
                 i += 1
                 continue
             match, i = found
@@ -327,6 +338,18 @@ class Lexicon:
             if best is None or _score(text, match) > _score(text, best[0]):
                 best = (match, j)
         return best
+
+
+def _value_after_label(
+    text: str, tokens: list[tuple[int, int]], i: int, matches: list[LabelMatch]
+) -> bool:
+    """Whether token ``i`` comes right after a label with nothing but a space between:
+    there, a short word that only looks like a label (read with edits) is that label's
+    value ("AUSGESTELLT IN WESEL": the town, one edit from the Polish label "PESEL").
+    Labels in other languages are joined with a separator, matched exactly, or long."""
+    if not matches or i == 0 or matches[-1].end != tokens[i - 1][1]:
+        return False
+    return not any(s in text[tokens[i - 1][1] : tokens[i][0]] for s in _SEPARATORS)
 
 
 def _after_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:

@@ -448,3 +448,10 @@ def test_given_capitals_glued_to_the_front_of_a_label_then_the_label_is_found_af
 @pytest.mark.parametrize("text", ["ESSEX", "XYNAME", "ANDERSON", "MCDONALD", "COUNTRY", "XSEXE"])
 def test_given_a_value_that_ends_like_a_short_label_then_no_glued_label_is_found(text: str) -> None:
     assert [m for m in LEXICON.find(text) if m.start > 0] == []
+
+
+def test_given_a_short_word_read_like_a_label_right_after_a_label_then_it_is_its_value() -> None:
+    # a visa's place of issue, one edit from the Polish label "PESEL"
+    assert [m.kind for m in LEXICON.find("AUSGESTELLT IN WESEL")] == ["place_of_issue"]
+    assert [m.kind for m in LEXICON.find("PESEL")] == ["personal_number"]
+    assert len(LEXICON.find("Nazwisko / Surnane")) == 2
