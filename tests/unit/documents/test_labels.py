@@ -448,3 +448,28 @@ def test_given_capitals_glued_to_the_front_of_a_label_then_the_label_is_found_af
 @pytest.mark.parametrize("text", ["ESSEX", "XYNAME", "ANDERSON", "MCDONALD", "COUNTRY", "XSEXE"])
 def test_given_a_value_that_ends_like_a_short_label_then_no_glued_label_is_found(text: str) -> None:
     assert [m for m in LEXICON.find(text) if m.start > 0] == []
+
+
+@pytest.mark.parametrize(
+    ("read", "kinds"),
+    [
+        ("Dokumentnummeate of expiry", ["document_number", "date_of_expiry"]),
+        (
+            "Document No. / Dokumentnummeate of expiry / Giltig till",
+            ["document_number", "document_number", "date_of_expiry", "date_of_expiry"],
+        ),
+    ],
+)
+def test_given_two_labels_glued_into_one_word_then_both_are_found(
+    read: str, kinds: list[str]
+) -> None:
+    found = LEXICON.find(read)
+    assert [m.kind for m in found] == kinds
+    assert analyse(one(read), LEXICON).only_labels  # "of expiry" is no value
+
+
+@pytest.mark.parametrize("read", ["Dokumentnummeate SMITH JOHN", "Dokumentnummeate 12.03.2030"])
+def test_given_a_glued_label_before_values_then_the_values_stay_values(read: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert match.kind == "document_number"
+    assert not analyse(one(read), LEXICON).only_labels
