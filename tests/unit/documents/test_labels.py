@@ -473,3 +473,23 @@ def test_given_a_glued_label_before_values_then_the_values_stay_values(read: str
     (match,) = LEXICON.find(read)
     assert match.kind == "document_number"
     assert not analyse(one(read), LEXICON).only_labels
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Рег.бр.", "document_number"),  # Serbian identity card, glued as printed
+        ("Рег. бр.", "document_number"),
+        ("Per.6p.", "document_number"),  # as OCR reads its Latin-looking letters
+        ("Signature de", "signature"),  # first row of "Signature de / l'Autorité"
+        ("Signature de l'Autorité", "signature"),
+    ],
+)
+def test_given_a_serbian_or_monegasque_label_then_it_is_known(read: str, kind: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert (match.kind, match.start, match.end) == (kind, 0, len(read))
+
+
+def test_given_a_label_row_ending_in_a_preposition_then_no_word_is_left_as_a_value() -> None:
+    assert analyse(one("5: Date de naissance Signature de"), LEXICON).only_labels
+    assert analyse(one("Per.6p./Reg No"), LEXICON).only_labels
