@@ -81,6 +81,9 @@ LONG_READ_DIGITS = 1
 MAX_GLUED = 2
 GLUED_MIN_CHARS = 6
 GLUED_MAX_EDITS = 0
+#: Characters of a word left after a label's head for another label to start with,
+#: when OCR glued two labels into one word ("Dokumentnumme|ate of expiry").
+SPLIT_MIN_TAIL = 2
 
 
 def key(text: str) -> str:
@@ -244,8 +247,44 @@ class Lexicon:
                 i += 1
                 continue
             match, i = found
+            split = self._split(text, tokens, match, i) if match.edits else None
+            if split is not None:
+                head, match, i = split
+                matches.append(head)
             matches.append(match)
         return matches
+
+    def _split(
+        self, text: str, tokens: list[tuple[int, int]], match: LabelMatch, i: int
+    ) -> tuple[LabelMatch, LabelMatch, int] | None:
+        """Two labels OCR glued into one word, which ``match`` (ending with token
+        ``i - 1``, matched with edits) swallowed whole ("Dokumentnummeate of expiry":
+        "Dokumentnumme" + "ate of expiry"): the head of the word a label, its tail and
+        the words after it another, in no more edits than ``match`` took. The tail label
+        must go on past the word (more words explained) and be :data:`GLUED_MIN_CHARS`
+        long; else None."""
+        if i >= len(tokens):
+            return None
+        word_start, word_end = tokens[i - 1]
+        best: tuple[LabelMatch, LabelMatch, int] | None = None
+        for cut in range(word_start + 1, word_end - SPLIT_MIN_TAIL + 1):
+            # the head takes fewer edits than the whole word, so the whole word is at
+            # most that many more characters than the label: the cut piece is short
+            short = len(key(text[cut:word_end])) < 2 * match.edits
+            if not (short and text[cut].isalpha() and self._can_begin(text[cut:word_end])):
+                continue
+            head_found = self.lookup(text[match.start : cut])
+            if head_found is None or head_found[1] >= match.edits:
+                continue
+            tail = self._longest_from(text, tokens, i - 1, cut - word_start, split=True)
+            if tail is None or tail[1] <= i:
+                continue
+            edits = head_found[1] + tail[0].edits
+            if edits > match.edits or len(key(text[cut : tail[0].end])) < GLUED_MIN_CHARS:
+                continue
+            if best is None or edits < best[0].edits + best[1].edits:
+                best = (LabelMatch(match.start, cut, *head_found), tail[0], tail[1])
+        return best
 
     def _can_start(
         self, text: str, tokens: list[tuple[int, int]], i: int, matches: list[LabelMatch]
@@ -318,10 +357,11 @@ class Lexicon:
         tokens: list[tuple[int, int]],
         i: int,
         skip: int,
+        split: bool = False,
     ) -> tuple[LabelMatch, int] | None:
         """The best label from character ``skip`` of token ``i``; after glued capitals
-        (``skip`` > 0) only a label of :data:`GLUED_MIN_CHARS` characters within
-        :data:`GLUED_MAX_EDITS` edits."""
+        (``skip`` > 0, not a ``split`` word's tail: :meth:`_split`) only a label of
+        :data:`GLUED_MIN_CHARS` characters within :data:`GLUED_MAX_EDITS` edits."""
         best: tuple[LabelMatch, int] | None = None
         for j in reversed(self._ends(text, tokens, i)):
             start, end = tokens[i][0] + skip, tokens[j - 1][1]
@@ -330,7 +370,11 @@ class Lexicon:
             found = self.lookup(text[start:end])
             if found is None:
                 continue
-            if skip and (found[1] > GLUED_MAX_EDITS or len(key(text[start:end])) < GLUED_MIN_CHARS):
+            if (
+                skip
+                and not split
+                and (found[1] > GLUED_MAX_EDITS or len(key(text[start:end])) < GLUED_MIN_CHARS)
+            ):
                 continue
             if found[1] and j - i > 1 and _lone_letter(text, tokens, i):
                 continue

@@ -455,3 +455,48 @@ def test_given_a_short_word_read_like_a_label_right_after_a_label_then_it_is_its
     assert [m.kind for m in LEXICON.find("AUSGESTELLT IN WESEL")] == ["place_of_issue"]
     assert [m.kind for m in LEXICON.find("PESEL")] == ["personal_number"]
     assert len(LEXICON.find("Nazwisko / Surnane")) == 2
+
+
+@pytest.mark.parametrize(
+    ("read", "kinds"),
+    [
+        ("Dokumentnummeate of expiry", ["document_number", "date_of_expiry"]),
+        (
+            "Document No. / Dokumentnummeate of expiry / Giltig till",
+            ["document_number", "document_number", "date_of_expiry", "date_of_expiry"],
+        ),
+    ],
+)
+def test_given_two_labels_glued_into_one_word_then_both_are_found(
+    read: str, kinds: list[str]
+) -> None:
+    found = LEXICON.find(read)
+    assert [m.kind for m in found] == kinds
+    assert analyse(one(read), LEXICON).only_labels  # "of expiry" is no value
+
+
+@pytest.mark.parametrize("read", ["Dokumentnummeate SMITH JOHN", "Dokumentnummeate 12.03.2030"])
+def test_given_a_glued_label_before_values_then_the_values_stay_values(read: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert match.kind == "document_number"
+    assert not analyse(one(read), LEXICON).only_labels
+
+
+@pytest.mark.parametrize(
+    ("read", "kind"),
+    [
+        ("Рег.бр.", "document_number"),  # Serbian identity card, glued as printed
+        ("Рег. бр.", "document_number"),
+        ("Per.6p.", "document_number"),  # as OCR reads its Latin-looking letters
+        ("Signature de", "signature"),  # first row of "Signature de / l'Autorité"
+        ("Signature de l'Autorité", "signature"),
+    ],
+)
+def test_given_a_serbian_or_monegasque_label_then_it_is_known(read: str, kind: str) -> None:
+    (match,) = LEXICON.find(read)
+    assert (match.kind, match.start, match.end) == (kind, 0, len(read))
+
+
+def test_given_a_label_row_ending_in_a_preposition_then_no_word_is_left_as_a_value() -> None:
+    assert analyse(one("5: Date de naissance Signature de"), LEXICON).only_labels
+    assert analyse(one("Per.6p./Reg No"), LEXICON).only_labels
