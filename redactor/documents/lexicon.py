@@ -87,9 +87,12 @@ SPLIT_MIN_TAIL = 2
 
 
 def key(text: str) -> str:
-    """The letters and digits of ``text``, accents dropped and case folded."""
+    """The letters and digits of ``text``, accents dropped and case folded; a lone
+    character keeps a number sign after it: the label "A#" (an alien number) is not
+    the letter "A", a licence category or a one-letter value."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed.casefold() if c.isalnum())
+    letters = "".join(c for c in decomposed.casefold() if c.isalnum())
+    return letters + "#" if len(letters) == 1 and "#" in text else letters
 
 
 def edit_budget(length: int) -> int:

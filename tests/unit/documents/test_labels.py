@@ -500,3 +500,11 @@ def test_given_a_serbian_or_monegasque_label_then_it_is_known(read: str, kind: s
 def test_given_a_label_row_ending_in_a_preposition_then_no_word_is_left_as_a_value() -> None:
     assert analyse(one("5: Date de naissance Signature de"), LEXICON).only_labels
     assert analyse(one("Per.6p./Reg No"), LEXICON).only_labels
+
+
+@pytest.mark.parametrize(("text", "labels"), [("A# 123456789", 1), ("Category A", 1), ("/A", 0)])
+def test_given_a_lone_letter_then_only_with_its_number_sign_is_it_a_label(
+    text: str, labels: int
+) -> None:
+    # "A#" (alien number) is a label; a licence category "A" or a lone "A" is a value
+    assert len(LEXICON.find(text)) == labels
