@@ -294,7 +294,6 @@ class Lexicon:
     ) -> bool:
         if i == 0:
             return True
-        before = text[tokens[i - 1][1] : tokens[i][0]]
         previous = text[tokens[i - 1][0] : tokens[i - 1][1]]
         follows_label = bool(matches) and matches[-1].end == tokens[i - 1][1]
         # one character at the start or between two labels: a stray mark or a separator
@@ -304,7 +303,7 @@ class Lexicon:
             i == 1 or (bool(matches) and matches[-1].end == tokens[i - 2][1])
         )
         return (
-            any(s in before for s in _SEPARATORS)
+            _separated(text, tokens, i)
             or follows_label
             or after_one
             or _FIELD_NUMBER.match(previous) is not None
@@ -396,7 +395,7 @@ def _value_after_label(
     Labels in other languages are joined with a separator, matched exactly, or long."""
     if not matches or i == 0 or matches[-1].end != tokens[i - 1][1]:
         return False
-    return not any(s in text[tokens[i - 1][1] : tokens[i][0]] for s in _SEPARATORS)
+    return not _separated(text, tokens, i)
 
 
 def _after_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
@@ -405,8 +404,13 @@ def _after_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
     return (
         i >= 1
         and len(key(text[tokens[i - 1][0] : tokens[i - 1][1]])) <= 1
-        and not any(s in text[tokens[i - 1][1] : tokens[i][0]] for s in _SEPARATORS)
+        and not _separated(text, tokens, i)
     )
+
+
+def _separated(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
+    """Whether a separator ("/", "|", ":") stands between token ``i - 1`` and ``i``."""
+    return any(s in text[tokens[i - 1][1] : tokens[i][0]] for s in _SEPARATORS)
 
 
 def _lone_letter(text: str, tokens: list[tuple[int, int]], i: int) -> bool:
