@@ -499,19 +499,14 @@ def _kept_whole(line: TextLine, info: LineLabels, median: float) -> bool:
 
 
 def _state_value(line: TextLine, info: LineLabels, extent: Box, median: float) -> bool:
-    """A line whose only kept words name a state, printed where values are: below the
-    document's header band and no larger than its text ("LIECHTENSTEIN" under an unread
-    "Nationality"), or anywhere beside a word that is always a value ("ETATS SCHENGEN",
-    "SCHENGENER STAATEN": a visa's territory, see ``labels/values.tsv``). The state that
-    issued a document heads it, on its own; a state lower down, or one that a value word
-    qualifies, is the holder's nationality or a visa's territory."""
+    """A line whose only kept words name a state, printed where values are
+    (:func:`_among_values`: "LIECHTENSTEIN" under an unread "Nationality"). The state
+    that issued a document heads it; a state lower down is the holder's nationality or a
+    visa's territory. A state beside a word that is always a value ("ETATS SCHENGEN",
+    see ``labels/values.tsv``) is no label anywhere: :func:`~redactor.documents.fields.analyse`
+    drops it."""
     kinds = {m.kind for m in info.matches} - {SPECIMEN}
-    if kinds != {STATE}:
-        return False
-    if info.holds_value:
-        return True
-    header = line.box.center[1] <= extent.y0 + HEADER_BAND * extent.height
-    return not header and line.height < HEADER_HEIGHT * median
+    return kinds == {STATE} and _among_values(line, extent, median)
 
 
 def _title_value(line: TextLine, info: LineLabels, extent: Box, median: float) -> bool:
@@ -524,6 +519,12 @@ def _title_value(line: TextLine, info: LineLabels, extent: Box, median: float) -
     kinds = {m.kind for m in info.matches} - {SPECIMEN}
     if kinds != {TITLE} or not any(_value_set(line.words[k].text) for k in info.value_words):
         return False
+    return _among_values(line, extent, median)
+
+
+def _among_values(line: TextLine, extent: Box, median: float) -> bool:
+    """Whether ``line`` is printed where values are: below the document's header band
+    and no larger than its text."""
     header = line.box.center[1] <= extent.y0 + HEADER_BAND * extent.height
     return not header and line.height < HEADER_HEIGHT * median
 
