@@ -64,6 +64,16 @@ def margin_of(box: Box) -> float:
     return max(TEXT_MARGIN_MIN_PX, box.height * TEXT_MARGIN_FRACTION)
 
 
+def boxes_mask(shape: tuple[int, ...], boxes: Sequence[Box]) -> npt.NDArray[np.bool_]:
+    """The pixels of ``boxes`` (clipped) in an image of ``shape``."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), bool)
+    for box in boxes:
+        bx0, by0, bx1, by1 = box.clipped(width, height).to_int()
+        mask[by0:by1, bx0:bx1] = True
+    return mask
+
+
 def finding_box(region: Box) -> Box:
     """The finding box whose redacted region is ``region`` (the inverse of the padding in
     :func:`redactor.redact.region_for`); ``region`` itself when it is too small to shrink,

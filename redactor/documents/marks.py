@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from redactor.documents.margins import boxes_mask
 from redactor.faces import centerface, mediapipe
 from redactor.faces.base import HeadShape
 from redactor.findings import RGBImage
@@ -159,11 +160,7 @@ def signature_ink(image: RGBImage, label: Box, extent: Box, text: Sequence[Box])
     size = max(3, int(3 * h) | 1)
     paper = cv2.medianBlur(grey, size)
     ink = (paper.astype(np.int16) - grey.astype(np.int16)) > INK_CONTRAST
-    for box in [label, *text]:
-        x0, y0, x1, y1 = (
-            box.shifted(-window.x0, -window.y0).clipped(grey.shape[1], grey.shape[0]).to_int()
-        )
-        ink[y0:y1, x0:x1] = False
+    ink &= ~boxes_mask(ink.shape, [b.shifted(-window.x0, -window.y0) for b in [label, *text]])
     ys, xs = np.nonzero(ink)
     if len(xs) < INK_MIN_PIXELS:
         return []
@@ -263,12 +260,9 @@ def dense_patches(image: RGBImage, extent: Box, known: Sequence[Box]) -> list[Bo
         np.asarray(cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, opening), np.uint8)
         for mask in ((paper - smooth) > PATCH_DARK, dense)
     ]
-    covered = np.zeros(dense.shape, bool)
-    for box in known:
-        bx0, by0, bx1, by1 = (
-            box.shifted(-region.x0, -region.y0).times(scale).clipped(*size)
-        ).to_int()
-        covered[by0:by1, bx0:bx1] = True
+    covered = boxes_mask(
+        dense.shape, [box.shifted(-region.x0, -region.y0).times(scale) for box in known]
+    )
     saturation = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2HSV)[..., 1], np.uint8)
     found = []
     for solid in solids:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from redactor.documents.margins import Grey, margin_of
+from redactor.documents.margins import Grey, boxes_mask, margin_of
 from redactor.geometry import Box
 from redactor.text.context import runs
 
@@ -116,28 +116,18 @@ def _set_aside(
     (their padding is for the faint edges of their own glyphs, and would take in a
     letter printed a pixel past a box's end), the rest of the ink is cut at the padded
     boxes' edges."""
-    inside = _mask(ink.shape, [box.padded(READ_PAD * box.height) for box in read])
+    inside = boxes_mask(ink.shape, [box.padded(READ_PAD * box.height) for box in read])
     count, marks, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     area = stats[:, cv2.CC_STAT_AREA]
     glyph = (stats[:, cv2.CC_STAT_WIDTH] <= MARK_WIDTH * text_height) & (
         stats[:, cv2.CC_STAT_HEIGHT] >= MARK_HEIGHT * text_height
     )
     glyph[0] = False  # the background
-    held = np.bincount(marks[_mask(ink.shape, read) & ink], minlength=count)
+    held = np.bincount(marks[boxes_mask(ink.shape, read) & ink], minlength=count)
     released = glyph & (2 * held > area)
     whole = glyph & ~released
     kept: npt.NDArray[np.bool_] = ink & ~released[marks] & (~inside | whole[marks])
     return kept
-
-
-def _mask(shape: tuple[int, ...], boxes: Sequence[Box]) -> npt.NDArray[np.bool_]:
-    """The pixels of ``boxes`` in an image of ``shape``."""
-    height, width = shape[:2]
-    mask = np.zeros((height, width), bool)
-    for box in boxes:
-        bx0, by0, bx1, by1 = box.clipped(width, height).to_int()
-        mask[by0:by1, bx0:bx1] = True
-    return mask
 
 
 def _stopped(word: Box, kept: Sequence[Box]) -> Box | None:
