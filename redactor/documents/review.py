@@ -108,6 +108,8 @@ WATERMARK_HEIGHT = 1.5
 #: Another rule's text finding with this share of its box on one kept line, and on no
 #: redacted one, is dropped inside a document: document mode read a label there.
 ON_KEPT = 0.8
+#: An OCR line's box is line-shaped when its short side is at most this many text heights.
+LINE_SIDE = 3.0
 
 
 class DocumentReviewer:
@@ -248,7 +250,8 @@ class DocumentReviewer:
                     out.append(self._finding(DOCUMENT_FIELD, ink, 0.5, "signature"))
         for box in codes_in(image, extent):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "code"))
-        known = [line.box for line in lines] + [f.box for f, _ in areas]
+        known = [line.box for line in lines if _line_shaped(line.box, median)]
+        known += [f.box for f, _ in areas]
         for box in dense_patches(image, extent, known):
             out.append(self._finding(DOCUMENT_FIELD, box, 0.5, "mark"))
         explained = known + [f.box for f in out if f.kind == MRZ]
@@ -441,6 +444,14 @@ def _face_core(face: Finding, image: RGBImage) -> Box:
     families = [f for f in str(face.attributes.get("families", "")).split(",") if f]
     frame = Box(0.0, 0.0, float(image.shape[1]), float(image.shape[0]))
     return face_core(face.box, families, frame)
+
+
+def _line_shaped(box: Box, median: float) -> bool:
+    """Whether an OCR line's box is shaped like a line of text: its short side no more
+    than :data:`LINE_SIDE` text heights. A box tall and wide at once (a watermark read
+    on a slant, a vertical number merged with it) holds more than the text OCR read in
+    it, and explains none of the other ink inside it."""
+    return min(box.width, box.height) <= LINE_SIDE * median
 
 
 def _is_line(finding: Finding) -> bool:

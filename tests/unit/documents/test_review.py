@@ -225,6 +225,19 @@ def test_given_a_word_ocr_did_not_read_inside_the_document_then_it_is_redacted()
     assert any(f.box.x0 <= 705 and f.box.x1 >= 780 and f.box.y0 <= 290 for f in unread)
 
 
+def test_given_an_unread_word_inside_a_box_tall_and_wide_then_it_is_still_redacted() -> None:
+    # a watermark read on a slant (or a vertical number merged with it) comes back as
+    # one line whose box spans several rows of the document: it explains only its own
+    # text, not the value OCR missed under it
+    paper = np.full((700, 1000, 3), 235, np.uint8)
+    cv2.putText(paper, "SVENSK", (700, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 40), 2)
+    slanted = build_lines([run("1112420 SPECIMEN BAT 14", 640, 250, 110, 12)])
+    assert slanted[0].box.height > 3 * 22
+    findings = DocumentReviewer(Policy.build("pii"), KEY).review(paper, [], page_lines() + slanted)
+    unread = [f for f in findings if f.attributes.get("field") == "unread"]
+    assert any(f.box.x0 <= 705 and f.box.x1 >= 780 and f.box.y0 <= 290 for f in unread)
+
+
 @pytest.mark.parametrize("text", ["Nationality GBR", "Sex F", "Nationality:GBR"])
 def test_given_a_value_read_with_its_label_then_the_value_part_goes(text: str) -> None:
     page = [*PAGE, (text, 700, 290, 18)]
