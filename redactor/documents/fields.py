@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redactor.documents.lexicon import (
     _FIELD_NUMBER,
     KEPT_KINDS,
     STATE,
+    TITLE,
     VALUE,
     LabelMatch,
     Lexicon,
@@ -41,6 +42,14 @@ MAX_ROW_GAP = 8.0
 ADDRESS_LINES = 3
 #: Share of a word's letters and digits inside label text for it to be a label word.
 LABEL_WORD_SHARE = 0.7
+#: A title printed over two lines: its first line holds at most this many words, and at
+#: most this many words of the second complete it.
+MAX_TITLE_HEAD_WORDS = 3
+MAX_TITLE_TAIL_WORDS = 4
+#: The second line's middle lies at least this share of the first's height lower.
+WRAP_DROP = 0.3
+#: A word of a line, for where a title may end.
+_WORD = re.compile(r"\S+")
 #: Share of small letters in a label-shaped line.
 LABEL_LOWER_SHARE = 0.5
 
@@ -104,7 +113,65 @@ class Field:
 
 def analyse(line: TextLine, lexicon: Lexicon) -> LineLabels:
     """The labels of ``line`` and its label words."""
-    found = lexicon.find(line.text)
+    return _labels(line, lexicon.find(line.text))
+
+
+def wrapped_titles(
+    lines: Sequence[TextLine], labels: Sequence[LineLabels], lexicon: Lexicon
+) -> list[LineLabels]:
+    """``labels`` with the document titles printed over two lines marked: a line the
+    lexicon reads nothing in ("KARTA") whose words, with the first words of the line
+    right under it ("TA' L-IDENTITÀ Nu/No 9999999M"), are a title. Neither half is a
+    title alone, and OCR reads each row as its own line."""
+    out = list(labels)
+    for a, upper in enumerate(lines):
+        if labels[a].matches or len(upper.words) > MAX_TITLE_HEAD_WORDS:
+            continue
+        for b, lower in enumerate(lines):
+            first = labels[b].matches[0] if labels[b].matches else None
+            if b == a or (first is not None and first.start == 0 and first.kind != TITLE):
+                continue
+            found = _title_end(upper, lower, lexicon)
+            if found is None:
+                continue
+            end, edits = found
+            title = LabelMatch(0, len(upper.text), TITLE, edits)
+            out[a] = _labels(upper, [title])
+            rest = [
+                replace(m, start=m.start + end, end=m.end + end)
+                for m in lexicon.find(lower.text[end:])
+            ]
+            out[b] = _labels(lower, [replace(title, end=end), *rest])
+            break
+    return out
+
+
+def _title_end(upper: TextLine, lower: TextLine, lexicon: Lexicon) -> tuple[int, int] | None:
+    """Where a title that begins with all of ``upper`` ends in ``lower``, and the edits
+    it took, when ``lower`` goes on under it (lower by :data:`WRAP_DROP` of its height,
+    within a line height, its first words left-aligned or centred under it); None if no
+    title does."""
+    drop = lower.box.center[1] - upper.box.center[1]
+    if not (
+        lower.box.y0 > upper.box.y0
+        and drop >= WRAP_DROP * upper.height
+        and lower.box.y0 - upper.box.y1 <= upper.height
+    ):
+        return None
+    ends = [m.end() for m in _WORD.finditer(lower.text)][:MAX_TITLE_TAIL_WORDS]
+    for end in reversed(ends):
+        found = lexicon.lookup(f"{upper.text} {lower.text[:end]}")
+        if found is None or found[0] != TITLE:
+            continue
+        head = lower.box_of(0, end)
+        left = abs(head.x0 - upper.box.x0) <= upper.height
+        centred = abs(head.center[0] - upper.box.center[0]) <= upper.height
+        return (end, found[1]) if left or centred else None
+    return None
+
+
+def _labels(line: TextLine, found: Sequence[LabelMatch]) -> LineLabels:
+    """The labels of ``line`` from the lexicon's matches in its text."""
     matches = tuple(m for m in found if m.kind != VALUE)
     holds_value = len(matches) < len(found)
     if holds_value:

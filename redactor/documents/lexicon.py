@@ -84,6 +84,8 @@ GLUED_MAX_EDITS = 0
 #: Characters of a word left after a label's head for another label to start with,
 #: when OCR glued two labels into one word ("Dokumentnumme|ate of expiry").
 SPLIT_MIN_TAIL = 2
+#: A title of this many words, read exactly, is one wherever it starts in a line.
+TITLE_ANYWHERE_WORDS = 3
 
 
 def key(text: str) -> str:
@@ -179,6 +181,8 @@ class Lexicon:
         #: Deletions (one) of every phrase's first word: a span whose first word is not
         #: near one of them cannot start a label, and is not looked up letter by letter.
         self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
+        #: The first words of titles, for :meth:`_title_at`.
+        self._title_starts = {key(p.split()[0]) for p, kind in phrases.items() if kind == TITLE}
         self._memory: dict[str, tuple[LabelMatch, ...]] = {}
 
     def lookup(self, text: str) -> tuple[str, int] | None:
@@ -235,7 +239,12 @@ class Lexicon:
         i = 0
         while i < len(tokens):
             if not self._can_start(text, tokens, i, matches):
-                i += 1
+                title = self._title_at(text, tokens, i)
+                if title is None:
+                    i += 1
+                    continue
+                match, i = title
+                matches.append(match)
                 continue
             found = self._longest(text, tokens, i)
             if (
@@ -256,6 +265,24 @@ class Lexicon:
                 matches.append(head)
             matches.append(match)
         return matches
+
+    def _title_at(
+        self, text: str, tokens: list[tuple[int, int]], i: int
+    ) -> tuple[LabelMatch, int] | None:
+        """A document title of :data:`TITLE_ANYWHERE_WORDS` words or more, read without an
+        edit, starting at token ``i`` where no label can start: after a word no label
+        explains ("DUPLICADO DOCUMENTO NACIONAL DE IDENTIDAD"). Such a phrase is a
+        title wherever it stands; a shorter one ("IDENTITY CARD") may be a product's
+        name."""
+        if key(text[tokens[i][0] : tokens[i][1]]) not in self._title_starts:
+            return None
+        found = self._longest_from(text, tokens, i, 0)
+        if found is None:
+            return None
+        match, end = found
+        if match.kind != TITLE or match.edits or end - i < TITLE_ANYWHERE_WORDS:
+            return None
+        return found
 
     def _split(
         self, text: str, tokens: list[tuple[int, int]], match: LabelMatch, i: int

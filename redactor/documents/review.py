@@ -46,7 +46,7 @@ import numpy as np
 
 from redactor.documents import mrz
 from redactor.documents.extent import Document, find_documents
-from redactor.documents.fields import Field, LineLabels, analyse, pair
+from redactor.documents.fields import Field, LineLabels, analyse, pair, wrapped_titles
 from redactor.documents.lexicon import SPECIMEN, STATE, TITLE, Lexicon, default_lexicon
 from redactor.documents.margins import (
     Grey,
@@ -138,7 +138,9 @@ class DocumentReviewer:
     def review(
         self, image: RGBImage, findings: Sequence[Finding], lines: Sequence[TextLine]
     ) -> list[Finding]:
-        labels = [analyse(line, self._lexicon) for line in lines]
+        labels = wrapped_titles(
+            lines, [analyse(line, self._lexicon) for line in lines], self._lexicon
+        )
         zones = mrz.find_zones(lines)
         documents = find_documents(image, lines, labels, zones) if lines else []
         if not documents:
@@ -182,6 +184,7 @@ class DocumentReviewer:
         staying, joining = merged(grey, first.lines, again, extent, set(first.mrz_lines))
         lines = [first.lines[i] for i in staying] + joining
         labels = [first.labels[i] for i in staying] + [analyse(j, self._lexicon) for j in joining]
+        labels = wrapped_titles(lines, labels, self._lexicon)
         mrz_lines = {k: first.mrz_lines[i] for k, i in enumerate(staying) if i in first.mrz_lines}
         logger.info(
             "documents: re-read %d lines, %d of the first reading's %d gave way",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from redactor.documents.fields import analyse, pair
+from redactor.documents.fields import analyse, pair, wrapped_titles
 from redactor.documents.lexicon import DOCUMENT_KINDS, TITLE, default_lexicon, key
 from redactor.text.lines import TextLine, build_lines
 from tests.unit.test_text_lines import run
@@ -508,3 +508,45 @@ def test_given_a_lone_letter_then_only_with_its_number_sign_is_it_a_label(
 ) -> None:
     # "A#" (alien number) is a label; a licence category "A" or a lone "A" is a value
     assert len(LEXICON.find(text)) == labels
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DUPLICADO DOCUMENTO NACIONAL DE IDENTIDAD DNI 70275722-9",
+        "SPECIMEN COPY PERMANENT RESIDENT CARD",
+    ],
+)
+def test_given_a_long_title_after_a_word_no_label_explains_then_it_is_a_title(text: str) -> None:
+    titles = [text[m.start : m.end] for m in LEXICON.find(text) if m.kind == TITLE]
+    assert len(titles) == 1 and len(titles[0].split()) >= 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["RFID IDENTITY CARD SLEEVE", "JANE PASSPORT HOLDER", "GIFT DOCUMENTO NACIONAL DE IDENTIDAX"],
+)
+def test_given_a_short_or_misread_title_after_another_word_then_it_is_no_title(text: str) -> None:
+    assert not [m for m in LEXICON.find(text) if m.kind == TITLE]
+
+
+def test_given_a_title_printed_over_two_lines_then_both_halves_are_title_words() -> None:
+    # "KARTA" over "TA' L-IDENTITÀ", the document number on the second row's right
+    lines = build_lines(
+        [run("KARTA", 60, 13, 22, 11), run("TA L-IDENTITA Nu/No 9999999M 999", 60, 20, 25, 8)]
+    )
+    labels = wrapped_titles(lines, [analyse(line, LEXICON) for line in lines], LEXICON)
+    upper, lower = labels
+    assert upper.only_kept and {m.kind for m in upper.matches} == {TITLE}
+    assert [lines[1].words[k].text for k in sorted(lower.label_words)] == ["TA", "L-IDENTITA"]
+    assert {lines[1].words[k].text for k in lower.value_words} == {"Nu/No", "9999999M", "999"}
+
+
+def test_given_a_line_that_only_reads_like_a_title_with_a_line_far_below_then_it_is_no_title() -> (
+    None
+):
+    far = build_lines([run("KARTA", 60, 13, 22, 11), run("TA L-IDENTITA", 60, 120, 25, 8)])
+    beside = build_lines([run("KARTA", 60, 13, 22, 11), run("TA L-IDENTITA", 400, 20, 25, 8)])
+    for lines in (far, beside):
+        labels = wrapped_titles(lines, [analyse(line, LEXICON) for line in lines], LEXICON)
+        assert not any(info.matches for info in labels)
