@@ -192,7 +192,11 @@ def split_from_kept(grey: Grey, value: Box, kept: Sequence[Box]) -> Box:
     values share rows of their grown boxes, and the faintest row is where one line's
     ink ends and the other's begins (the fewest ink pixels, then the palest: a label
     printed in a pale colour has no pixel past :data:`INK_LEVELS`, yet its rows are
-    darker than the gap). Never more than half the value's height."""
+    darker than the gap). Never more than half the value's height, and not at all when
+    the value has no ink of its own past :data:`INK_LEVELS` (printed pale, in a colour
+    the grey levels hardly tell from the paper: where its glyphs end is unknown)."""
+    if not _inked(grey, value):
+        return value
     y0, y1 = value.y0, value.y1
     for k in kept:
         if min(k.x1, value.x1) - max(k.x0, value.x0) <= 0:
@@ -202,6 +206,16 @@ def split_from_kept(grey: Grey, value: Box, kept: Sequence[Box]) -> Box:
         elif value.center[1] <= k.y0 < value.y1 < k.y1:
             y1 = min(y1, _faintest_row(grey, value, k, k.y0, value.y1, prefer_high=False) + 1)
     return Box(value.x0, y0, value.x1, y1) if y1 > y0 else value
+
+
+def _inked(grey: Grey, box: Box) -> bool:
+    """Whether ``box`` holds a pixel :data:`INK_LEVELS` from its median grey level."""
+    height, width = grey.shape[:2]
+    x0, y0, x1, y1 = box.clipped(width, height).to_int()
+    crop = grey[y0:y1, x0:x1]
+    if not crop.size:
+        return False
+    return bool((np.abs(crop.astype(np.float32) - float(np.median(crop))) > INK_LEVELS).any())
 
 
 def beside_kept(value: Box, kept: Sequence[Box]) -> Box:

@@ -155,6 +155,19 @@ def test_given_a_pale_label_below_and_a_word_reaching_down_beside_it_then_its_ed
     assert split.y1 >= 27 + INK_EDGE_PX + 1  # the descender and its glyph edge
 
 
+def test_given_a_value_printed_too_pale_to_see_in_grey_then_a_label_box_does_not_split_it() -> None:
+    # grey levels as measured on a red value printed on a blue card: the paper at 133,
+    # the value's strokes 100-110 (no pixel past INK_LEVELS), one row of its glyphs
+    # paler than the paper, which the pale-row rule would take for the gap
+    grey = np.full((40, 200), 133, np.uint8)
+    grey[2:10, 20:180:3] = 20  # the label above, dark
+    grey[12, 20:180:3] = 110
+    grey[13, 20:180] = 140
+    grey[14:22, 20:180:3] = 100
+    label, value = Box(10, 0, 190, 15), Box(10, 11, 190, 24)  # OCR boxes share rows 11-14
+    assert split_from_kept(grey, value, [label]) == value
+
+
 def test_given_no_overlapping_kept_box_then_the_value_is_not_split() -> None:
     grey = _page_with_rows([range(13, 28)])
     value = Box(10, 10, 190, 30)
