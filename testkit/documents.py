@@ -189,9 +189,7 @@ def _render(fmt: str, language: str, seed: int, ghost: bool) -> tuple[DocumentSc
     ink, label_ink = (20, 20, 40), (70, 60, 110)
     unit = height / 100
     page.text((0.04 * width, 3 * unit), HEADER, font(VALUE_FONT, round(5 * unit)), LABEL, label_ink)
-    page.text(
-        (0.62 * width, 3 * unit), TITLES[fmt], font(VALUE_FONT, round(5 * unit)), LABEL, label_ink
-    )
+    _title(page, fmt, seed, (0.62 * width, 3 * unit), unit, label_ink)
     portrait, face_box = _paste_portrait(page, (round(0.04 * width), round(14 * unit)), 0.27)
     portrait_w, portrait_h = portrait.size
     #: (field, value, column, row) of the data block right of the portrait.
@@ -262,6 +260,38 @@ def _render(fmt: str, language: str, seed: int, ghost: bool) -> tuple[DocumentSc
     return _stacked_sides(sides, fmt, language, face_box)
 
 
+def _title(
+    page: _Page, fmt: str, seed: int, xy: tuple[float, float], unit: float, ink: RGB
+) -> None:
+    """The document's title at ``xy``. An ID card's, by the seed: its short title on one
+    line; its national title over two lines ("NATIONAL" over "IDENTITY CARD"); or, on
+    the row under the state's name, the national title after a word that marks the
+    issue ("REPLACEMENT"), which is no title and is redacted like a value. (The seed
+    picks, not the generator: the draws after this stay what they were.)"""
+    x, y = xy
+    variant = seed % 3 if fmt == "TD1" else 0
+    if variant == 1:
+        face = font(VALUE_FONT, round(3.4 * unit))
+        head, tail = TWO_LINE_TITLE
+        page.text((x, y - unit), head, face, LABEL, ink)
+        page.text((x, y - unit + 1.2 * face.size), tail, face, LABEL, ink)
+        return
+    face = font(VALUE_FONT, round((3.4 if variant == 2 else 5) * unit))
+    if variant == 2:
+        x, y = 0.3 * page.image.width, y + 5.5 * unit
+        page.text((x, y), ISSUE_MARK, face, FIELD, ISSUE_INK, "issue_mark")
+        x += face.getlength(f"{ISSUE_MARK} ")
+        page.text((x, y), " ".join(TWO_LINE_TITLE), face, LABEL, ink)
+        return
+    page.text((x, y), TITLES[fmt], face, LABEL, ink)
+
+
+#: An ID card's national title, printed over two lines on some cards.
+TWO_LINE_TITLE = ("NATIONAL", "IDENTITY CARD")
+#: A word some cards print before their title (a re-issued card; not a caption, unlike
+#: "DUPLICATE" on some licences).
+ISSUE_MARK = "REPLACEMENT"
+ISSUE_INK = (190, 40, 40)
 #: A visa's caption in each language it prints, by field: (English, German, French).
 VISA_LABELS = {
     "valid_for": ("VALID FOR", "GÜLTIG FÜR", "VALABLE POUR"),
