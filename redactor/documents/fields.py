@@ -125,7 +125,11 @@ def wrapped_titles(
     title alone, and OCR reads each row as its own line."""
     out = list(labels)
     for a, upper in enumerate(lines):
-        if labels[a].matches or len(upper.words) > MAX_TITLE_HEAD_WORDS:
+        if (
+            labels[a].matches
+            or len(upper.words) > MAX_TITLE_HEAD_WORDS
+            or not lexicon.title_head(upper.text)
+        ):
             continue
         for b, lower in enumerate(lines):
             first = labels[b].matches[0] if labels[b].matches else None

@@ -181,9 +181,21 @@ class Lexicon:
         #: Deletions (one) of every phrase's first word: a span whose first word is not
         #: near one of them cannot start a label, and is not looked up letter by letter.
         self._starts = {v for p in phrases for v in _deletions(key(p.split()[0]), 1) if p.split()}
-        #: The first words of titles, for :meth:`_title_at`.
+        #: The first words of titles, for :meth:`_title_at`, and the keys of every title's
+        #: first words short of the whole, for :meth:`title_head`.
         self._title_starts = {key(p.split()[0]) for p, kind in phrases.items() if kind == TITLE}
+        self._title_heads = {
+            key(" ".join(p.split()[:n]))
+            for p, kind in phrases.items()
+            if kind == TITLE
+            for n in range(1, len(p.split()))
+        }
         self._memory: dict[str, tuple[LabelMatch, ...]] = {}
+
+    def title_head(self, text: str) -> bool:
+        """Whether ``text`` is exactly the first words of a title of more words (the first
+        line of a title printed over two)."""
+        return key(text) in self._title_heads
 
     def lookup(self, text: str) -> tuple[str, int] | None:
         """The kind of the phrase ``text`` is, and the edits it took; None if none."""

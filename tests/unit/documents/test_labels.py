@@ -550,3 +550,9 @@ def test_given_a_line_that_only_reads_like_a_title_with_a_line_far_below_then_it
     for lines in (far, beside):
         labels = wrapped_titles(lines, [analyse(line, LEXICON) for line in lines], LEXICON)
         assert not any(info.matches for info in labels)
+
+
+def test_the_first_words_of_a_longer_title_are_a_title_head_and_nothing_else_is() -> None:
+    assert LEXICON.title_head("KARTA") and LEXICON.title_head("National")
+    assert not LEXICON.title_head("KARTA TA' L-IDENTITÀ")  # the whole title
+    assert not LEXICON.title_head("Surname") and not LEXICON.title_head("PASSPORT")
