@@ -69,6 +69,21 @@ def test_given_a_change_then_the_item_is_scored_by_its_pixels(
     assert kept(before, after, box) is is_kept
 
 
+def test_the_stage_table_shows_document_mode_in_tenths_of_a_millisecond() -> None:
+    # on the benchmark scenes (no document) document mode's pass is about a millisecond:
+    # its share of the pipeline is what issue 20 bounds (10 %)
+    from rich.console import Console
+
+    from bench.speed_processes import ThroughputRow
+    from bench.speed_report import stage_table
+
+    row = ThroughputRow("full", "1600x1200", stages={"documents": 0.64, "total": 1512.3})
+    console = Console(record=True, width=120)
+    console.print(stage_table([row]))
+    text = console.export_text()
+    assert "documents" in text and "0.6" in text and "1512" in text
+
+
 def _run(module: str, out: Path) -> dict[str, Any]:
     subprocess.run(
         [sys.executable, "-m", module, "--quick", "--out", str(out)],
@@ -105,6 +120,7 @@ def test_given_quick_speed_then_every_figure_is_reported(tmp_path: Path) -> None
         "pii_rules",
         "code.zxing",
         "faces.model_calls",
+        "documents",
     } <= set(full)
     assert all(len(report["queue"]["latency_s"][name]) == 2 for name in ("faces", "full"))
     memory = report["startup_and_memory"]
