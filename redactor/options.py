@@ -90,8 +90,10 @@ class PipelineOptions(BaseModel):
     #: (``int8``, ``models/weights/ppocr-det-int8.onnx``): 3-5x faster per detector call
     #: on a CPU with VNNI, but it misses some small print the float detector finds
     #: (docs/benchmarks.md, "Static INT8 text detector"), so a speed lever, not the
-    #: default. Recognition is float either way; RapidOCR only (EasyOCR has no quantised
-    #: model: ``int8`` with it is an error). Read in :mod:`redactor.text.builders` only.
+    #: default; ``int8-proposal``: quantised in two-scale detection's proposal pass only
+    #: (it decides where to look), float where lines are boxed ("INT8 proposal pass").
+    #: Recognition is float either way; RapidOCR only (EasyOCR has no quantised model:
+    #: anything but ``fp32`` with it is an error). Read in :mod:`redactor.text.builders`.
     ocr_precision: Precision = "fp32"
     codes: bool = True
     allow_terms: tuple[str, ...] = ()

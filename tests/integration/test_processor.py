@@ -229,5 +229,6 @@ def test_given_an_unknown_ocr_precision_then_the_queued_job_fails_saying_why(
     assert pipeline.runs == 0
     assert (record.state, record.failure_code) == (JobState.FAILED, "invalid_message")
     assert record.failure_message == (
-        "invalid task message: options.ocr_precision: Input should be 'fp32' or 'int8'"
+        "invalid task message: options.ocr_precision: Input should be 'fp32', 'int8' or "
+        "'int8-proposal'"
     )
