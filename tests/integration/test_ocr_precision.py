@@ -32,12 +32,15 @@ def rendered_line() -> np.ndarray:
     return np.asarray(canvas)
 
 
-@pytest.mark.parametrize("precision", ["int8", "fp32"])
+@pytest.mark.parametrize("precision", ["int8", "fp32", "int8-proposal"])
 def test_given_each_precision_then_a_rendered_line_is_read_exactly(precision: Precision) -> None:
     engine = create_engine("rapidocr", EngineSettings(threads=2, precision=precision))
     assert isinstance(engine, RapidOcrEngine) and engine.precision == precision
     assert engine.version.endswith("+det-int8") == (precision == "int8")
+    assert engine.version.endswith("+propose-int8") == (precision == "int8-proposal")
     assert [line.text for line in engine.read(rendered_line())] == [LINE]
+    proposed = engine.propose(rendered_line(), scale=0.5).probability
+    assert proposed.shape == (120, 450) and proposed.max() > 0.5
 
 
 # --- a job's choice, through the builders ---
