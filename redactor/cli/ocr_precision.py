@@ -19,11 +19,12 @@ FLAG = "--ocr-precision"
 CHOICES: tuple[str, ...] = get_args(Precision)
 DEFAULT: Precision = PipelineOptions.model_fields["ocr_precision"].get_default()
 HELP = (
-    "RapidOCR's text detector: fp32, the float network; int8, a quantised copy that is "
-    "3-5x faster per call on CPUs with VNNI but may miss small print (a 12 px phone "
-    "number, a card number on a small card) the float one finds; int8-proposal, the "
-    "quantised copy in two-scale detection's first pass only (where to look), the float "
-    "one where lines are found. Recognition is float either way; EasyOCR has no int8 model."
+    "RapidOCR's text detector: int8-proposal, a quantised copy in two-scale detection's "
+    "first pass only (where to look; about half its time) and the float network where "
+    "lines are found; fp32, the float network in both; int8, the quantised copy in both, "
+    "3-5x faster per call on CPUs with VNNI but it may miss small print (a 12 px phone "
+    "number) the float one finds. Recognition is float either way; EasyOCR has no "
+    "quantised model (int8 with it is refused; int8-proposal is fp32 there)."
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -63,7 +63,7 @@ def test_given_int8_options_then_the_builders_share_one_quantised_engine_per_pro
     reviewer = build_reviewers(PipelineOptions(ocr_precision="int8"), threads=2)
     assert again[0]._engine is engine  # type: ignore[attr-defined]
     assert reviewer[0]._reader.engine is engine  # type: ignore[attr-defined]
-    fp32 = build_text_detectors(PipelineOptions(codes=False), threads=2)[0]
+    fp32 = build_text_detectors(PipelineOptions(ocr_precision="fp32", codes=False), threads=2)[0]
     assert fp32._engine is not engine  # type: ignore[attr-defined]
     assert not fp32.model.endswith("+det-int8")  # type: ignore[attr-defined]
 

@@ -39,11 +39,12 @@ JOB_ID = "AAAAAAAAAAAAAAAAAAAAAA"
 # --- the option and the engine ---
 
 
-def test_given_no_choice_then_every_default_is_the_wheels_float_detector() -> None:
-    assert PipelineOptions().ocr_precision == "fp32"
+def test_given_no_choice_then_jobs_quantise_the_proposal_pass_only() -> None:
+    assert PipelineOptions().ocr_precision == "int8-proposal"
+    assert ServiceSettings().pipeline.ocr_precision == "int8-proposal"
+    assert precision_option.DEFAULT == "int8-proposal"
+    # An engine built without settings (the eval's own reader) stays the wheel's float one.
     assert EngineSettings().precision == "fp32"
-    assert ServiceSettings().pipeline.ocr_precision == "fp32"
-    assert precision_option.DEFAULT == "fp32"
     assert precision_option.CHOICES == ("fp32", "int8", "int8-proposal")
     assert rapid._params(None)["Det.model_path"] == str(models.verified_path("ppocr-det"))
 
@@ -77,14 +78,19 @@ def test_given_an_unknown_precision_then_the_options_refuse_it_naming_the_choice
     assert "'fp32', 'int8' or 'int8-proposal'" in str(caught.value)
 
 
-@pytest.mark.parametrize("precision", ["int8", "int8-proposal"])
-def test_given_int8_with_an_engine_without_a_quantised_model_then_refused(
+def test_given_int8_with_an_engine_without_a_quantised_model_then_refused() -> None:
+    with pytest.raises(ValidationError, match="ocr_precision int8 needs ocr_engine rapidocr"):
+        PipelineOptions(ocr_engine="easyocr", ocr_precision="int8")
+
+
+@pytest.mark.parametrize("precision", ["int8-proposal", "fp32"])
+def test_given_an_engine_without_a_proposal_pass_then_int8_proposal_is_accepted(
     precision: Precision,
 ) -> None:
-    needs = f"ocr_precision {precision} needs ocr_engine rapidocr"
-    with pytest.raises(ValidationError, match=needs):
-        PipelineOptions(ocr_engine="easyocr", ocr_precision=precision)
-    assert PipelineOptions(ocr_engine="easyocr").ocr_precision == "fp32"
+    """EasyOCR has no proposal pass to quantise: the default is accepted with it (so
+    ``--ocr-engine easyocr`` alone works) and changes nothing there."""
+    assert PipelineOptions(ocr_engine="easyocr", ocr_precision=precision).ocr_engine == "easyocr"
+    assert PipelineOptions(ocr_engine="easyocr").ocr_precision == "int8-proposal"
 
 
 def test_given_an_unknown_precision_then_the_engine_refuses_it_before_loading() -> None:
@@ -227,7 +233,8 @@ def _redact_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *flags: str
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ((), "fp32"),
+        ((), "int8-proposal"),
+        (("--ocr-precision", "fp32"), "fp32"),
         (("--ocr-precision", "int8"), "int8"),
         (("--ocr-precision", "int8-proposal"), "int8-proposal"),
     ],
@@ -259,6 +266,15 @@ def test_given_int8_with_easyocr_on_the_cli_then_exit_2_saying_why(
     assert "ocr_precision int8 needs ocr_engine rapidocr" in result.output
 
 
+def test_given_easyocr_alone_on_the_cli_then_the_default_precision_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(redact_cli, "_require_engine", lambda name: None)
+    result, seen = _redact_options(monkeypatch, tmp_path, "--ocr-engine", "easyocr")
+    assert result.exit_code == 0, result.output
+    assert [(o.ocr_engine, o.ocr_precision) for o in seen] == [("easyocr", "int8-proposal")]
+
+
 def test_given_the_benchmarks_then_each_takes_the_one_flag_with_its_help() -> None:
     speed_help = CliRunner().invoke(bench_speed.main, ["--help"]).output
     assert "--ocr-precision [fp32|int8|int8-proposal]" in speed_help
@@ -269,7 +285,7 @@ def test_given_the_benchmarks_then_each_takes_the_one_flag_with_its_help() -> No
         assert caught.value.code == 2
     parser = argparse.ArgumentParser()
     precision_option.add_argument(parser)
-    assert parser.parse_args([]).ocr_precision == "fp32"
+    assert parser.parse_args([]).ocr_precision == "int8-proposal"
     assert parser.parse_args(["--ocr-precision", "int8"]).ocr_precision == "int8"
     assert parser.parse_args(["--ocr-precision", "int8-proposal"]).ocr_precision == "int8-proposal"
     assert "may miss small print" in parser.format_help().replace("\n", " ").replace("  ", " ")
@@ -353,13 +369,15 @@ def test_given_an_int8_job_then_its_message_carries_the_precision_both_ways(
     default = parse_task_message(
         TaskMessage.for_job(JOB_ID, "acme", PipelineOptions()).model_dump_json()
     )
-    assert default.options is not None and default.options.ocr_precision == "fp32"
+    assert default.options is not None and default.options.ocr_precision == "int8-proposal"
 
 
 def test_given_an_unknown_precision_in_a_message_then_it_is_refused_naming_the_choices() -> None:
     payload = TaskMessage.for_job(JOB_ID, "acme", PipelineOptions()).model_dump_json()
     with pytest.raises(InvalidTaskMessage) as caught:
-        parse_task_message(payload.replace('"ocr_precision":"fp32"', '"ocr_precision":"int4"'))
+        parse_task_message(
+            payload.replace('"ocr_precision":"int8-proposal"', '"ocr_precision":"int4"')
+        )
     assert str(caught.value) == (
         "invalid task message: options.ocr_precision: Input should be 'fp32', 'int8' or "
         "'int8-proposal'"

@@ -145,7 +145,8 @@ def test_given_icc_option_then_the_queued_message_carries_it(
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({}, "fp32"),
+        ({}, "int8-proposal"),
+        ({"ocr_precision": "fp32"}, "fp32"),
         ({"ocr_precision": "int8"}, "int8"),
         ({"ocr_precision": "int8-proposal"}, "int8-proposal"),
     ],
