@@ -3,7 +3,7 @@
 The model files are the ones in the RapidOCR wheel, verified against ``models/manifest.json``
 and passed by path, so RapidOCR never looks for (or downloads) anything else.
 
-The text detector runs as the wheel ships it (``precision`` ``fp32``, the default),
+The text detector runs as the wheel ships it (``precision`` ``fp32``, an engine's default),
 quantised (``int8``: ``models/weights/ppocr-det-int8.onnx``, made by
 ``scripts/ppocr_int8.py``; faster, but it misses some small print, see
 docs/benchmarks.md), or quantised in two-scale detection's proposal pass only
