@@ -86,13 +86,18 @@ class PipelineOptions(BaseModel):
     #: full detection runs only around it, at the same scale; text-dense images are
     #: detected whole (see :mod:`redactor.text.reading`). RapidOCR only.
     ocr_two_scale: bool = True
-    #: RapidOCR's text detector as its wheel ships it (``fp32``) or statically quantised
-    #: (``int8``, ``models/weights/ppocr-det-int8.onnx``): 3-5x faster per detector call
-    #: on a CPU with VNNI, but it misses some small print the float detector finds
-    #: (docs/benchmarks.md, "Static INT8 text detector"), so a speed lever, not the
-    #: default. Recognition is float either way; RapidOCR only (EasyOCR has no quantised
-    #: model: ``int8`` with it is an error). Read in :mod:`redactor.text.builders` only.
-    ocr_precision: Precision = "fp32"
+    #: RapidOCR's text detector: ``int8-proposal`` (the default) runs the statically
+    #: quantised network (``models/weights/ppocr-det-int8.onnx``) in two-scale
+    #: detection's proposal pass only, which decides where to look, and the float one
+    #: where lines are boxed: the pass costs about half, and every eval section and
+    #: labelled item came out as with ``fp32`` (docs/benchmarks.md, "INT8 proposal
+    #: pass"). ``fp32``: the float network in both (as the wheel ships it); ``int8``: the
+    #: quantised one in both, 3-5x faster per detector call on a CPU with VNNI but it
+    #: misses some small print ("Static INT8 text detector"), a speed lever. Recognition
+    #: is float either way. EasyOCR has no quantised model and no proposal pass:
+    #: ``int8`` with it is an error, ``int8-proposal`` is ``fp32`` there. Read in
+    #: :mod:`redactor.text.builders`.
+    ocr_precision: Precision = "int8-proposal"
     codes: bool = True
     allow_terms: tuple[str, ...] = ()
     deny_terms: tuple[str, ...] = ()
@@ -122,7 +127,9 @@ class PipelineOptions(BaseModel):
 
     @model_validator(mode="after")
     def _precision_has_a_model(self) -> PipelineOptions:
-        if self.ocr_precision != "fp32" and self.ocr_engine != "rapidocr":
+        # ``int8-proposal`` quantises the proposal pass only where there is one: engines
+        # without (EasyOCR) detect in float as with ``fp32``, so any engine may take it.
+        if self.ocr_precision == "int8" and self.ocr_engine != "rapidocr":
             raise ValueError(
                 f"ocr_precision {self.ocr_precision} needs ocr_engine rapidocr "
                 f"({self.ocr_engine} has no quantised model)"

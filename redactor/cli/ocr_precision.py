@@ -1,5 +1,5 @@
-"""``--ocr-precision {fp32,int8}``: defined once, for ``redactor redact`` (click) and the
-benchmarks (click in ``bench.speed``, argparse in ``bench.eval`` and
+"""``--ocr-precision {fp32,int8,int8-proposal}``: defined once, for ``redactor redact``
+(click) and the benchmarks (click in ``bench.speed``, argparse in ``bench.eval`` and
 ``bench.real_documents``). Choices and default are ``PipelineOptions.ocr_precision``'s own.
 """
 
@@ -19,10 +19,12 @@ FLAG = "--ocr-precision"
 CHOICES: tuple[str, ...] = get_args(Precision)
 DEFAULT: Precision = PipelineOptions.model_fields["ocr_precision"].get_default()
 HELP = (
-    "RapidOCR's text detector: fp32, the float network, or int8, a quantised "
-    "copy that is 3-5x faster per call on CPUs with VNNI but may miss small print (a "
-    "12 px phone number, a card number on a small card) the float one finds. Recognition "
-    "is float either way; EasyOCR has no int8 model."
+    "RapidOCR's text detector: int8-proposal, a quantised copy in two-scale detection's "
+    "first pass only (where to look; about half its time) and the float network where "
+    "lines are found; fp32, the float network in both; int8, the quantised copy in both, "
+    "3-5x faster per call on CPUs with VNNI but it may miss small print (a 12 px phone "
+    "number) the float one finds. Recognition is float either way; EasyOCR has no "
+    "quantised model (int8 with it is refused; int8-proposal is fp32 there)."
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -52,8 +52,10 @@ class UploadOptionsForm(BaseModel):
     )
     ocr_precision: Precision | None = Field(
         default=None,
-        description="RapidOCR's text detector: `fp32` (the float network) or `int8` "
-        "(quantised: faster, but it may miss small print). Omitted: the server's default.",
+        description="RapidOCR's text detector: `int8-proposal` (quantised in the first "
+        "pass that chooses where to look only), `fp32` (the float network) or `int8` "
+        "(quantised: faster, but it may miss small print). Omitted: the server's default "
+        "(`int8-proposal` unless `REDACTOR_OCR_PRECISION` says otherwise).",
     )
     original_retention: int | None = Field(
         default=None,

@@ -26,9 +26,12 @@ Device = Literal["auto", "cpu", "cuda"]
 #: Which weights an engine's networks run with: ``fp32`` the wheel's own, ``int8``
 #: RapidOCR's text detector quantised (``models/weights/ppocr-det-int8.onnx``, 3-5x
 #: faster on a CPU with VNNI, but it misses some small print: a speed lever, not the
+#: default), ``int8-proposal`` quantised in two-scale detection's proposal pass only
+#: (which only decides where to look) and float where lines are boxed (a job's
 #: default). Engines without quantised weights always run ``fp32``. A job chooses it
-#: with :attr:`redactor.options.PipelineOptions.ocr_precision`.
-Precision = Literal["fp32", "int8"]
+#: with :attr:`redactor.options.PipelineOptions.ocr_precision`; an engine built without
+#: settings runs ``fp32``.
+Precision = Literal["fp32", "int8", "int8-proposal"]
 
 
 class MalformedOcrOutput(ValueError):

@@ -32,12 +32,15 @@ def rendered_line() -> np.ndarray:
     return np.asarray(canvas)
 
 
-@pytest.mark.parametrize("precision", ["int8", "fp32"])
+@pytest.mark.parametrize("precision", ["int8", "fp32", "int8-proposal"])
 def test_given_each_precision_then_a_rendered_line_is_read_exactly(precision: Precision) -> None:
     engine = create_engine("rapidocr", EngineSettings(threads=2, precision=precision))
     assert isinstance(engine, RapidOcrEngine) and engine.precision == precision
     assert engine.version.endswith("+det-int8") == (precision == "int8")
+    assert engine.version.endswith("+propose-int8") == (precision == "int8-proposal")
     assert [line.text for line in engine.read(rendered_line())] == [LINE]
+    proposed = engine.propose(rendered_line(), scale=0.5).probability
+    assert proposed.shape == (120, 450) and proposed.max() > 0.5
 
 
 # --- a job's choice, through the builders ---
@@ -60,7 +63,7 @@ def test_given_int8_options_then_the_builders_share_one_quantised_engine_per_pro
     reviewer = build_reviewers(PipelineOptions(ocr_precision="int8"), threads=2)
     assert again[0]._engine is engine  # type: ignore[attr-defined]
     assert reviewer[0]._reader.engine is engine  # type: ignore[attr-defined]
-    fp32 = build_text_detectors(PipelineOptions(codes=False), threads=2)[0]
+    fp32 = build_text_detectors(PipelineOptions(ocr_precision="fp32", codes=False), threads=2)[0]
     assert fp32._engine is not engine  # type: ignore[attr-defined]
     assert not fp32.model.endswith("+det-int8")  # type: ignore[attr-defined]
 

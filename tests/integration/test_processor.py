@@ -220,7 +220,7 @@ def test_given_an_unknown_ocr_precision_then_the_queued_job_fails_saying_why(
     pipeline = FakePipeline(REDACTED)
     processor, client = make_processor(isolated_env(), pipeline)
     job_id, message = queued_message(client, tenant())
-    bad = message.replace('"ocr_precision":"fp32"', '"ocr_precision":"int4"')
+    bad = message.replace('"ocr_precision":"int8-proposal"', '"ocr_precision":"int4"')
     assert bad != message
 
     assert processor.process(bad) == "failed"
@@ -229,5 +229,6 @@ def test_given_an_unknown_ocr_precision_then_the_queued_job_fails_saying_why(
     assert pipeline.runs == 0
     assert (record.state, record.failure_code) == (JobState.FAILED, "invalid_message")
     assert record.failure_message == (
-        "invalid task message: options.ocr_precision: Input should be 'fp32' or 'int8'"
+        "invalid task message: options.ocr_precision: Input should be 'fp32', 'int8' or "
+        "'int8-proposal'"
     )

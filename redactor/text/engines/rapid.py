@@ -3,10 +3,12 @@
 The model files are the ones in the RapidOCR wheel, verified against ``models/manifest.json``
 and passed by path, so RapidOCR never looks for (or downloads) anything else.
 
-The text detector runs as the wheel ships it (``precision`` ``fp32``, the default) or
+The text detector runs as the wheel ships it (``precision`` ``fp32``, an engine's default),
 quantised (``int8``: ``models/weights/ppocr-det-int8.onnx``, made by
 ``scripts/ppocr_int8.py``; faster, but it misses some small print, see
-docs/benchmarks.md); the recogniser and direction classifier always as shipped.
+docs/benchmarks.md), or quantised in two-scale detection's proposal pass only
+(``int8-proposal``: the float detector still boxes every line in the proposed regions);
+the recogniser and direction classifier always as shipped.
 
 It runs on ONNX Runtime's CUDA provider when asked for (``device`` ``auto`` or ``cuda``)
 and the installed ONNX Runtime is the GPU build (``onnxruntime-gpu``) with a device;
@@ -20,7 +22,7 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -65,8 +67,24 @@ REC_BATCH = 1
 MIN_LINE_SCORE = 0.3
 #: ONNX Runtime's name for its CUDA execution provider.
 CUDA_PROVIDER = "CUDAExecutionProvider"
-#: The text detector's manifest entry at each precision.
-DETECTORS: dict[Precision, str] = {"fp32": "ppocr-det", "int8": "ppocr-det-int8"}
+
+
+class DetectorWeights(NamedTuple):
+    """The text detector's manifest entries at one precision: for the proposal pass
+    (:meth:`RapidOcrEngine.propose`) and for full detection (:meth:`RapidOcrEngine.read`),
+    and what findings add to the engine's version to say so."""
+
+    proposal: str
+    full: str
+    version_suffix: str
+
+
+#: The text detector's weights at each precision.
+DETECTORS: dict[Precision, DetectorWeights] = {
+    "fp32": DetectorWeights("ppocr-det", "ppocr-det", ""),
+    "int8": DetectorWeights("ppocr-det-int8", "ppocr-det-int8", "+det-int8"),
+    "int8-proposal": DetectorWeights("ppocr-det-int8", "ppocr-det", "+propose-int8"),
+}
 
 
 def cuda_available() -> bool:
@@ -78,10 +96,11 @@ def cuda_available() -> bool:
 
 
 def _params(
-    threads: int | None, device: Device = "cpu", precision: Precision = "fp32"
+    threads: int | None, device: Device = "cpu", detector: str = "ppocr-det"
 ) -> dict[str, Any]:
+    """RapidOCR's parameters, its text detector the manifest entry ``detector``."""
     params: dict[str, Any] = {
-        "Det.model_path": str(models.verified_path(DETECTORS[precision])),
+        "Det.model_path": str(models.verified_path(detector)),
         "Rec.model_path": str(models.verified_path("ppocr-rec")),
         "Cls.model_path": str(models.verified_path("ppocr-cls")),
         "Global.log_level": "error",
@@ -108,7 +127,8 @@ def _params(
 class RapidOcrEngine:
     """PP-OCRv6 small detection, direction classification and recognition, on the CPU
     or (``device`` ``auto`` or ``cuda`` with ``onnxruntime-gpu`` and a device) on CUDA,
-    with the detector quantised (``precision`` ``int8``) or not (``fp32``)."""
+    with the detector quantised (``precision`` ``int8``), quantised in the proposal pass
+    only (``int8-proposal``) or not (``fp32``)."""
 
     name = "rapidocr"
 
@@ -119,17 +139,25 @@ class RapidOcrEngine:
         device: Device = "cpu",
         precision: Precision = "fp32",
     ) -> None:
-        if precision not in DETECTORS:
-            raise ConfigError(f"unknown OCR precision {precision!r}; choose fp32 or int8")
+        weights = DETECTORS.get(precision)
+        if weights is None:
+            known = ", ".join(DETECTORS)
+            raise ConfigError(f"unknown OCR precision {precision!r}; choose one of: {known}")
         # Findings name the weights: the quantised detector finds slightly other boxes.
-        quantised = "+det-int8" if precision == "int8" else ""
-        self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}{quantised}"
+        self.version = f"rapidocr@{importlib.metadata.version('rapidocr')}{weights.version_suffix}"
         self.precision = precision
         self.device = resolve_device(device, cuda_available, self.name)
         with native_chatter_logged("onnxruntime"):
             from rapidocr import RapidOCR
 
-            self._ocr: Any = RapidOCR(params=_params(threads, self.device, precision))
+            self._ocr: Any = RapidOCR(params=_params(threads, self.device, weights.full))
+            # Other weights for the proposal pass: a second RapidOCR of which only the
+            # detector is ever loaded, now, so that a missing or altered file stops the
+            # engine from being built rather than the first image read.
+            self._proposer: Any = None
+            if weights.proposal != weights.full:
+                proposing: Any = RapidOCR(params=_params(threads, self.device, weights.proposal))
+                self._proposer = proposing._load_det_model()
             if self.device == "cuda":
                 self.device = self._session_device()
         self._detection_side = detection_side
@@ -147,6 +175,7 @@ class RapidOcrEngine:
             self._ocr._load_det_model(),
             self._ocr._load_cls_model(),
             self._ocr._load_rec_model(),
+            *([self._proposer] if self._proposer is not None else []),
         )
         firsts = {(model.session.session.get_providers() or ["none"])[0] for model in loaded}
         if firsts == {CUDA_PROVIDER}:
@@ -181,7 +210,8 @@ class RapidOcrEngine:
         """The detector's text probability map for ``image`` shrunk by ``scale`` (the
         cheap first pass of two-scale detection): the detector's network alone, no box
         extraction, recognition or direction. The canvas is padded at the bottom and
-        right to the multiples of 32 px the network needs, never stretched."""
+        right to the multiples of 32 px the network needs, never stretched. With
+        ``int8-proposal`` it is the quantised network's map."""
         height, width = image.shape[:2]
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
@@ -190,7 +220,7 @@ class RapidOcrEngine:
         # RapidOCR's detector takes OpenCV's BGR order, normalised as it normalises.
         bgr = cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR)
         with self._lock:
-            detector = self._ocr.text_det or self._ocr._load_det_model()
+            detector = self._proposer or self._ocr.text_det or self._ocr._load_det_model()
             prepare = detector.get_preprocess()
             tensor = prepare.permute(prepare.normalize(bgr))[None].astype(np.float32)
             predicted = detector.session(tensor)

@@ -143,7 +143,13 @@ def test_given_icc_option_then_the_queued_message_carries_it(
 
 
 @pytest.mark.parametrize(
-    ("fields", "expected"), [({}, "fp32"), ({"ocr_precision": "int8"}, "int8")]
+    ("fields", "expected"),
+    [
+        ({}, "int8-proposal"),
+        ({"ocr_precision": "fp32"}, "fp32"),
+        ({"ocr_precision": "int8"}, "int8"),
+        ({"ocr_precision": "int8-proposal"}, "int8-proposal"),
+    ],
 )
 def test_given_ocr_precision_then_the_queued_message_carries_it(
     api: TestClient, key_for: KeyFor, redis_db: redis.Redis, fields: dict[str, str], expected: str
