@@ -384,6 +384,25 @@ def test_given_an_unknown_precision_in_a_message_then_it_is_refused_naming_the_c
     )
 
 
+def _refused_by_an_old_worker(
+    monkeypatch: pytest.MonkeyPatch, fields: dict[str, Any], precision: Precision
+) -> str:
+    """The error a worker whose options have ``fields`` gives a job sent at ``precision``
+    by this version."""
+    old_options = create_model(
+        "OldPipelineOptions", __config__=ConfigDict(frozen=True, extra="forbid"), **fields
+    )
+    old_message = create_model(
+        "OldTaskMessage", __base__=TaskMessage, options=(old_options | None, None)
+    )
+    sent = TaskMessage.for_job(JOB_ID, "acme", PipelineOptions(ocr_precision=precision))
+    monkeypatch.setattr(task_message, "TaskMessage", old_message)
+    with pytest.raises(InvalidTaskMessage) as caught:
+        parse_task_message(sent.model_dump_json())
+    assert caught.value.code == "invalid_message"
+    return str(caught.value)
+
+
 def test_given_a_worker_older_than_the_option_then_it_refuses_the_message_not_ignores_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -395,18 +414,7 @@ def test_given_a_worker_older_than_the_option_then_it_refuses_the_message_not_ig
         for name, info in PipelineOptions.model_fields.items()
         if name != "ocr_precision"
     }
-    old_options = create_model(  # type: ignore[call-overload]
-        "OldPipelineOptions", __config__=ConfigDict(frozen=True, extra="forbid"), **old_fields
-    )
-    old_message = create_model(
-        "OldTaskMessage", __base__=TaskMessage, options=(old_options | None, None)
-    )
-    sent = TaskMessage.for_job(JOB_ID, "acme", PipelineOptions(ocr_precision="int8"))
-    monkeypatch.setattr(task_message, "TaskMessage", old_message)
-    with pytest.raises(InvalidTaskMessage) as caught:
-        parse_task_message(sent.model_dump_json())
-    assert caught.value.code == "invalid_message"
-    assert str(caught.value) == (
+    assert _refused_by_an_old_worker(monkeypatch, old_fields, "int8") == (
         "invalid task message: options.ocr_precision: Extra inputs are not permitted"
     )
 
@@ -422,17 +430,6 @@ def test_given_a_worker_that_knows_only_fp32_and_int8_then_it_refuses_int8_propo
         else (info.annotation, info)
         for name, info in PipelineOptions.model_fields.items()
     }
-    old_options = create_model(
-        "OldPipelineOptions", __config__=ConfigDict(frozen=True, extra="forbid"), **old_fields
-    )
-    old_message = create_model(
-        "OldTaskMessage", __base__=TaskMessage, options=(old_options | None, None)
-    )
-    sent = TaskMessage.for_job(JOB_ID, "acme", PipelineOptions(ocr_precision="int8-proposal"))
-    monkeypatch.setattr(task_message, "TaskMessage", old_message)
-    with pytest.raises(InvalidTaskMessage) as caught:
-        parse_task_message(sent.model_dump_json())
-    assert caught.value.code == "invalid_message"
-    assert str(caught.value) == (
+    assert _refused_by_an_old_worker(monkeypatch, old_fields, "int8-proposal") == (
         "invalid task message: options.ocr_precision: Input should be 'fp32' or 'int8'"
     )
