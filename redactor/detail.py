@@ -35,14 +35,29 @@ HALF_RESOLUTION_ABOVE = 4_000_000
 class DetailMap:
     """For one RGB image: whether a box holds any detail, in constant time per box."""
 
-    def __init__(self, image: RGBImage, *, window: int = WINDOW, min_range: int = MIN_RANGE):
+    def __init__(
+        self,
+        image: RGBImage,
+        *,
+        window: int = WINDOW,
+        min_range: int = MIN_RANGE,
+        half: RGBImage | None = None,
+    ):
+        """``half``: the image's half-resolution copy if the caller has one (the 2x2
+        area average of an image with even sides, as :class:`ImageContext` makes it:
+        the very pixels this map would shrink to itself), used for large images."""
         self.height, self.width = image.shape[:2]
         self._scale = 1.0
         if self.height * self.width > HALF_RESOLUTION_ABOVE:
             self._scale = 0.5
             window = max(2, window // 2)
-            half = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-            image = np.asarray(half, dtype=np.uint8)
+            even = self.width % 2 == 0 and self.height % 2 == 0
+            given = half is not None and half.shape[:2] == (self.height // 2, self.width // 2)
+            if even and given and half is not None:
+                image = half
+            else:
+                shrunk = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+                image = np.asarray(shrunk, dtype=np.uint8)
         kernel = np.ones((window, window), np.uint8)
         gradient = cv2.morphologyEx(image, cv2.MORPH_GRADIENT, kernel)
         strongest = gradient

@@ -10,7 +10,10 @@ images. A detector called without a context (tests, benchmarks) builds its own.
 Shrunk copies come from a half-resolution copy when they are at most half the image's
 size (and its sides are even, so the copy is an exact 2x2 average), at a quarter of the
 pixels read: a 12 MP photo's pyramid levels each read 12 MP otherwise (35 ms a level
-at 4000x3000 on the benchmark machine; 6 ms for the half copy, then 12). At even
+at 4000x3000 on the benchmark machine; 6 ms for the half copy, then 12). The half copy
+is also the copy asked for at exactly half size (CenterFace's faint pass equalises it
+at 12 MP), and the one a large image's detail map is made from (it halves such images
+the same way), so a 12 MP frame is halved once, not twice and copied. At even
 factors that is the image's own area average to within the half copy's rounding; at
 others the half copy's pixel pairs straddle the output pixels' edges where single
 pixels would, a shrink as valid (on a photo, 0.4 levels apart on average).
@@ -21,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from redactor.detail import DetailMap
+from redactor.detail import HALF_RESOLUTION_ABOVE, DetailMap
 from redactor.findings import RGBImage
 
 #: Copies smaller than this share of the image's side are shrunk from the half copy.
@@ -49,7 +52,12 @@ class ImageContext:
     def detail(self) -> DetailMap:
         """The image's detail map (:class:`redactor.detail.DetailMap`)."""
         if self._detail is None:
-            self._detail = DetailMap(self.image)
+            height, width = self.image.shape[:2]
+            if height * width > HALF_RESOLUTION_ABOVE and self._even:
+                # A large image's map is made at half resolution: from the half copy.
+                self._detail = DetailMap(self.image, half=self._half_copy())
+            else:
+                self._detail = DetailMap(self.image)
         return self._detail
 
     def resized(self, width: int, height: int) -> RGBImage:
@@ -61,19 +69,31 @@ class ImageContext:
         if width > full_w or height > full_h:
             raise ValueError("ImageContext.resized only shrinks")
         key = (width, height)
+        if self._even and key == (full_w // 2, full_h // 2):
+            return self._half_copy()
         if key not in self._resized:
             source = self._source_for(width, height)
             shrunk = cv2.resize(source, key, interpolation=cv2.INTER_AREA)
             self._resized[key] = np.asarray(shrunk, dtype=np.uint8)
         return self._resized[key]
 
+    @property
+    def _even(self) -> bool:
+        """Whether the image's sides are even (its half copy an exact 2x2 average)."""
+        full_h, full_w = self.image.shape[:2]
+        return full_w % 2 == 0 and full_h % 2 == 0
+
     def _source_for(self, width: int, height: int) -> RGBImage:
         full_h, full_w = self.image.shape[:2]
-        even = full_w % 2 == 0 and full_h % 2 == 0
         small = width <= HALF_COPY_AT_MOST * full_w and height <= HALF_COPY_AT_MOST * full_h
-        if not (even and small):
+        if not (self._even and small):
             return self.image
+        return self._half_copy()
+
+    def _half_copy(self) -> RGBImage:
+        """The half-resolution copy (of an image with even sides), made once."""
         if self._half is None:
+            full_h, full_w = self.image.shape[:2]
             half = cv2.resize(self.image, (full_w // 2, full_h // 2), interpolation=cv2.INTER_AREA)
             self._half = np.asarray(half, dtype=np.uint8)
         return self._half

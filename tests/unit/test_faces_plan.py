@@ -18,6 +18,7 @@ from redactor.faces import (
     DEFAULT_FAMILIES,
     FaceCandidate,
     FaceDetector,
+    FaceSettings,
     HeadShape,
     check_families,
     head_box,
@@ -325,3 +326,42 @@ def test_merging_heads_at_once_gives_what_the_pairwise_loop_gave(seed: int) -> N
     for (box, score, families), (box2, score2, families2) in zip(got, expected, strict=True):
         assert box.as_list() == pytest.approx(box2.as_list(), abs=1e-3)
         assert (score, families) == (score2, families2)
+
+
+class _NothingLikely:
+    """A guide that sees no face anywhere (:class:`redactor.faces.base.FaceGuide`)."""
+
+    def __init__(self, detail: DetailMap) -> None:
+        self.detail = detail
+
+    def likely(self, area: Box, smallest: float, largest: float) -> bool:
+        return False
+
+
+class _CountingContext(ImageContext):
+    def __init__(self, image: RGBImage) -> None:
+        super().__init__(image)
+        self.shrunk: list[tuple[int, int]] = []
+
+    def resized(self, width: int, height: int) -> RGBImage:
+        self.shrunk.append((width, height))
+        return super().resized(width, height)
+
+
+def test_a_pyramid_level_is_shrunk_only_once_one_of_its_tiles_runs() -> None:
+    from redactor.faces.mediapipe import MediaPipeFaceDetector
+
+    frames: list[tuple[int, ...]] = []
+
+    def no_faces(frame: RGBImage) -> list[tuple[Box, float]]:
+        frames.append(frame.shape)
+        return []
+
+    detector = MediaPipeFaceDetector(FaceSettings(), full_range=no_faces, short_range=no_faces)
+    image = np.random.default_rng(3).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+    context = _CountingContext(image)
+    guide = _NothingLikely(context.detail)
+    assert list(detector._tiled(context, 739, context.detail, guide)) == []
+    assert context.shrunk == [] and frames == [] and detector.tiles_skipped > 0
+    assert list(detector._tiled(context, 739, context.detail)) == []
+    assert context.shrunk == [(831, 624)] and len(frames) == detector.tiles_run > 1

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import redactor.image_context as image_context
+from redactor.detail import DetailMap
 from redactor.findings import RGBImage
 from redactor.geometry import Box
 from redactor.image_context import ImageContext
@@ -116,3 +117,54 @@ def test_text_areas_from_the_full_frames_map_cover_the_same_places_on_a_bounded_
 
 def _inside(box: Box, area: Box) -> bool:
     return area.x0 <= box.x0 and area.y0 <= box.y0 and box.x1 <= area.x1 and box.y1 <= area.y1
+
+
+def _counting_resizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """The shapes of the images cv2.resize is given from now on (by any module)."""
+    calls: list[tuple[int, ...]] = []
+    real = cv2.resize
+
+    def counting(image: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(image.shape)
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(cv2, "resize", counting)
+    return calls
+
+
+def test_a_large_images_detail_map_is_made_from_the_half_copy_not_halved_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = noisy(1800, 2400)  # 4.3 MP: its map is made at half resolution
+    calls = _counting_resizes(monkeypatch)
+    context = ImageContext(image)
+    context.resized(600, 450)  # from the half copy
+    shared = context.detail
+    assert calls == [image.shape, (900, 1200, 3)]  # the frame halved once
+    own = DetailMap(image)
+    for box in (Box(0, 0, 2400, 1800), Box(10, 20, 30, 40), Box(1001, 77, 1003, 79)):
+        assert shared.count(box) == own.count(box)
+    assert shared.regions(40) == own.regions(40)
+
+
+def test_a_copy_at_exactly_half_size_is_the_half_copy_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = noisy(300, 400)
+    expected = direct(image, 200, 150)
+    calls = _counting_resizes(monkeypatch)
+    context = ImageContext(image)
+    half = context.resized(200, 150)
+    assert np.array_equal(half, expected)
+    context.resized(100, 75)
+    assert context.resized(200, 150) is half
+    assert calls == [image.shape, (150, 200, 3)]  # halved, then 100x75 from the half
+
+
+def test_an_odd_sided_large_image_makes_its_own_half_resolution_map() -> None:
+    image = noisy(1801, 2400)
+    context = ImageContext(image)
+    assert context.detail.count(Box(0, 0, 2400, 1801)) == DetailMap(image).count(
+        Box(0, 0, 2400, 1801)
+    )
+    assert context._half is None  # no half copy made for it
