@@ -42,13 +42,14 @@ class CodeDetector:
         self.model = f"zxing-cpp@{importlib.metadata.version('zxing-cpp')}"
 
     def detect(self, image: RGBImage, context: ImageContext | None = None) -> list[Finding]:
-        """``context`` is accepted as every detector's is; codes need nothing shared."""
+        """zxing-cpp reads the image at full resolution; the finders look at
+        ``context``'s shrunk copy when the image is larger than they need
+        (:data:`redactor.text.codes.FINDER_MAX_SIDE`)."""
         check_image(image)
-        grey = np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+        grey = _grey(image)
         try:
             decoded = codes.read_codes(grey)
-            regions = [(b, codes.CODE_QR) for b in codes.qr_regions(grey)]
-            regions += [(b, codes.CODE_BARCODE) for b in codes.barcode_regions(grey)]
+            regions = _finder_regions(grey, ImageContext.of(image, context))
         except Exception as exc:  # noqa: BLE001 - any reader failure must fail closed
             # The cause is dropped on purpose: its message could quote a code's content.
             logger.error("code reading raised %s", type(exc).__name__)
@@ -92,3 +93,18 @@ class CodeDetector:
             text_hash=digest,
             attributes={"rule": rule},
         )
+
+
+def _grey(image: RGBImage) -> codes.Grey:
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
+
+
+def _finder_regions(grey: codes.Grey, context: ImageContext) -> list[tuple[Box, str]]:
+    """The QR and barcode finders' regions, in the image's coordinates."""
+    height, width = grey.shape
+    size = codes.finder_size(width, height)
+    small = grey if size == (width, height) else _grey(context.resized(*size))
+    sx, sy = width / size[0], height / size[1]
+    regions = [(b.times(sx, sy), codes.CODE_QR) for b in codes.qr_regions(small)]
+    regions += [(b.times(sx, sy), codes.CODE_BARCODE) for b in codes.barcode_regions(small)]
+    return regions

@@ -63,6 +63,12 @@ MAX_BAR_NOISE = 0.2
 MIN_BAR_TRANSITIONS = 30
 #: Undecoded 1D regions are grown by this share of their shorter side on every edge.
 BAR_REGION_GROWTH = 0.25
+#: The finders look at a copy at most this long on its longer side (zxing-cpp always
+#: reads the image itself). At 4000x3000 they cost 90 ms at full size, 35 on the half
+#: copy; neither finds a QR code below 3 px a module there, and every code the
+#: full-size finders found that the half copy's miss (3 px modules), zxing-cpp reports
+#: at full size (docs/benchmarks.md, "Codes at 12 MP").
+FINDER_MAX_SIDE = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,16 @@ def classify(
             return CodeDecision(code.kind, "url-query")
     rule = _pii_rule(code.text, matrix_rules if code.kind == CODE_QR else linear_rules)
     return None if rule is None else CodeDecision(code.kind, rule)
+
+
+def finder_size(width: int, height: int) -> tuple[int, int]:
+    """The size of the copy the finders look at: the image's own up to
+    :data:`FINDER_MAX_SIDE` on its longer side, else shrunk to that."""
+    longer = max(width, height)
+    if longer <= FINDER_MAX_SIDE:
+        return width, height
+    factor = FINDER_MAX_SIDE / longer
+    return max(1, round(width * factor)), max(1, round(height * factor))
 
 
 def qr_regions(grey: Grey) -> list[Box]:
