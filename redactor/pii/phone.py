@@ -39,11 +39,16 @@ class PhoneRecognizer:
     def find(self, text: str) -> Iterator[PiiMatch]:
         clean = ocr_digits(text)
         cued = _CUE.search(clean) is not None
+        needed = MIN_DIGITS_AFTER_CUE if cued else MIN_DIGITS
+        if len(digits_of(clean)) < needed:
+            # Every match is a part of the text and must carry ``needed`` digits: a text
+            # with fewer cannot hold one (most OCR lines: libphonenumber's matcher, run
+            # for each region, was most of the text rules' time).
+            return
         found = (
             dict.fromkeys(_matches(clean, phonenumbers.Leniency.POSSIBLE), "cue") if cued else {}
         )
         found.update(dict.fromkeys(_matches(clean, phonenumbers.Leniency.VALID), "valid"))
-        needed = MIN_DIGITS_AFTER_CUE if cued else MIN_DIGITS
         for (start, end), rule in sorted(found.items()):
             raw = clean[start:end]
             if len(digits_of(raw)) >= needed and not _DATE.fullmatch(raw):

@@ -46,3 +46,16 @@ def test_given_a_phone_number_then_it_is_found(text: str, expected: str) -> None
 @pytest.mark.parametrize("text", NEGATIVES)
 def test_given_prices_dates_and_codes_then_no_phone_is_found(text: str) -> None:
     assert found(PhoneRecognizer(), text) == []
+
+
+@pytest.mark.parametrize("text", ["Tel: 12 34 56", "Order 12345678", "JOHN SMITH"])
+def test_given_too_few_digits_for_any_number_then_libphonenumber_is_not_run(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Most OCR lines hold no phone number; the matcher, run for every region, was most of
+    # the text rules' time.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the matcher ran on a text that cannot hold a phone number")
+
+    monkeypatch.setattr("redactor.pii.phone.phonenumbers.PhoneNumberMatcher", refuse)
+    assert found(PhoneRecognizer(), text) == []
