@@ -168,8 +168,10 @@ def qr_regions(grey: Grey) -> list[Box]:
 
     OpenCV's ArUco-based finder: on the benchmark's 1600x1200 scenes it takes 20-30 ms
     where the classic ``QRCodeDetector`` took 33 ms to 1.4 s (it pairs every candidate
-    finder pattern), and it also finds QR codes at one pixel a module, which the classic
-    one misses.
+    finder pattern). It finds QR codes at one pixel a module on flat generated images,
+    which the classic one misses, but on a photographed card nothing below about three
+    pixels a module (docs/benchmarks.md, "Codes at 12 MP"): the small ones are zxing-cpp's
+    to find, which is why it always reads the full-size frame.
     """
     found, points = cv2.QRCodeDetectorAruco().detectMulti(grey)
     if not found or points is None:
