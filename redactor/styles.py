@@ -22,6 +22,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -71,14 +72,16 @@ def _coarse(region: Pixels, cells: int, upscale: int) -> npt.NDArray[np.float32]
     return np.asarray(big, dtype=np.float32).reshape(region.shape)
 
 
+def _colour(region: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The region's colour channels (a view: alpha, if any, is left out)."""
+    if region.ndim == 2:
+        return region
+    return region[..., : 3 if region.shape[2] >= 3 else 1]
+
+
 def _write(region: Pixels, mask: Mask, values: npt.NDArray[np.float32]) -> None:
-    max_value = _max_value(region)
-    colour_channels = 3 if region.ndim == 3 and region.shape[2] >= 3 else 1
-    out = np.clip(values, 0, max_value).astype(region.dtype)
-    if region.ndim == 3:
-        region[..., :colour_channels][mask] = out[..., :colour_channels][mask]
-    else:
-        region[mask] = out[mask]
+    out = np.clip(values, 0, _max_value(region)).astype(region.dtype)
+    _colour(region)[mask] = _colour(out)[mask]
 
 
 def blur(region: Pixels, mask: Mask) -> None:
@@ -92,8 +95,9 @@ def pixelate(region: Pixels, mask: Mask) -> None:
 
 
 def fill(region: Pixels, mask: Mask) -> None:
-    """Solid black (alpha, if any, is left as it was)."""
-    _write(region, mask, np.zeros(region.shape, dtype=np.float32))
+    """Solid black (alpha, if any, is left as it was). Written directly: a float copy
+    of the region to clip and convert cost about 2 ms a finding at 12 MP."""
+    _colour(region)[mask] = 0
 
 
 #: The registry: every option list (CLI, HTTP schema, web page) and every check of a style

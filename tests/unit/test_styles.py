@@ -61,6 +61,21 @@ def test_fill_leaves_nothing() -> None:
     assert not image.any()
 
 
+@pytest.mark.parametrize("channels", [None, 2, 3, 4])
+def test_fill_blackens_the_colour_under_the_mask_and_keeps_alpha(channels: int | None) -> None:
+    shape = (40, 50) if channels is None else (40, 50, channels)
+    image = np.random.default_rng(2).integers(1, 256, shape).astype(np.uint8)
+    before = image.copy()
+    mask = np.zeros((40, 50), dtype=bool)
+    mask[5:30, 10:20] = True
+    get_style("fill").apply(image, mask)
+    colour = 1 if channels in (None, 2) else 3
+    pixels = image.reshape(40, 50, -1)
+    assert not pixels[mask][:, :colour].any()
+    assert np.array_equal(pixels[mask][:, colour:], before.reshape(40, 50, -1)[mask][:, colour:])
+    assert np.array_equal(image[~mask], before[~mask])
+
+
 def test_unknown_style_names_the_choices() -> None:
     with pytest.raises(ConfigError, match="blur, fill, pixelate"):
         get_style("sparkle")
