@@ -359,7 +359,7 @@ def _resized(context: ImageContext, scale: float) -> RGBImage:
     if scale >= 1.0:
         return context.image
     height, width = context.image.shape[:2]
-    return context.resized(*_level_size(width, height, scale))
+    return context.level(*_level_size(width, height, scale))
 
 
 def _mediapipe_version() -> str:

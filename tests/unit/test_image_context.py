@@ -168,3 +168,30 @@ def test_an_odd_sided_large_image_makes_its_own_half_resolution_map() -> None:
         Box(0, 0, 2400, 1801)
     )
     assert context._half is None  # no half copy made for it
+
+
+def linear(image: RGBImage, width: int, height: int) -> RGBImage:
+    return np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR), np.uint8)
+
+
+def test_a_large_images_level_over_half_size_is_shrunk_bilinearly_once() -> None:
+    image = noisy(2000, 2400)  # 4.8 MP, over LINEAR_LEVELS_ABOVE
+    assert image.size // 3 > image_context.LINEAR_LEVELS_ABOVE
+    context = ImageContext(image)
+    level = context.level(1870, 1558)  # a factor of 0.78, as a pyramid level at 12 MP
+    assert np.array_equal(level, linear(image, 1870, 1558))
+    assert context.level(1870, 1558) is level
+    # the text stage's copy of the same size is still the area average
+    assert np.array_equal(context.resized(1870, 1558), direct(image, 1870, 1558))
+
+
+def test_a_levels_other_cases_are_the_area_averaged_copies() -> None:
+    small = noisy(1200, 1600)  # 1.9 MP: never bilinear
+    context = ImageContext(small)
+    assert context.level(1248, 936) is context.resized(1248, 936)
+    assert np.array_equal(context.level(1248, 936), direct(small, 1248, 936))
+    large = ImageContext(noisy(2000, 2400))
+    assert large.level(600, 500) is large.resized(600, 500)  # half or less: the half copy's
+    assert large.level(2400, 2000) is large.image
+    with pytest.raises(ValueError, match="only shrinks"):
+        large.level(2401, 2000)
