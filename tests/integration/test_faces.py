@@ -249,3 +249,29 @@ def test_small_faces_on_a_busy_generated_scene_are_found(
         assert any(f.box.x0 < cx < f.box.x1 and f.box.y0 < cy < f.box.y1 for f in found), (
             f"{face.width:.0f} px face missed"
         )
+
+
+def test_faces_a_12_mp_frames_bilinear_levels_look_for_are_found() -> None:
+    """At 4000x3000 the pyramid levels between half and full size (3116x2337 for faces
+    of about 32-80 px, 2048x1536 for 49-122 px) are shrunk bilinearly; faces of those
+    sizes on a photo's grain are still found there."""
+    import cv2
+    from skimage import data
+
+    from redactor.image_context import ImageContext
+
+    rng = np.random.default_rng(4)
+    scene = (200 + rng.integers(-12, 13, (3000, 4000, 3))).astype(np.uint8)
+    source = data.astronaut()[30:230, 150:300]
+    placed = []
+    for width, (x, y) in zip((45, 70, 110), ((600, 700), (2100, 1500), (3300, 2500)), strict=True):
+        height = round(width * 4 / 3)
+        scene[y : y + height, x : x + width] = cv2.resize(
+            source, (width, height), interpolation=cv2.INTER_AREA
+        )
+        placed.append(Box(x, y, x + width, y + height))
+    context = ImageContext(scene)
+    found = MediaPipeFaceDetector(FaceSettings()).candidates(scene, context=context)
+    for face in placed:
+        assert any(overlap_of_smaller(f.face, face) > 0.5 for f in found), face
+    assert set(context._levels) == {(3116, 2337), (2048, 1536)}  # both levels bilinear
