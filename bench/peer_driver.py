@@ -36,9 +36,11 @@ Redact = Callable[[Path, Path], None]
 
 
 def _redactor(faces_only: bool, threads: int) -> Redact:
+    from redactor.allocator import keep_large_buffers
     from redactor.threads import limit_threads
 
     limit_threads(threads)
+    keep_large_buffers()
     from redactor.options import PipelineOptions
     from redactor.pipeline import Pipeline
 

@@ -154,9 +154,11 @@ def _run_phase(job: Job, runner: Runner, phase: Phase, paths: Sequence[str], bar
 
 
 def _process(job: Job, barrier: Any) -> ProcessReport:
+    from redactor.allocator import keep_large_buffers
     from redactor.threads import limit_threads
 
     limit_threads(job.threads)
+    keep_large_buffers()  # as the CLI's and the queue's processes do
     runners, build_s, full_ready_at = _build_runners(
         [p for p, _, _ in job.phases], job.ocr_precision
     )

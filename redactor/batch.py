@@ -124,9 +124,11 @@ def _build(options: PipelineOptions) -> Pipeline | Report:
 
 def _init_worker(options_json: str) -> None:
     global _worker_pipeline
+    from redactor.allocator import keep_large_buffers
     from redactor.threads import limit_threads
 
     limit_threads(1)
+    keep_large_buffers()
     _worker_pipeline = _build(PipelineOptions.model_validate_json(options_json))
 
 
@@ -253,6 +255,9 @@ class BatchRunner:
 
     def _results(self, items: Sequence[BatchItem]) -> Iterator[tuple[BatchItem, FileResult]]:
         if self.jobs == 1:
+            from redactor.allocator import keep_large_buffers
+
+            keep_large_buffers()
             pipeline = _build(self.options)
             for item in items:
                 yield item, _run_file(pipeline, item.source)

@@ -143,6 +143,7 @@ def _get_processor(scratch_dir: Path | None = None) -> Processor:
 
 
 def _build_processor(scratch_dir: Path) -> Processor:
+    from redactor.allocator import keep_large_buffers
     from redactor.pipeline import Pipeline
     from redactor.service.processor import PipelineCache, Processor
     from redactor.text.ocr import prefer_device
@@ -150,6 +151,7 @@ def _build_processor(scratch_dir: Path) -> Processor:
 
     settings = current_app.settings
     limit_threads(settings.cpu_threads_per_process())
+    keep_large_buffers()
     prefer_device(settings.ocr_device)
     hash_key = settings.hash_key_bytes()
     pipelines = PipelineCache(
