@@ -11,10 +11,10 @@ pad), buffers up to 32 MiB are reused from the heap: about 3,500 faults and 10-1
 4 MP"). The price is resident memory that stays near the process's peak instead of
 falling between images; the peak itself does not grow.
 
-Called by the front doors' processes (the CLI's workers, the queue's worker processes,
-the benchmark), never by the library on import: an application embedding redactor keeps
-its own allocator settings. Operators who set ``MALLOC_*`` variables or
-``GLIBC_TUNABLES`` keep theirs too.
+Called by the front doors' processes (the CLI, in its own process or its workers; the
+queue's worker processes; the benchmark), never by the library on import: an
+application embedding redactor keeps its own allocator settings. Operators who set
+``MALLOC_*`` variables or ``GLIBC_TUNABLES`` keep theirs too.
 """
 
 from __future__ import annotations

@@ -95,10 +95,9 @@ class ImageContext:
         before, and the text stage's copy is always area-averaged (small print).
         """
         full_h, full_w = self.image.shape[:2]
-        half_or_less = width <= HALF_COPY_AT_MOST * full_w and height <= HALF_COPY_AT_MOST * full_h
         if (
             full_w * full_h <= LINEAR_LEVELS_ABOVE
-            or half_or_less
+            or self._half_or_less(width, height)
             or (width, height) == (full_w, full_h)
         ):
             return self.resized(width, height)
@@ -116,10 +115,14 @@ class ImageContext:
         full_h, full_w = self.image.shape[:2]
         return full_w % 2 == 0 and full_h % 2 == 0
 
-    def _source_for(self, width: int, height: int) -> RGBImage:
+    def _half_or_less(self, width: int, height: int) -> bool:
+        """Whether a copy of that size is at most :data:`HALF_COPY_AT_MOST` of the image's
+        sides (one the half copy can give)."""
         full_h, full_w = self.image.shape[:2]
-        small = width <= HALF_COPY_AT_MOST * full_w and height <= HALF_COPY_AT_MOST * full_h
-        if not (self._even and small):
+        return width <= HALF_COPY_AT_MOST * full_w and height <= HALF_COPY_AT_MOST * full_h
+
+    def _source_for(self, width: int, height: int) -> RGBImage:
+        if not (self._even and self._half_or_less(width, height)):
             return self.image
         return self._half_copy()
 
